@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import {
+	addPending,
+	appendPage,
+	applyEvent,
+	applyNote,
+	emptyModel,
+	pendingIds,
+	removeNote,
+	replaceFirstPage
+} from './notes-model';
+import type { Note, NoteEvent } from './types';
+
+const T0 = Date.parse('2026-01-01T10:00:00.000Z');
+const iso = (offsetMs: number) => new Date(T0 + offsetMs).toISOString();
+
+const note = (over: Partial<Note> = {}): Note => ({
+	noteId: 'n1',
+	username: 'ann',
+	content: 'hello',
+	isPublic: true,
+	status: 'saved',
+	createdAt: iso(0),
+	savedAt: iso(100),
+	...over
+});
+
+let seq = 0;
+const ev = (over: Partial<NoteEvent>): NoteEvent => ({
+	eventType: 'note-saved',
+	eventId: `e${++seq}`,
+	timestamp: iso(100),
+	noteId: 'n1',
+	username: 'ann',
+	...over
+});
+
+const saved = (over: Partial<NoteEvent> = {}) =>
+	ev({ eventType: 'note-saved', content: 'hello', isPublic: true, savedAt: iso(100), ...over });
+
+describe('notes model', () => {
+	it('shows a posted note as pending, then saved when note-saved arrives', () => {
+		let m = addPending(emptyModel('ann'), 'n1', 'hello', false, T0);
+		expect(m.mine.items[0]).toMatchObject({ noteId: 'n1', status: 'pending' });
+		m = applyEvent(m, saved({ isPublic: false }), T0);
+		expect(m.mine.items).toHaveLength(1);
+		expect(m.mine.items[0]).toMatchObject({ status: 'saved', content: 'hello' });
+		expect(m.feed.items).toHaveLength(0); // private: never in the feed
+	});
+
+	it('marks a pending note failed with the reason', () => {
+		let m = addPending(emptyModel('ann'), 'n1', 'hello', true, T0);
+		m = applyEvent(m, ev({ eventType: 'note-failed', error: 'Content was rejected.' }), T0);
+		expect(m.mine.items[0]).toMatchObject({ status: 'failed', error: 'Content was rejected.' });
+		expect(m.feed.items).toHaveLength(0);
+		expect(pendingIds(m)).toEqual([]);
+	});
+
+	it('does not downgrade a note whose note-saved beat the 202 answer', () => {
+		let m = applyEvent(emptyModel('ann'), saved(), T0);
+		m = addPending(m, 'n1', 'hello', true, T0);
+		expect(m.mine.items[0].status).toBe('saved');
+	});
+
+	it('applies a duplicated event idempotently', () => {
+		const e = saved();
+		const once = applyEvent(emptyModel('ann'), e, T0);
+		const twice = applyEvent(once, { ...e, eventId: 'other-id' }, T0);
+		expect(twice.mine.items).toEqual(once.mine.items);
+		expect(twice.feed.items).toEqual(once.feed.items);
+	});
+
+	it("puts another user's public note in the feed but not in my notes", () => {
+		const m = applyEvent(emptyModel('bob'), saved(), T0);
+		expect(m.mine.items).toHaveLength(0);
+		expect(m.feed.items.map((n) => n.noteId)).toEqual(['n1']);
+	});
+
+	it('never puts a private note in the public feed', () => {
+		let m = applyEvent(emptyModel('bob'), saved({ isPublic: false }), T0);
+		expect(m.feed.items).toHaveLength(0);
+		m = replaceFirstPage(m, 'feed', { notes: [note({ noteId: 'p', isPublic: false })] }, T0);
+		expect(m.feed.items).toHaveLength(0);
+		m = appendPage(m, 'feed', { notes: [note({ noteId: 'q', isPublic: false })] });
+		expect(m.feed.items).toHaveLength(0);
+	});
+
+	it('follows updates in the feed, and drops a note made private', () => {
+		let m = applyEvent(emptyModel('bob'), saved(), T0);
+		m = applyEvent(m, ev({ eventType: 'note-updated', content: 'edited', isPublic: true, updatedAt: iso(200), wasPublic: true }));
+		expect(m.feed.items[0].content).toBe('edited');
+		m = applyEvent(m, ev({ eventType: 'note-updated', content: 'secret', isPublic: false, updatedAt: iso(300), wasPublic: true }));
+		expect(m.feed.items).toHaveLength(0);
+		m = applyEvent(m, ev({ eventType: 'note-updated', content: 'open again', isPublic: true, updatedAt: iso(400), wasPublic: false }));
+		expect(m.feed.items[0].content).toBe('open again');
+	});
+
+	it('ignores an update older than what is shown', () => {
+		let m = applyEvent(emptyModel('ann'), saved(), T0);
+		m = applyEvent(m, ev({ eventType: 'note-updated', content: 'v3', isPublic: true, updatedAt: iso(300) }));
+		m = applyEvent(m, ev({ eventType: 'note-updated', content: 'v2', isPublic: true, updatedAt: iso(200) }));
+		m = applyEvent(m, saved()); // replayed note-saved
+		expect(m.mine.items[0].content).toBe('v3');
+		expect(m.feed.items[0].content).toBe('v3');
+	});
+
+	it('removes a deleted note everywhere, and it never comes back', () => {
+		let m = applyEvent(emptyModel('ann'), saved(), T0);
+		m = applyEvent(m, ev({ eventType: 'note-deleted', deletedAt: iso(500), wasPublic: true }));
+		expect(m.mine.items).toHaveLength(0);
+		expect(m.feed.items).toHaveLength(0);
+		m = applyEvent(m, saved()); // a late duplicate
+		m = replaceFirstPage(m, 'feed', { notes: [note()] }, T0); // a refetch that raced the delete
+		expect(m.feed.items).toHaveLength(0);
+		expect(m.mine.items).toHaveLength(0);
+	});
+
+	it('keeps pending notes and fresh local changes across a refetch, and drops what the server no longer has', () => {
+		let m = replaceFirstPage(
+			emptyModel('ann'),
+			'mine',
+			{ notes: [note({ noteId: 'old', isPublic: false }), note({ noteId: 'gone' })], nextCursor: 'c1' },
+			T0,
+			T0
+		);
+		m = addPending(m, 'p1', 'draft', false, T0 + 1000);
+		const requestedAt = T0 + 2000;
+		m = applyEvent(m, saved({ noteId: 'live', savedAt: iso(3000) }), T0 + 3000); // arrived during the request
+		m = replaceFirstPage(m, 'mine', { notes: [note({ noteId: 'old', isPublic: false })] }, requestedAt, T0 + 4000);
+		expect(m.mine.items.map((n) => n.noteId).sort()).toEqual(['live', 'old', 'p1']);
+		expect(m.mine.nextCursor).toBeUndefined();
+		expect(m.mine.loaded).toBe(true);
+	});
+
+	it('appends a next page without duplicates, newest first', () => {
+		let m = replaceFirstPage(emptyModel('ann'), 'feed', { notes: [note({ noteId: 'b', createdAt: iso(2) })], nextCursor: 'c' }, T0);
+		m = appendPage(m, 'feed', { notes: [note({ noteId: 'b', createdAt: iso(2) }), note({ noteId: 'a', createdAt: iso(1) })] });
+		expect(m.feed.items.map((n) => n.noteId)).toEqual(['b', 'a']);
+		expect(m.feed.nextCursor).toBeUndefined();
+	});
+
+	it('applies a PUT answer, and removeNote after a DELETE', () => {
+		let m = applyEvent(emptyModel('ann'), saved(), T0);
+		m = applyNote(m, note({ content: 'put', isPublic: false, updatedAt: iso(900) }));
+		expect(m.mine.items[0]).toMatchObject({ content: 'put', isPublic: false });
+		expect(m.feed.items).toHaveLength(0);
+		m = removeNote(m, 'n1');
+		expect(m.mine.items).toHaveLength(0);
+		m = applyEvent(m, ev({ eventType: 'note-updated', content: 'late', isPublic: true, updatedAt: iso(950) }));
+		expect(m.feed.items).toHaveLength(0);
+	});
+});

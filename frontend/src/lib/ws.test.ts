@@ -1,0 +1,297 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { backoffDelay, NotesSocket, socketUrl, type ConnectionInfo, type Timers, type WebSocketLike } from './ws';
+import type { NoteEvent } from './types';
+
+class FakeWebSocket implements WebSocketLike {
+	static instances: FakeWebSocket[] = [];
+	readyState = 0;
+	sent: string[] = [];
+	closedByClient = false;
+	onopen: WebSocketLike['onopen'] = null;
+	onclose: WebSocketLike['onclose'] = null;
+	onerror: WebSocketLike['onerror'] = null;
+	onmessage: WebSocketLike['onmessage'] = null;
+
+	constructor(public url: string) {
+		FakeWebSocket.instances.push(this);
+	}
+	send(data: string) {
+		this.sent.push(data);
+	}
+	close() {
+		this.closedByClient = true;
+		this.readyState = 3;
+	}
+	// test helpers: what the server/network does
+	serverOpen() {
+		this.readyState = 1;
+		this.onopen?.({});
+	}
+	serverDrop(code = 1006) {
+		this.readyState = 3;
+		this.onerror?.({});
+		this.onclose?.({ code, reason: '' });
+	}
+	serverSend(msg: unknown) {
+		this.onmessage?.({ data: typeof msg === 'string' ? msg : JSON.stringify(msg) });
+	}
+}
+
+const latest = () => FakeWebSocket.instances[FakeWebSocket.instances.length - 1];
+
+/** Timers backed by vitest's fake clock, recording each requested delay. */
+function recordingTimers() {
+	const delays: number[] = [];
+	const intervals: number[] = [];
+	const timers: Timers = {
+		setTimeout: (fn, ms) => {
+			delays.push(ms);
+			return setTimeout(fn, ms);
+		},
+		clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+		setInterval: (fn, ms) => {
+			intervals.push(ms);
+			return setInterval(fn, ms);
+		},
+		clearInterval: (h) => clearInterval(h as ReturnType<typeof setInterval>)
+	};
+	return { timers, delays, intervals };
+}
+
+function setup(overrides: { random?: () => number } = {}) {
+	const rec = recordingTimers();
+	const events: NoteEvent[] = [];
+	const states: ConnectionInfo[] = [];
+	const onReconnect = vi.fn();
+	let token = 'jwt-1';
+	const socket = new NotesSocket({
+		url: () => socketUrl('ws://127.0.0.1:3001', token),
+		onEvent: (e) => events.push(e),
+		onStateChange: (s) => states.push(s),
+		onReconnect,
+		WebSocketImpl: FakeWebSocket,
+		timers: rec.timers,
+		random: overrides.random ?? (() => 1), // upper edge of the jitter: delays are exact
+		now: () => Date.now(),
+		baseDelayMs: 1000,
+		maxDelayMs: 30_000,
+		pingIntervalMs: 300_000
+	});
+	return { socket, events, states, onReconnect, ...rec, setToken: (t: string) => (token = t) };
+}
+
+const event = (over: Partial<NoteEvent> = {}): NoteEvent => ({
+	eventType: 'note-saved',
+	eventId: 'e1',
+	timestamp: '2026-01-01T00:00:00.000Z',
+	noteId: 'n1',
+	username: 'ann',
+	content: 'hi',
+	isPublic: true,
+	savedAt: '2026-01-01T00:00:00.000Z',
+	...over
+});
+
+beforeEach(() => {
+	FakeWebSocket.instances = [];
+	vi.useFakeTimers();
+});
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+describe('backoffDelay', () => {
+	it('grows exponentially, is capped, and jitters within the upper half', () => {
+		const top = () => 1;
+		expect([0, 1, 2, 3, 4, 5, 6, 10].map((a) => backoffDelay(a, 1000, 30_000, top))).toEqual([
+			1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000
+		]);
+		expect(backoffDelay(3, 1000, 30_000, () => 0)).toBe(4000);
+		for (let i = 0; i < 50; i++) {
+			const d = backoffDelay(4, 1000, 30_000, Math.random);
+			expect(d).toBeGreaterThanOrEqual(8000);
+			expect(d).toBeLessThanOrEqual(16000);
+		}
+	});
+});
+
+describe('NotesSocket', () => {
+	it('connects to wsUrl?token=JWT and reports open', () => {
+		const { socket, states } = setup();
+		socket.connect();
+		expect(FakeWebSocket.instances).toHaveLength(1);
+		expect(latest().url).toBe('ws://127.0.0.1:3001/?token=jwt-1');
+		expect(socket.info.state).toBe('connecting');
+		latest().serverOpen();
+		expect(socket.info.state).toBe('open');
+		expect(states.map((s) => s.state)).toEqual(['connecting', 'open']);
+	});
+
+	it('backs off exponentially with a cap while the server stays down', () => {
+		const { socket, delays } = setup();
+		socket.connect();
+		for (let i = 0; i < 8; i++) {
+			latest().serverDrop();
+			vi.advanceTimersByTime(delays[delays.length - 1]);
+		}
+		expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+		expect(FakeWebSocket.instances).toHaveLength(9);
+	});
+
+	it('does not reconnect before the delay has passed', () => {
+		const { socket } = setup();
+		socket.connect();
+		latest().serverDrop();
+		expect(socket.info.state).toBe('reconnecting');
+		expect(socket.info.retryAt).toBe(Date.now() + 1000);
+		vi.advanceTimersByTime(999);
+		expect(FakeWebSocket.instances).toHaveLength(1);
+		vi.advanceTimersByTime(1);
+		expect(FakeWebSocket.instances).toHaveLength(2);
+	});
+
+	it('resets the backoff after a successful open', () => {
+		const { socket, delays } = setup();
+		socket.connect();
+		latest().serverDrop();
+		vi.advanceTimersByTime(1000);
+		latest().serverDrop();
+		vi.advanceTimersByTime(2000);
+		latest().serverDrop();
+		vi.advanceTimersByTime(4000);
+		latest().serverOpen();
+		latest().serverDrop();
+		expect(delays).toEqual([1000, 2000, 4000, 1000]);
+	});
+
+	it('calls the refetch callback after a reconnect, not on the first open', () => {
+		const { socket, onReconnect } = setup();
+		socket.connect();
+		latest().serverOpen();
+		expect(onReconnect).not.toHaveBeenCalled();
+		latest().serverDrop();
+		vi.advanceTimersByTime(1000);
+		expect(onReconnect).not.toHaveBeenCalled(); // not until the new socket is actually open
+		latest().serverOpen();
+		expect(onReconnect).toHaveBeenCalledOnce();
+	});
+
+	it('also refetches when the very first connection failed and a later one opens', () => {
+		const { socket, onReconnect } = setup();
+		socket.connect();
+		latest().serverDrop();
+		vi.advanceTimersByTime(1000);
+		latest().serverOpen();
+		expect(onReconnect).toHaveBeenCalledOnce();
+	});
+
+	it('uses a fresh URL (token) for each reconnect', () => {
+		const { socket, setToken } = setup();
+		socket.connect();
+		setToken('jwt-2');
+		latest().serverDrop();
+		vi.advanceTimersByTime(1000);
+		expect(latest().url).toBe('ws://127.0.0.1:3001/?token=jwt-2');
+	});
+
+	it('pings every interval while open, and stops when the connection drops', () => {
+		const { socket, intervals } = setup();
+		socket.connect();
+		const ws = latest();
+		ws.serverOpen();
+		expect(intervals).toEqual([300_000]);
+		vi.advanceTimersByTime(300_000);
+		expect(ws.sent).toEqual(['{"action":"ping"}']);
+		vi.advanceTimersByTime(300_000);
+		expect(ws.sent).toHaveLength(2);
+		ws.serverDrop();
+		vi.advanceTimersByTime(900_000);
+		expect(ws.sent).toHaveLength(2);
+	});
+
+	it('does not ping before the socket is open', () => {
+		const { socket } = setup();
+		socket.connect();
+		vi.advanceTimersByTime(600_000);
+		expect(latest().sent).toEqual([]);
+	});
+
+	it('never reconnects after close() (logout)', () => {
+		const { socket, states } = setup();
+		socket.connect();
+		const ws = latest();
+		ws.serverOpen();
+		socket.close();
+		expect(ws.closedByClient).toBe(true);
+		expect(socket.info.state).toBe('closed');
+		// A late close event from the old socket must not bring it back.
+		ws.onclose?.({ code: 1000 });
+		vi.advanceTimersByTime(10 * 60_000);
+		expect(FakeWebSocket.instances).toHaveLength(1);
+		expect(states[states.length - 1].state).toBe('closed');
+		expect(vi.getTimerCount()).toBe(0);
+	});
+
+	it('cancels a scheduled reconnect on close()', () => {
+		const { socket } = setup();
+		socket.connect();
+		latest().serverDrop();
+		expect(vi.getTimerCount()).toBe(1);
+		socket.close();
+		expect(vi.getTimerCount()).toBe(0);
+		vi.advanceTimersByTime(60_000);
+		expect(FakeWebSocket.instances).toHaveLength(1);
+	});
+
+	it('reconnectNow skips the wait and resets the backoff', () => {
+		const { socket, delays } = setup();
+		socket.connect();
+		latest().serverDrop();
+		vi.advanceTimersByTime(1000);
+		latest().serverDrop(); // next wait would be 2000
+		socket.reconnectNow();
+		expect(FakeWebSocket.instances).toHaveLength(3);
+		latest().serverDrop();
+		expect(delays).toEqual([1000, 2000, 1000]);
+		expect(vi.getTimerCount()).toBe(1);
+	});
+
+	it('delivers note events, drops duplicates by eventId, ignores pong and junk', () => {
+		const { socket, events } = setup();
+		socket.connect();
+		const ws = latest();
+		ws.serverOpen();
+		ws.serverSend(event());
+		ws.serverSend(event()); // at-least-once: same eventId again
+		ws.serverSend({ type: 'pong' });
+		ws.serverSend('not json');
+		ws.serverSend({ eventType: 'note-created', eventId: 'x', noteId: 'n', username: 'u' });
+		ws.serverSend(event({ eventId: 'e2', eventType: 'note-deleted' }));
+		expect(events.map((e) => e.eventId)).toEqual(['e1', 'e2']);
+	});
+
+	it('remembers eventIds across reconnects', () => {
+		const { socket, events } = setup();
+		socket.connect();
+		latest().serverOpen();
+		latest().serverSend(event());
+		latest().serverDrop();
+		vi.advanceTimersByTime(1000);
+		latest().serverOpen();
+		latest().serverSend(event());
+		expect(events).toHaveLength(1);
+	});
+
+	it('ignores messages and closes from a socket it has replaced', () => {
+		const { socket, events } = setup();
+		socket.connect();
+		const old = latest();
+		old.serverDrop();
+		vi.advanceTimersByTime(1000);
+		latest().serverOpen();
+		old.serverSend(event());
+		old.onclose?.({ code: 1006 });
+		expect(events).toHaveLength(0);
+		expect(socket.info.state).toBe('open');
+	});
+});

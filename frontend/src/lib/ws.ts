@@ -1,0 +1,267 @@
+import { NOTE_EVENT_TYPES, type NoteEvent } from './types';
+
+/** The part of the browser's WebSocket the client uses, so tests can pass a fake. */
+export interface WebSocketLike {
+	readonly readyState: number;
+	onopen: ((ev: unknown) => void) | null;
+	onclose: ((ev: { code?: number; reason?: string }) => void) | null;
+	onerror: ((ev: unknown) => void) | null;
+	onmessage: ((ev: { data: unknown }) => void) | null;
+	send(data: string): void;
+	close(code?: number, reason?: string): void;
+}
+
+export type WebSocketFactory = new (url: string) => WebSocketLike;
+
+export interface Timers {
+	setTimeout(fn: () => void, ms: number): unknown;
+	clearTimeout(handle: unknown): void;
+	setInterval(fn: () => void, ms: number): unknown;
+	clearInterval(handle: unknown): void;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface ConnectionInfo {
+	state: ConnectionState;
+	/** Failed connections in a row since the last successful open. */
+	attempt: number;
+	/** While reconnecting: when the next try starts (epoch ms, from `now()`). */
+	retryAt?: number;
+}
+
+export interface NotesSocketOptions {
+	/** Builds the URL for each connection, so a fresh token is used on every reconnect. */
+	url: () => string;
+	onEvent: (event: NoteEvent) => void;
+	onStateChange?: (info: ConnectionInfo) => void;
+	/** Called when a connection opens after an earlier one dropped or failed: refetch what may have been missed. */
+	onReconnect?: () => void;
+	WebSocketImpl?: WebSocketFactory;
+	timers?: Timers;
+	random?: () => number;
+	now?: () => number;
+	/** First retry delay; doubles each failure up to `maxDelayMs`. */
+	baseDelayMs?: number;
+	maxDelayMs?: number;
+	/** Keep-alive ping period; API Gateway drops a connection idle for 10 minutes. */
+	pingIntervalMs?: number;
+	/** How many recent eventIds to remember for de-duplication. */
+	dedupeSize?: number;
+}
+
+const OPEN = 1;
+
+const defaultTimers: Timers = {
+	setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+	clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
+	setInterval: (fn, ms) => globalThis.setInterval(fn, ms),
+	clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>)
+};
+
+/**
+ * Exponential backoff with "equal jitter": the capped exponential delay, then a random
+ * point in its upper half, so many clients dropped at once do not come back in lockstep
+ * while the delay still grows.
+ */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+	const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
+	return Math.round(exp / 2 + random() * (exp / 2));
+}
+
+function isNoteEvent(value: unknown): value is NoteEvent {
+	if (typeof value !== 'object' || value === null) return false;
+	const v = value as Record<string, unknown>;
+	return (
+		typeof v.eventType === 'string' &&
+		(NOTE_EVENT_TYPES as readonly string[]).includes(v.eventType) &&
+		typeof v.noteId === 'string' &&
+		typeof v.username === 'string'
+	);
+}
+
+/**
+ * The live-update connection: connects to `${wsUrl}?token=JWT`, parses and de-duplicates
+ * note events, pings to stay alive, and reconnects with backoff until `close()`.
+ */
+export class NotesSocket {
+	private readonly opts: Required<
+		Omit<NotesSocketOptions, 'onStateChange' | 'onReconnect' | 'WebSocketImpl'>
+	> &
+		Pick<NotesSocketOptions, 'onStateChange' | 'onReconnect'> & { WebSocketImpl: WebSocketFactory | undefined };
+	private ws: WebSocketLike | null = null;
+	private retryTimer: unknown = null;
+	private pingTimer: unknown = null;
+	private attempt = 0;
+	private sockets = 0;
+	private stopped = false;
+	private seen = new Set<string>();
+	private _info: ConnectionInfo = { state: 'idle', attempt: 0 };
+
+	constructor(options: NotesSocketOptions) {
+		this.opts = {
+			timers: defaultTimers,
+			random: Math.random,
+			now: Date.now,
+			baseDelayMs: 1000,
+			maxDelayMs: 30_000,
+			pingIntervalMs: 5 * 60_000,
+			dedupeSize: 1000,
+			...options,
+			WebSocketImpl:
+				options.WebSocketImpl ??
+				(typeof WebSocket === 'undefined' ? undefined : (WebSocket as unknown as WebSocketFactory))
+		};
+	}
+
+	get info(): ConnectionInfo {
+		return this._info;
+	}
+
+	/** Start connecting (no-op if already connected or connecting). */
+	connect(): void {
+		this.stopped = false;
+		if (this.ws || this.retryTimer !== null) return;
+		this.open();
+	}
+
+	/** Skip the wait and try now (e.g. the browser says it is back online). */
+	reconnectNow(): void {
+		if (this.stopped || this.ws) return;
+		this.clearRetry();
+		this.attempt = 0;
+		this.open();
+	}
+
+	/** Close for good (logout, leaving the page): no reconnect after this. */
+	close(): void {
+		this.stopped = true;
+		this.clearRetry();
+		this.stopPing();
+		const ws = this.ws;
+		this.ws = null;
+		if (ws) {
+			this.detach(ws);
+			try {
+				ws.close(1000, 'client closed');
+			} catch {
+				/* already closing */
+			}
+		}
+		this.setState({ state: 'closed', attempt: this.attempt });
+	}
+
+	private setState(info: ConnectionInfo): void {
+		this._info = info;
+		this.opts.onStateChange?.(info);
+	}
+
+	private detach(ws: WebSocketLike): void {
+		ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
+	}
+
+	private open(): void {
+		const Impl = this.opts.WebSocketImpl;
+		if (!Impl) throw new Error('No WebSocket implementation available');
+		const isReconnect = this.sockets > 0;
+		this.sockets += 1;
+		this.setState({ state: 'connecting', attempt: this.attempt });
+
+		let ws: WebSocketLike;
+		try {
+			ws = new Impl(this.opts.url());
+		} catch {
+			this.scheduleReconnect();
+			return;
+		}
+		this.ws = ws;
+
+		ws.onopen = () => {
+			if (this.ws !== ws) return;
+			this.attempt = 0;
+			this.setState({ state: 'open', attempt: 0 });
+			this.startPing();
+			if (isReconnect) this.opts.onReconnect?.();
+		};
+		ws.onmessage = (ev) => {
+			if (this.ws !== ws) return;
+			this.handleMessage(ev.data);
+		};
+		ws.onerror = () => {
+			// A close event always follows an error; reconnecting is handled there.
+		};
+		ws.onclose = () => {
+			if (this.ws !== ws) return;
+			this.detach(ws);
+			this.ws = null;
+			this.stopPing();
+			if (!this.stopped) this.scheduleReconnect();
+		};
+	}
+
+	private scheduleReconnect(): void {
+		const delay = backoffDelay(this.attempt, this.opts.baseDelayMs, this.opts.maxDelayMs, this.opts.random);
+		this.attempt += 1;
+		this.setState({ state: 'reconnecting', attempt: this.attempt, retryAt: this.opts.now() + delay });
+		this.retryTimer = this.opts.timers.setTimeout(() => {
+			this.retryTimer = null;
+			if (!this.stopped) this.open();
+		}, delay);
+	}
+
+	private clearRetry(): void {
+		if (this.retryTimer !== null) {
+			this.opts.timers.clearTimeout(this.retryTimer);
+			this.retryTimer = null;
+		}
+	}
+
+	private startPing(): void {
+		this.stopPing();
+		this.pingTimer = this.opts.timers.setInterval(() => {
+			const ws = this.ws;
+			if (ws && ws.readyState === OPEN) {
+				try {
+					ws.send(JSON.stringify({ action: 'ping' }));
+				} catch {
+					/* the close handler will reconnect */
+				}
+			}
+		}, this.opts.pingIntervalMs);
+	}
+
+	private stopPing(): void {
+		if (this.pingTimer !== null) {
+			this.opts.timers.clearInterval(this.pingTimer);
+			this.pingTimer = null;
+		}
+	}
+
+	private handleMessage(data: unknown): void {
+		if (typeof data !== 'string') return;
+		let msg: unknown;
+		try {
+			msg = JSON.parse(data);
+		} catch {
+			return;
+		}
+		if (!isNoteEvent(msg)) return; // {"type":"pong"} and anything unknown
+		if (typeof msg.eventId === 'string' && msg.eventId) {
+			if (this.seen.has(msg.eventId)) return;
+			this.seen.add(msg.eventId);
+			if (this.seen.size > this.opts.dedupeSize) {
+				// Sets iterate in insertion order: drop the oldest.
+				const oldest = this.seen.values().next().value;
+				if (oldest !== undefined) this.seen.delete(oldest);
+			}
+		}
+		this.opts.onEvent(msg);
+	}
+}
+
+/** `${wsUrl}?token=<JWT>`, keeping any query the configured URL already has. */
+export function socketUrl(wsUrl: string, token: string): string {
+	const url = new URL(wsUrl);
+	url.searchParams.set('token', token);
+	return url.toString();
+}
