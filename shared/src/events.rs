@@ -1,0 +1,355 @@
+//! The event catalog: the five note events, their envelope, and how they travel on EventBridge.
+//!
+//! On the bus an event is `source = "notes.service"`, `detail-type = eventType`, and `detail`
+//! = the JSON of [`NoteEvent`]: the envelope fields and the body fields side by side. Each
+//! type has a JSON Schema in `shared/schemas/`; tests hold every event the code emits to it.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{Note, NoteContent, NoteId, Timestamp, Username};
+
+pub const EVENT_SOURCE: &str = "notes.service";
+pub const EVENT_VERSION: u32 = 1;
+
+/// Namespace for ids of events derived from another event (see [`NoteEvent::derived_id`]).
+const DERIVED_EVENT_NAMESPACE: Uuid = Uuid::from_u128(0x6e6f7465_735f_4576_8e74_5f6e616d6573);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventType {
+    NoteCreated,
+    NoteSaved,
+    NoteFailed,
+    NoteUpdated,
+    NoteDeleted,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 5] = [
+        EventType::NoteCreated,
+        EventType::NoteSaved,
+        EventType::NoteFailed,
+        EventType::NoteUpdated,
+        EventType::NoteDeleted,
+    ];
+
+    /// The `detail-type` on the bus and the `eventType` in the detail.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventType::NoteCreated => "note-created",
+            EventType::NoteSaved => "note-saved",
+            EventType::NoteFailed => "note-failed",
+            EventType::NoteUpdated => "note-updated",
+            EventType::NoteDeleted => "note-deleted",
+        }
+    }
+}
+
+/// The fields every event carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    pub event_version: u32,
+    pub event_id: Uuid,
+    pub timestamp: Timestamp,
+    /// Id of the HTTP request that started the flow, carried through every later event.
+    pub correlation_id: String,
+    /// `eventId` of the event that caused this one; absent on the first event of a flow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<Uuid>,
+    pub note_id: NoteId,
+    pub username: Username,
+}
+
+/// What differs between the five event types. The tag is the `eventType` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "eventType", rename_all = "kebab-case")]
+pub enum EventBody {
+    #[serde(rename_all = "camelCase")]
+    NoteCreated { content: NoteContent, is_public: bool },
+    #[serde(rename_all = "camelCase")]
+    NoteSaved { content: NoteContent, is_public: bool, saved_at: Timestamp },
+    #[serde(rename_all = "camelCase")]
+    NoteFailed { error: String },
+    #[serde(rename_all = "camelCase")]
+    NoteUpdated { content: NoteContent, is_public: bool, updated_at: Timestamp, was_public: bool },
+    #[serde(rename_all = "camelCase")]
+    NoteDeleted { deleted_at: Timestamp, was_public: bool },
+}
+
+/// One note event: what goes in EventBridge's `detail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteEvent {
+    #[serde(flatten)]
+    pub envelope: Envelope,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+/// Why a `detail` could not be read as a note event.
+#[derive(Debug, thiserror::Error)]
+pub enum EventParseError {
+    #[error("the event detail is not a valid note event: {0}")]
+    Invalid(#[from] serde_json::Error),
+    #[error("unsupported eventVersion {0}")]
+    UnsupportedVersion(u32),
+}
+
+impl NoteEvent {
+    pub fn event_type(&self) -> EventType {
+        match self.body {
+            EventBody::NoteCreated { .. } => EventType::NoteCreated,
+            EventBody::NoteSaved { .. } => EventType::NoteSaved,
+            EventBody::NoteFailed { .. } => EventType::NoteFailed,
+            EventBody::NoteUpdated { .. } => EventType::NoteUpdated,
+            EventBody::NoteDeleted { .. } => EventType::NoteDeleted,
+        }
+    }
+
+    pub fn note_id(&self) -> NoteId {
+        self.envelope.note_id
+    }
+
+    pub fn username(&self) -> &Username {
+        &self.envelope.username
+    }
+
+    pub fn correlation_id(&self) -> &str {
+        &self.envelope.correlation_id
+    }
+
+    /// Reads a `detail` object, checking every field's type and the domain rules.
+    pub fn from_detail(detail: &serde_json::Value) -> Result<Self, EventParseError> {
+        let event = NoteEvent::deserialize(detail)?;
+        if event.envelope.event_version != EVENT_VERSION {
+            return Err(EventParseError::UnsupportedVersion(event.envelope.event_version));
+        }
+        Ok(event)
+    }
+
+    pub fn to_detail(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a note event always serializes")
+    }
+
+    /// Whether the public feed has to hear of this event: the note is or was public.
+    pub fn concerns_public_feed(&self) -> bool {
+        match &self.body {
+            EventBody::NoteSaved { is_public, .. } => *is_public,
+            EventBody::NoteUpdated { is_public, was_public, .. } => *is_public || *was_public,
+            EventBody::NoteDeleted { was_public, .. } => *was_public,
+            EventBody::NoteCreated { .. } | EventBody::NoteFailed { .. } => false,
+        }
+    }
+
+    /// The first event of a flow: a note was accepted at `POST /notes`.
+    pub fn note_created(
+        note_id: NoteId,
+        username: Username,
+        content: NoteContent,
+        is_public: bool,
+        correlation_id: String,
+        at: Timestamp,
+    ) -> Self {
+        NoteEvent {
+            envelope: Envelope {
+                event_version: EVENT_VERSION,
+                event_id: Uuid::new_v4(),
+                timestamp: at,
+                correlation_id,
+                causation_id: None,
+                note_id,
+                username,
+            },
+            body: EventBody::NoteCreated { content, is_public },
+        }
+    }
+
+    /// `note-saved`, caused by `created`. Its id is derived from the cause, so re-publishing
+    /// after a redelivery yields the very same event and consumers can drop the copy by id.
+    pub fn note_saved(created: &NoteEvent, note: &Note) -> Self {
+        Self::derived(
+            created,
+            EventType::NoteSaved,
+            note.saved_at,
+            EventBody::NoteSaved { content: note.content.clone(), is_public: note.is_public, saved_at: note.saved_at },
+        )
+    }
+
+    /// `note-failed`, caused by `created`, with a sentence a user may read.
+    pub fn note_failed(created_envelope: &Envelope, error: impl Into<String>, at: Timestamp) -> Self {
+        NoteEvent {
+            envelope: Envelope {
+                event_version: EVENT_VERSION,
+                event_id: Self::derived_id(created_envelope.event_id, EventType::NoteFailed),
+                timestamp: at,
+                correlation_id: created_envelope.correlation_id.clone(),
+                causation_id: Some(created_envelope.event_id),
+                note_id: created_envelope.note_id,
+                username: created_envelope.username.clone(),
+            },
+            body: EventBody::NoteFailed { error: error.into() },
+        }
+    }
+
+    /// `note-updated`: first event of an edit flow started by the HTTP request `correlation_id`.
+    pub fn note_updated(before: &Note, after: &Note, correlation_id: String) -> Self {
+        let updated_at = after.updated_at.unwrap_or_else(Timestamp::now);
+        Self::first_of_flow(
+            after,
+            correlation_id,
+            updated_at,
+            EventBody::NoteUpdated {
+                content: after.content.clone(),
+                is_public: after.is_public,
+                updated_at,
+                was_public: before.is_public,
+            },
+        )
+    }
+
+    /// `note-deleted`: first event of a delete flow.
+    pub fn note_deleted(note: &Note, correlation_id: String, deleted_at: Timestamp) -> Self {
+        Self::first_of_flow(
+            note,
+            correlation_id,
+            deleted_at,
+            EventBody::NoteDeleted { deleted_at, was_public: note.is_public },
+        )
+    }
+
+    fn first_of_flow(note: &Note, correlation_id: String, at: Timestamp, body: EventBody) -> Self {
+        NoteEvent {
+            envelope: Envelope {
+                event_version: EVENT_VERSION,
+                event_id: Uuid::new_v4(),
+                timestamp: at,
+                correlation_id,
+                causation_id: None,
+                note_id: note.note_id,
+                username: note.username.clone(),
+            },
+            body,
+        }
+    }
+
+    fn derived(cause: &NoteEvent, kind: EventType, at: Timestamp, body: EventBody) -> Self {
+        NoteEvent {
+            envelope: Envelope {
+                event_version: EVENT_VERSION,
+                event_id: Self::derived_id(cause.envelope.event_id, kind),
+                timestamp: at,
+                correlation_id: cause.envelope.correlation_id.clone(),
+                causation_id: Some(cause.envelope.event_id),
+                note_id: cause.envelope.note_id,
+                username: cause.envelope.username.clone(),
+            },
+            body,
+        }
+    }
+
+    /// A UUID v5 of the cause's id and the derived type: stable across retries.
+    pub fn derived_id(cause: Uuid, kind: EventType) -> Uuid {
+        let mut name = cause.as_bytes().to_vec();
+        name.extend_from_slice(kind.as_str().as_bytes());
+        Uuid::new_v5(&DERIVED_EVENT_NAMESPACE, &name)
+    }
+}
+
+/// The JSON Schema of each event type, as committed in `shared/schemas/`.
+pub fn schema_source(kind: EventType) -> &'static str {
+    match kind {
+        EventType::NoteCreated => include_str!("../schemas/note-created.schema.json"),
+        EventType::NoteSaved => include_str!("../schemas/note-saved.schema.json"),
+        EventType::NoteFailed => include_str!("../schemas/note-failed.schema.json"),
+        EventType::NoteUpdated => include_str!("../schemas/note-updated.schema.json"),
+        EventType::NoteDeleted => include_str!("../schemas/note-deleted.schema.json"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::NoteStatus;
+
+    fn created() -> NoteEvent {
+        NoteEvent::note_created(
+            NoteId::new(),
+            Username::parse("alice").unwrap(),
+            NoteContent::parse("hello").unwrap(),
+            true,
+            "req-1".into(),
+            Timestamp::now(),
+        )
+    }
+
+    fn saved_note(event: &NoteEvent) -> Note {
+        Note {
+            note_id: event.note_id(),
+            username: event.username().clone(),
+            content: NoteContent::parse("hello").unwrap(),
+            is_public: true,
+            status: NoteStatus::Saved,
+            created_at: event.envelope.timestamp,
+            saved_at: Timestamp::now(),
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn detail_carries_envelope_and_body_side_by_side() {
+        let event = created();
+        let detail = event.to_detail();
+        assert_eq!(detail["eventType"], "note-created");
+        assert_eq!(detail["eventVersion"], 1);
+        assert_eq!(detail["correlationId"], "req-1");
+        assert_eq!(detail["isPublic"], true);
+        assert!(detail.get("causationId").is_none());
+        assert_eq!(NoteEvent::from_detail(&detail).unwrap(), event);
+    }
+
+    #[test]
+    fn saved_event_is_caused_by_created_and_keeps_the_correlation() {
+        let created = created();
+        let saved = NoteEvent::note_saved(&created, &saved_note(&created));
+        assert_eq!(saved.envelope.causation_id, Some(created.envelope.event_id));
+        assert_eq!(saved.envelope.correlation_id, "req-1");
+        assert_eq!(saved.event_type(), EventType::NoteSaved);
+    }
+
+    #[test]
+    fn derived_events_have_stable_ids_across_retries() {
+        let created = created();
+        let note = saved_note(&created);
+        assert_eq!(NoteEvent::note_saved(&created, &note), NoteEvent::note_saved(&created, &note));
+        let failed = NoteEvent::note_failed(&created.envelope, "x", Timestamp::now());
+        assert_ne!(failed.envelope.event_id, NoteEvent::note_saved(&created, &note).envelope.event_id);
+    }
+
+    #[test]
+    fn detail_with_invalid_content_is_refused() {
+        let mut detail = created().to_detail();
+        detail["content"] = serde_json::json!("   ");
+        assert!(NoteEvent::from_detail(&detail).is_err());
+    }
+
+    #[test]
+    fn detail_with_another_version_is_refused() {
+        let mut detail = created().to_detail();
+        detail["eventVersion"] = serde_json::json!(2);
+        assert!(matches!(NoteEvent::from_detail(&detail), Err(EventParseError::UnsupportedVersion(2))));
+    }
+
+    #[test]
+    fn public_feed_hears_of_notes_that_are_or_were_public() {
+        let created = created();
+        let mut note = saved_note(&created);
+        assert!(NoteEvent::note_saved(&created, &note).concerns_public_feed());
+        let before = note.clone();
+        note.is_public = false;
+        assert!(NoteEvent::note_updated(&before, &note, "r".into()).concerns_public_feed());
+        assert!(!NoteEvent::note_updated(&note, &note, "r".into()).concerns_public_feed());
+        assert!(!NoteEvent::note_deleted(&note, "r".into(), Timestamp::now()).concerns_public_feed());
+        assert!(NoteEvent::note_deleted(&before, "r".into(), Timestamp::now()).concerns_public_feed());
+    }
+}

@@ -1,0 +1,120 @@
+//! The HTTP edge: reading API Gateway v2 requests (through `lambda_http`) and writing responses.
+//! Handlers call these so every route parses bodies, tokens and ids the same way.
+
+use http::StatusCode;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::domain::MAX_BODY_BYTES;
+use crate::error::ApiError;
+
+/// A JSON object body, read with errors that name the field.
+#[derive(Debug)]
+pub struct JsonObject(Map<String, Value>);
+
+impl JsonObject {
+    /// Size first (413), then UTF-8 and JSON (400), then "is an object" (400).
+    pub fn from_request(req: &Request) -> Result<Self, ApiError> {
+        let bytes: &[u8] = req.body().as_ref();
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::invalid("the request body must be a JSON object"));
+        }
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::invalid(format!("the request body is not valid JSON ({e})")))?;
+        match value {
+            Value::Object(map) => Ok(Self(map)),
+            _ => Err(ApiError::invalid("the request body must be a JSON object")),
+        }
+    }
+
+    pub fn required_string(&self, field: &str) -> Result<String, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Err(ApiError::invalid(format!("{field} is required"))),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(ApiError::invalid(format!("{field} must be a string"))),
+        }
+    }
+
+    pub fn optional_string(&self, field: &str) -> Result<Option<String>, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::invalid(format!("{field} must be a string"))),
+        }
+    }
+
+    pub fn optional_bool(&self, field: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(ApiError::invalid(format!("{field} must be true or false"))),
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>`, if the header has that form.
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    let value = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned)
+}
+
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
+}
+
+/// API Gateway's id of this request: the `correlationId` of every event the request causes.
+pub fn api_request_id(req: &Request) -> String {
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        Some(RequestContext::WebSocket(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    }
+    .filter(|id| !id.is_empty())
+    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    let text = serde_json::to_string(body).expect("response bodies always serialize");
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(text))
+        .expect("a static response is well formed")
+}
+
+pub fn empty_response(status: StatusCode) -> Response<Body> {
+    Response::builder().status(status).body(Body::Empty).expect("a static response is well formed")
+}
+
+pub fn error_response(err: &ApiError) -> Response<Body> {
+    json_response(err.status(), &err.body())
+}
+
+/// Turns a handler's result into the response API Gateway returns, logging 5xx causes.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    match result {
+        Ok(response) => response,
+        Err(err) => {
+            if err.status().is_server_error() {
+                tracing::error!(code = err.code(), "request failed");
+            } else {
+                tracing::info!(code = err.code(), status = err.status().as_u16(), "request refused");
+            }
+            error_response(&err)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! `limit` and the opaque `cursor` of the list routes.
+//!
+//! A cursor names only the last note id of the page before. The query's partition always comes
+//! from the route (the caller's own notes, or the public feed), never from the cursor, so no
+//! cursor, however made, can reach another user's notes; one that does not decode is a 400.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::domain::NoteId;
+use crate::error::ApiError;
+use crate::ports::PageRequest;
+
+pub const DEFAULT_LIMIT: usize = 20;
+pub const MAX_LIMIT: usize = 100;
+const CURSOR_PREFIX: &str = "v1:";
+
+pub fn encode_cursor(after: NoteId) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{after}"))
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<NoteId, ApiError> {
+    let invalid = || ApiError::invalid("cursor is not valid");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let id = text.strip_prefix(CURSOR_PREFIX).ok_or_else(invalid)?;
+    NoteId::parse(id).map_err(|_| invalid())
+}
+
+/// The page asked for by `?limit=&cursor=`.
+pub fn page_request(limit: Option<&str>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
+    let limit = match limit {
+        None => DEFAULT_LIMIT,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => return Err(ApiError::invalid(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))),
+        },
+    };
+    let after = cursor.filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
+    Ok(PageRequest { limit, after })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_is_url_safe() {
+        let id = NoteId::new();
+        let cursor = encode_cursor(id);
+        assert!(cursor.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_eq!(decode_cursor(&cursor).unwrap(), id);
+    }
+
+    #[test]
+    fn a_tampered_cursor_is_a_bad_request() {
+        let cursor = encode_cursor(NoteId::new());
+        let mut tampered = cursor.clone();
+        tampered.replace_range(0..2, "zz");
+        for bad in [tampered.as_str(), "%%%", "djE6bm90LWEtdXVpZA", &URL_SAFE_NO_PAD.encode("USER#bob")] {
+            let err = decode_cursor(bad).unwrap_err();
+            assert_eq!(err.code(), "invalid_request", "{bad}");
+        }
+    }
+
+    #[test]
+    fn limit_defaults_to_20_and_must_be_1_to_100() {
+        assert_eq!(page_request(None, None).unwrap().limit, 20);
+        assert_eq!(page_request(Some("100"), None).unwrap().limit, 100);
+        for bad in ["0", "101", "-1", "ten", "1.5", ""] {
+            assert!(page_request(Some(bad), None).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Ports: the small traits through which handlers reach the outside world. Each has an AWS
+//! adapter (`crate::aws`) and an in-memory fake (`crate::fakes`, feature `fakes`). A handler
+//! sees only these types, never an SDK type. Adapters decide no business rules.
+
+use async_trait::async_trait;
+use crate::domain::{IdempotencyKey, Note, NoteId, Timestamp, Username};
+use crate::events::NoteEvent;
+
+/// A table call that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Throttling, a network error, a 5xx: worth retrying.
+    #[error("the table is unavailable: {0}")]
+    Unavailable(String),
+    /// An item that does not read as its kind: retrying will not help.
+    #[error("an item in the table could not be read: {0}")]
+    Corrupt(String),
+}
+
+/// A publish to the bus that did not succeed; always worth retrying.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    #[error("the event bus is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the event bus refused {failed} of the events: {reason}")]
+    Rejected { failed: usize, reason: String },
+}
+
+/// A push to one WebSocket connection that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushError {
+    /// 410: the connection is closed; its items should go.
+    #[error("the connection is gone")]
+    Gone,
+    #[error("the management API is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What storing a new note came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    /// Stored now.
+    Saved,
+    /// Stored by an earlier delivery of the same event: here is what was stored.
+    AlreadySaved(Note),
+    /// The owner's account does not exist.
+    OwnerMissing,
+    /// The note was deleted after an earlier delivery stored it; nothing is written.
+    Deleted,
+}
+
+/// What a conditional change of an existing note came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    Applied,
+    /// The note changed or went away since it was read.
+    Conflict,
+}
+
+/// A page request: at most `limit` items after the one with id `after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: usize,
+    pub after: Option<NoteId>,
+}
+
+/// One page, newest first; `next` is set when more items follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<NoteId>,
+}
+
+/// Notes: the owner's copy and the public-feed copy, kept in step by transactions.
+#[async_trait]
+pub trait NoteStore: Send + Sync {
+    /// Stores a new note (and its public copy when public) in one transaction, once: the
+    /// owner must exist, the note must not exist yet, and it must not have been deleted.
+    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError>;
+    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError>;
+    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError>;
+    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError>;
+    /// Replaces `before` by `after` (same id and owner), adding, changing or removing the public
+    /// copy to match, in one transaction that applies only if the note is still `before`.
+    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError>;
+    /// Deletes both copies if the note is still `note`, leaving a tombstone until
+    /// `tombstone_until` so a late redelivery of its `note-created` cannot bring it back.
+    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError>;
+}
+
+/// A stored account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub username: Username,
+    /// argon2id, PHC string format.
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates the account unless the name is taken; `Ok(false)` when it is.
+    async fn create(&self, user: &UserRecord) -> Result<bool, StoreError>;
+    async fn get(&self, username: &Username) -> Result<Option<UserRecord>, StoreError>;
+}
+
+/// What claiming an `Idempotency-Key` came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is new: the caller's event is now recorded under it.
+    New,
+    /// The key was used before: this is the event recorded then.
+    Existing(NoteEvent),
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Records `event` under (`owner`, `key`) unless something is recorded there already.
+    async fn claim(
+        &self,
+        owner: &Username,
+        key: &IdempotencyKey,
+        event: &NoteEvent,
+        expires_at: Timestamp,
+    ) -> Result<Claim, StoreError>;
+}
+
+/// An open WebSocket connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub connection_id: String,
+    pub username: Username,
+    pub connected_at: Timestamp,
+    /// When its items expire (TTL): API Gateway closes connections after 2 hours.
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    async fn add(&self, connection: &Connection) -> Result<(), StoreError>;
+    /// Removes every item of the connection, found through its own `META` item, and returns
+    /// what was removed; `None` when it was not there.
+    async fn remove(&self, connection_id: &str) -> Result<Option<Connection>, StoreError>;
+    /// The user's open (unexpired) connections.
+    async fn of_user(&self, username: &Username) -> Result<Vec<Connection>, StoreError>;
+    /// Every open (unexpired) connection, for the public feed.
+    async fn all(&self) -> Result<Vec<Connection>, StoreError>;
+}
+
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Puts the events on the bus; fails unless every one was accepted.
+    async fn publish(&self, events: &[NoteEvent]) -> Result<(), PublishError>;
+}
+
+#[async_trait]
+pub trait ConnectionPusher: Send + Sync {
+    /// Sends one message to one connection (the Management API's `PostToConnection`).
+    async fn push(&self, connection_id: &str, payload: &[u8]) -> Result<(), PushError>;
+}

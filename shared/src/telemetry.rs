@@ -1,0 +1,133 @@
+//! Telemetry: JSON logs through `tracing`, and metrics as CloudWatch Embedded Metric Format
+//! (EMF) lines, which CloudWatch turns into metrics with no API call from the function.
+//!
+//! Handlers open a span carrying `correlationId` and `noteId`; the Lambda runtime's own span
+//! carries `requestId`. Every log line is one JSON object with those span fields in it.
+
+use std::io::Write as _;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+pub const NAMESPACE: &str = "NotesSuite";
+
+/// The metric names an operator watches.
+pub mod metric {
+    /// `POST /notes` answered 202.
+    pub const NOTES_ACCEPTED: &str = "NotesAccepted";
+    /// A note stored by `save-note`.
+    pub const NOTES_SAVED: &str = "NotesSaved";
+    /// A `note-failed` published (a permanent failure).
+    pub const NOTES_FAILED: &str = "NotesFailed";
+    /// Milliseconds from the `note-created` event's time to the note being stored.
+    pub const PROCESSING_LATENCY: &str = "NoteProcessingLatency";
+    /// A record handed back to SQS for a retry (a transient failure).
+    pub const RECORDS_RETRIED: &str = "NoteRecordsRetried";
+    /// A record failed on its last allowed receive: SQS moves it to the dead-letter queue next.
+    pub const RECORDS_DEAD_LETTERED: &str = "NoteRecordsDeadLettered";
+    /// A message pushed to a WebSocket connection.
+    pub const PUSHES_SENT: &str = "PushesSent";
+    /// A connection found gone (410) and removed.
+    pub const CONNECTIONS_GONE: &str = "ConnectionsGone";
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Unit {
+    Count,
+    Milliseconds,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Milliseconds => "Milliseconds",
+        }
+    }
+}
+
+static SERVICE: OnceLock<String> = OnceLock::new();
+
+/// Sets up JSON logging for a function; `RUST_LOG` filters (default `info`).
+pub fn init(service: &str) {
+    let _ = SERVICE.set(service.to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn service() -> &'static str {
+    SERVICE.get().map(String::as_str).unwrap_or("notes")
+}
+
+/// One EMF document: the metric values plus searchable properties (ids) that are not dimensions.
+pub fn emf_line(service: &str, metrics: &[(&str, f64, Unit)], properties: &[(&str, &str)], now_millis: i64) -> String {
+    let definitions: Vec<Value> =
+        metrics.iter().map(|(name, _, unit)| json!({"Name": name, "Unit": unit.as_str()})).collect();
+    let mut doc = Map::new();
+    doc.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": now_millis,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["service"]],
+                "Metrics": definitions,
+            }]
+        }),
+    );
+    doc.insert("service".into(), json!(service));
+    for (name, value, _) in metrics {
+        doc.insert((*name).into(), json!(value));
+    }
+    for (key, value) in properties {
+        doc.insert((*key).into(), json!(value));
+    }
+    Value::Object(doc).to_string()
+}
+
+/// Writes metrics as one EMF line on stdout, where Lambda sends it to CloudWatch Logs.
+pub fn emit(metrics: &[(&str, f64, Unit)], properties: &[(&str, &str)]) {
+    let line = emf_line(service(), metrics, properties, chrono::Utc::now().timestamp_millis());
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+}
+
+/// Counts one occurrence of `name`.
+pub fn count(name: &str, properties: &[(&str, &str)]) {
+    emit(&[(name, 1.0, Unit::Count)], properties);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_line_declares_each_metric_and_carries_its_value_and_ids() {
+        let line = emf_line(
+            "save-note",
+            &[(metric::NOTES_SAVED, 1.0, Unit::Count), (metric::PROCESSING_LATENCY, 42.0, Unit::Milliseconds)],
+            &[("correlationId", "req-1"), ("noteId", "n-1")],
+            1_700_000_000_000,
+        );
+        let doc: Value = serde_json::from_str(&line).unwrap();
+        let directive = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], NAMESPACE);
+        assert_eq!(directive["Dimensions"], json!([["service"]]));
+        assert_eq!(directive["Metrics"][1], json!({"Name": "NoteProcessingLatency", "Unit": "Milliseconds"}));
+        assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000i64);
+        assert_eq!(doc["service"], "save-note");
+        assert_eq!(doc["NotesSaved"], 1.0);
+        assert_eq!(doc["NoteProcessingLatency"], 42.0);
+        assert_eq!(doc["correlationId"], "req-1");
+        assert_eq!(doc["noteId"], "n-1");
+    }
+}
