@@ -48,7 +48,7 @@ async function screenshots(label) {
 	const n = String(shot).padStart(2, '0');
 	const safe = label.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase();
 	for (const [who, page] of Object.entries(pages)) {
-		if (page && !page.isClosed()) {
+		if (page && !page.isClosed() && page.url() !== 'about:blank') {
 			await page.screenshot({ path: `${ARTIFACTS}${n}-${safe}-${who}.png`, fullPage: true }).catch(() => {});
 		}
 	}
