@@ -307,7 +307,12 @@ export class BackendStack extends Stack {
           id: 'AwsSolutions-IAM5',
           reason:
             'notify may post to any open connection of this WebSocket API stage; connection ids are only known at run time, hence the /@connections/* wildcard (limited to POST on this API and stage).',
-          appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebSocketApi[0-9A-F]+>\\/prod\\/POST\\/@connections\\/\\*$/g' }],
+          appliesTo: [
+            {
+              regex:
+                '/^Resource::arn:<AWS::Partition>:execute-api:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]+):<WebSocketApi[0-9A-F]+>\\/prod\\/POST\\/@connections\\/\\*$/g',
+            },
+          ],
         },
       ],
       true,

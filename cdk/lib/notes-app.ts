@@ -35,10 +35,9 @@ export function buildNotesApp(app: App, options: BuildOptions = {}): NotesStacks
   }
   const topology = options.topology ?? loadTopology();
   const settings = readSettings(app.node);
-  const base: StackProps = {
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-    ...options.stackProps,
-  };
+  // Environment-agnostic stacks: `cdk deploy` targets the account and region of the caller's
+  // credentials/profile; nothing here needs a context lookup.
+  const base: StackProps = { ...options.stackProps };
 
   const data = new DataStack(app, 'NotesData', {
     ...base,

@@ -64,8 +64,13 @@ export class SiteStack extends Stack {
               'Action::s3:List*',
               'Action::s3:DeleteObject*',
               'Action::s3:Abort*',
-              'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
-              { regex: '/^Resource::<SiteBucket[0-9A-F]+\\.Arn>\\/\\*$/g' },
+              // The CDK bootstrap asset bucket (default qualifier), whatever the account and region.
+              { regex: '/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-(<AWS::AccountId>|[0-9]+)-(<AWS::Region>|[a-z0-9-]+)\\/\\*$/g' },
+              // The site bucket (imported from NotesFrontend), objects only.
+              {
+                regex:
+                  '/^Resource::(<SiteBucket[0-9A-F]+\\.Arn>|NotesFrontend:ExportsOutputFnGetAttSiteBucket[0-9A-F]+Arn[0-9A-F]+)\\/\\*$/g',
+              },
               'Resource::*',
             ],
           },

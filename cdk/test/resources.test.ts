@@ -1,0 +1,429 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { FUNCTION_NAMES } from '../lib/config';
+import { actionsOf, fakeFrontendBuild, functionsDirForTests, functionLogicalId, functionProps, statementsOf, synth, Synthesized } from './helpers';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synth({ allowedOrigins: 'http://localhost:5173,https://notes.example.com' });
+});
+
+const ref = (prefix: string) => ({ Ref: Match.stringLikeRegexp(`^${prefix}`) });
+// For jest's own expect (Match.* works only inside Template assertions).
+const jRef = (prefix: string) => ({ Ref: expect.stringMatching(`^${prefix}`) });
+const importOf = (stack: string, what: string) => ({
+  'Fn::ImportValue': expect.stringMatching(`^${stack}:ExportsOutput.*${what}`),
+});
+
+describe('functions', () => {
+  test.each([...FUNCTION_NAMES])('%s is a RustFunction: provided.al2023, bootstrap, x86_64, active tracing, RUST_LOG', (name) => {
+    const p = functionProps(s.backend, name);
+    expect(p.Runtime).toBe('provided.al2023');
+    expect(p.Handler).toBe('bootstrap');
+    expect(p.Architectures).toEqual(['x86_64']);
+    expect(p.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(p.Environment.Variables.RUST_LOG).toBe('info');
+  });
+
+  test('the RustFunction of each function is built from <functionsDir>/<name>/Cargo.toml', () => {
+    const path = require('path');
+    for (const name of FUNCTION_NAMES) {
+      const fn = s.stacks.backend.functions[name];
+      // The asset of a RustFunction is the crate folder holding the manifest.
+      const staging = fn.node.findAll().find((c) => c.constructor.name === 'AssetStaging') as any;
+      expect(staging.sourcePath).toBe(path.join(functionsDirForTests(), name));
+    }
+  });
+
+  test('every function logs to its own log group with a retention', () => {
+    const groups = s.backend.findResources('AWS::Logs::LogGroup');
+    for (const name of FUNCTION_NAMES) {
+      const lg = functionProps(s.backend, name).LoggingConfig.LogGroup.Ref;
+      expect(groups[lg]).toBeDefined();
+      expect(groups[lg].Properties.RetentionInDays).toBe(30);
+    }
+    for (const g of Object.values(groups) as any[]) expect(g.Properties.RetentionInDays).toBe(30);
+  });
+
+  // The environment of each function, from the issue's table: nothing more, nothing less.
+  const expectedEnv: Record<string, string[]> = {
+    'publish-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
+    'save-note': ['TABLE_NAME', 'EVENT_BUS_NAME'],
+    notify: ['TABLE_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT'],
+    connect: ['TABLE_NAME', 'JWT_SECRET_ARN'],
+    disconnect: ['TABLE_NAME'],
+    'ws-default': [],
+    signup: ['TABLE_NAME'],
+    login: ['TABLE_NAME', 'JWT_SECRET_ARN', 'JWT_TTL_SECONDS'],
+    'get-user': ['TABLE_NAME', 'JWT_SECRET_ARN'],
+    'get-notes': ['TABLE_NAME', 'JWT_SECRET_ARN'],
+    'get-public-notes': ['TABLE_NAME'],
+    'get-note': ['TABLE_NAME', 'JWT_SECRET_ARN'],
+    'update-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
+    'delete-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
+  };
+  test.each(Object.keys(expectedEnv))('%s gets exactly the environment it needs', (name) => {
+    const vars = functionProps(s.backend, name).Environment.Variables;
+    expect(Object.keys(vars).sort()).toEqual(['RUST_LOG', ...expectedEnv[name]].sort());
+    if (vars.TABLE_NAME) expect(vars.TABLE_NAME).toEqual(importOf('NotesData', 'Table'));
+    if (vars.EVENT_BUS_NAME) expect(vars.EVENT_BUS_NAME).toEqual(jRef('EventBus'));
+    if (vars.JWT_SECRET_ARN) expect(vars.JWT_SECRET_ARN).toEqual(importOf('NotesData', 'JwtSecret'));
+    if (vars.JWT_TTL_SECONDS) expect(vars.JWT_TTL_SECONDS).toBe('86400');
+  });
+
+  test('notify gets the management endpoint https://<ws-api>.execute-api.<region>.<suffix>/<stage>', () => {
+    const ep = functionProps(s.backend, 'notify').Environment.Variables.WEBSOCKET_MANAGEMENT_ENDPOINT;
+    expect(ep).toEqual({
+      'Fn::Join': ['', ['https://', jRef('WebSocketApi'), '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/prod']],
+    });
+  });
+});
+
+describe('least privilege', () => {
+  const expectedDynamo: Record<string, string[]> = {
+    'publish-note': ['GetItem', 'PutItem'],
+    'save-note': ['ConditionCheckItem', 'GetItem', 'PutItem'],
+    notify: ['BatchWriteItem', 'DeleteItem', 'GetItem', 'Query'],
+    connect: ['PutItem'],
+    disconnect: ['DeleteItem', 'GetItem'],
+    'ws-default': [],
+    signup: ['PutItem'],
+    login: ['GetItem'],
+    'get-user': ['GetItem'],
+    'get-notes': ['Query'],
+    'get-public-notes': ['Query'],
+    'get-note': ['GetItem'],
+    'update-note': ['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'],
+    'delete-note': ['ConditionCheckItem', 'DeleteItem', 'GetItem'],
+  };
+  const putsEvents = ['publish-note', 'save-note', 'update-note', 'delete-note'];
+  const readsSecret = ['publish-note', 'connect', 'login', 'get-user', 'get-notes', 'get-note', 'update-note', 'delete-note'];
+
+  test.each(Object.keys(expectedDynamo))('%s: DynamoDB actions on the table only', (name) => {
+    const st = statementsOf(s.backend, name);
+    expect(actionsOf(st, 'dynamodb:')).toEqual(expectedDynamo[name].map((a) => `dynamodb:${a}`));
+    for (const x of st.filter((x) => JSON.stringify(x.Action).includes('dynamodb:'))) {
+      expect(x.Resource).toEqual(importOf('NotesData', 'Table.*Arn'));
+    }
+  });
+
+  test.each([...FUNCTION_NAMES])('%s: PutEvents only if it publishes, on the bus only', (name) => {
+    const st = statementsOf(s.backend, name);
+    expect(actionsOf(st, 'events:')).toEqual(putsEvents.includes(name) ? ['events:PutEvents'] : []);
+    for (const x of st.filter((x) => JSON.stringify(x.Action).includes('events:'))) {
+      expect(x.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching('^EventBus'), 'Arn'] });
+    }
+  });
+
+  test.each([...FUNCTION_NAMES])('%s: reads the JWT secret only if it needs it', (name) => {
+    const st = statementsOf(s.backend, name);
+    expect(actionsOf(st, 'secretsmanager:')).toEqual(readsSecret.includes(name) ? ['secretsmanager:GetSecretValue'] : []);
+    for (const x of st.filter((x) => JSON.stringify(x.Action).includes('secretsmanager:'))) {
+      expect(x.Resource).toEqual(importOf('NotesData', 'JwtSecret'));
+    }
+  });
+
+  test.each([...FUNCTION_NAMES])('%s: no other service actions than logs, X-Ray and its own', (name) => {
+    const st = statementsOf(s.backend, name);
+    const services = new Set(st.flatMap((x) => [].concat(x.Action)).map((a: string) => a.split(':')[0]));
+    const allowed = new Set(['logs', 'xray', 'dynamodb', 'events', 'secretsmanager']);
+    if (name === 'save-note') allowed.add('sqs');
+    if (name === 'notify') allowed.add('execute-api');
+    for (const svc of services) expect(allowed).toContain(svc);
+    // Logs: only its own log group.
+    for (const x of st.filter((x) => JSON.stringify(x.Action).includes('logs:'))) {
+      expect(x.Resource).toEqual({ 'Fn::GetAtt': [functionProps(s.backend, name).LoggingConfig.LogGroup.Ref, 'Arn'] });
+    }
+  });
+
+  test('no function role has a managed policy', () => {
+    for (const name of FUNCTION_NAMES) {
+      const roleId = functionProps(s.backend, name).Role['Fn::GetAtt'][0];
+      expect(s.backend.findResources('AWS::IAM::Role')[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('no dynamodb:Scan (nor any dynamodb wildcard) anywhere in any stack', () => {
+    for (const t of [s.data, s.frontend, s.backend, s.site]) {
+      const json = JSON.stringify(t.toJSON());
+      expect(json).not.toMatch(/dynamodb:Scan/);
+      expect(json).not.toMatch(/dynamodb:\*/);
+    }
+  });
+
+  test('save-note consumes the note-created queue', () => {
+    expect(actionsOf(statementsOf(s.backend, 'save-note'), 'sqs:')).toEqual(
+      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+    );
+  });
+
+  test('notify may ManageConnections on its WebSocket API stage only (POST @connections)', () => {
+    const st = statementsOf(s.backend, 'notify').filter((x) => x.Action === 'execute-api:ManageConnections');
+    expect(st).toHaveLength(1);
+    expect(JSON.stringify(st[0].Resource)).toMatch(/WebSocketApi.*\/prod\/POST\/@connections\/\*/);
+  });
+});
+
+describe('HTTP API', () => {
+  const routes = [
+    ['POST /auth/signup', 'signup'],
+    ['POST /auth/login', 'login'],
+    ['GET /auth/user', 'get-user'],
+    ['POST /notes', 'publish-note'],
+    ['GET /notes', 'get-notes'],
+    ['GET /notes/public', 'get-public-notes'],
+    ['GET /notes/{noteId}', 'get-note'],
+    ['PUT /notes/{noteId}', 'update-note'],
+    ['DELETE /notes/{noteId}', 'delete-note'],
+  ];
+  test('exactly the routes of the contract', () => {
+    const keys = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route'))
+      .map((r: any) => r.Properties.RouteKey)
+      .filter((k: string) => !k.startsWith('$'));
+    expect(keys.sort()).toEqual(routes.map(([k]) => k).sort());
+  });
+
+  test.each(routes)('%s -> %s (Lambda proxy, payload 2.0, no API Gateway authorizer)', (routeKey, fn) => {
+    const route = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }))[0] as any;
+    expect(route.Properties.AuthorizationType).toBe('NONE');
+    const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
+    const integration = s.backend.findResources('AWS::ApiGatewayV2::Integration')[integrationId] as any;
+    expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
+    expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
+    expect(integration.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [functionLogicalId(s.backend, fn), 'Arn'] });
+  });
+
+  test('CORS from configuration plus the CloudFront origin, never *', () => {
+    const api = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }))[0] as any;
+    const cors = api.Properties.CorsConfiguration;
+    expect(JSON.stringify(cors)).not.toContain('"*"');
+    expect(cors.AllowOrigins).toEqual([
+      { 'Fn::Join': ['', ['https://', importOf('NotesFrontend', 'Distribution.*DomainName')]] },
+      'http://localhost:5173',
+      'https://notes.example.com',
+    ]);
+    expect(cors.AllowHeaders).toEqual(expect.arrayContaining(['Authorization', 'Content-Type', 'Idempotency-Key']));
+    expect(cors.AllowMethods).toEqual(expect.arrayContaining(['GET', 'POST', 'PUT', 'DELETE']));
+  });
+
+  test('$default stage with throttling and access logs', () => {
+    s.backend.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: ref('HttpApi'),
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  test('throttling comes from context', () => {
+    const t = synth({ httpThrottleRateLimit: 7, httpThrottleBurstLimit: 9 }).backend;
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 7, ThrottlingBurstLimit: 9 },
+    });
+  });
+});
+
+describe('WebSocket API', () => {
+  test('$connect, $disconnect and $default routes to their functions', () => {
+    const want: Record<string, string> = { $connect: 'connect', $disconnect: 'disconnect', $default: 'ws-default' };
+    for (const [key, fn] of Object.entries(want)) {
+      const route = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: key } }))[0] as any;
+      const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
+      const integration = s.backend.findResources('AWS::ApiGatewayV2::Integration')[integrationId] as any;
+      expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(functionLogicalId(s.backend, fn));
+    }
+  });
+
+  test('$default is a two-way route: its Lambda result goes back to the client', () => {
+    s.backend.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: '$default',
+      RouteResponseSelectionExpression: '$default',
+    });
+    s.backend.resourceCountIs('AWS::ApiGatewayV2::RouteResponse', 1);
+    s.backend.hasResourceProperties('AWS::ApiGatewayV2::RouteResponse', {
+      RouteId: ref('WebSocketApidefaultRoute'),
+      RouteResponseKey: '$default',
+    });
+  });
+
+  test('stage with throttling and access logs', () => {
+    s.backend.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: ref('WebSocketApi'),
+      StageName: 'prod',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 50 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('connectionId') },
+    });
+  });
+});
+
+describe('data', () => {
+  test('single table: pk/sk strings, on demand, PITR, TTL on ttl', () => {
+    s.data.resourceCountIs('AWS::DynamoDB::Table', 1);
+    s.data.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+  });
+
+  test('JWT secret is generated by Secrets Manager, never a value in the template', () => {
+    s.data.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
+      SecretString: Match.absent(),
+    });
+    // No resource policy opens it: only the roles granted in the backend can read it.
+    s.data.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+  });
+});
+
+describe('events and queues', () => {
+  test('one custom event bus', () => {
+    s.backend.resourceCountIs('AWS::Events::EventBus', 1);
+  });
+
+  test('every queue has SSE and a policy that denies non-TLS requests', () => {
+    const queues = s.backend.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(3);
+    for (const q of Object.values(queues) as any[]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+    const policies = Object.values(s.backend.findResources('AWS::SQS::QueuePolicy')) as any[];
+    for (const id of Object.keys(queues)) {
+      const p = policies.find((x) => x.Properties.Queues.some((r: any) => r.Ref === id));
+      expect(p).toBeDefined();
+      expect(p.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      );
+    }
+  });
+
+  test('the note-created rule may send to the queue, the notify rule to its DLQ', () => {
+    const policies = JSON.stringify(s.backend.findResources('AWS::SQS::QueuePolicy'));
+    expect(policies).toMatch(/"Service":"events.amazonaws.com"/);
+    expect(policies).toContain('NoteCreatedRule');
+    expect(policies).toContain('NoteResultsRule');
+  });
+});
+
+describe('frontend', () => {
+  test('bucket blocks public access, enforces SSL, is encrypted', () => {
+    s.frontend.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: Match.anyValue(),
+    });
+    const policy = JSON.stringify(s.frontend.findResources('AWS::S3::BucketPolicy'));
+    expect(policy).toMatch(/"aws:SecureTransport":"false"/);
+  });
+
+  test('CloudFront uses origin access control (OAC), not an OAI', () => {
+    s.frontend.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    s.frontend.resourceCountIs('AWS::CloudFront::CloudFrontOriginAccessIdentity', 0);
+    s.frontend.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })],
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+      }),
+    });
+    const policy = JSON.stringify(s.frontend.findResources('AWS::S3::BucketPolicy'));
+    expect(policy).toContain('cloudfront.amazonaws.com');
+  });
+
+  test('/config.json = {apiUrl, wsUrl} written at deploy time; no build -> only config.json, no prune', () => {
+    const dep = Object.values(s.site.findResources('Custom::CDKBucketDeployment'))[0] as any;
+    expect(dep.Properties.SourceObjectKeys).toHaveLength(1);
+    expect(dep.Properties.Prune).toBe(false);
+    const markers = JSON.stringify(dep.Properties.SourceMarkers);
+    expect(markers).toMatch(/NotesBackend:ExportsOutputRefHttpApi/);
+    expect(markers).toMatch(/NotesBackend:ExportsOutputRefWebSocketApi/);
+    expect(dep.Properties.DistributionPaths).toEqual(['/*']);
+  });
+
+  test('the staged config.json is {"apiUrl": <HTTP API URL>, "wsUrl": <wss stage URL>} filled in at deploy time', () => {
+    const fs = require('fs');
+    const path = require('path');
+    const dep = Object.values(s.site.findResources('Custom::CDKBucketDeployment'))[0] as any;
+    const key: string = dep.Properties.SourceObjectKeys[0];
+    const dir = path.join(s.app.outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf-8'));
+    expect(Object.keys(config).sort()).toEqual(['apiUrl', 'wsUrl']);
+    const markers = dep.Properties.SourceMarkers[0];
+    // Replace each deploy-time marker by the CloudFormation value it stands for.
+    const render = (v: string) =>
+      v.replace(/<<marker:0xbaba:\d+>>/g, (m) => {
+        const x = markers[m];
+        if (x['Fn::ImportValue']) return `{${x['Fn::ImportValue'].replace(/^NotesBackend:ExportsOutputRef/, '').replace(/[0-9A-F]{16}$/, '')}}`;
+        return `{${x.Ref}}`;
+      });
+    expect(render(config.apiUrl)).toBe('https://{HttpApi}.execute-api.{AWS::Region}.{AWS::URLSuffix}');
+    expect(render(config.wsUrl)).toBe('wss://{WebSocketApi}.execute-api.{AWS::Region}.{AWS::URLSuffix}/prod');
+  });
+
+  test('the config.json content holds the HTTP API URL and the wss stage URL', () => {
+    const { Stack } = require('aws-cdk-lib');
+    const backend = s.stacks.backend;
+    const r = (v: string) => JSON.stringify(Stack.of(backend).resolve(v));
+    expect(r(backend.httpApiUrl)).toMatch(/"https:\/\/",\{"Ref":"HttpApi[0-9A-F]+"\},".execute-api."/);
+    expect(r(backend.wsUrl)).toMatch(/"wss:\/\/",\{"Ref":"WebSocketApi[0-9A-F]+"\},".execute-api.".*"\/prod"/);
+  });
+
+  test('with a frontend build, the build is deployed too and stale files are pruned', () => {
+    const withBuild = synth({ frontendBuildDir: fakeFrontendBuild() });
+    expect(withBuild.stacks.site.includesBuild).toBe(true);
+    const dep = Object.values(withBuild.site.findResources('Custom::CDKBucketDeployment'))[0] as any;
+    expect(dep.Properties.SourceObjectKeys).toHaveLength(2);
+    expect(dep.Properties.Prune).toBe(true);
+  });
+});
+
+describe('monitoring', () => {
+  test('DLQ alarms, oldest message age alarm, errors and throttles per function', () => {
+    const alarms = Object.values(s.backend.findResources('AWS::CloudWatch::Alarm')) as any[];
+    const metric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
+    const visible = metric('ApproximateNumberOfMessagesVisible');
+    expect(visible.map((a) => JSON.stringify(a.Properties.Dimensions)).sort().join()).toMatch(/NoteCreatedDlq.*NotifyDlq/);
+    for (const a of visible) {
+      expect(a.Properties.Threshold).toBe(0);
+      expect(a.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
+    }
+    expect(metric('ApproximateAgeOfOldestMessage')).toHaveLength(1);
+    expect(JSON.stringify(metric('ApproximateAgeOfOldestMessage')[0].Properties.Dimensions)).toMatch(/NoteCreatedQueue/);
+    for (const name of FUNCTION_NAMES) {
+      const id = functionLogicalId(s.backend, name);
+      for (const m of ['Errors', 'Throttles']) {
+        expect(metric(m).filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${id}"`))).toHaveLength(1);
+      }
+    }
+    expect(alarms).toHaveLength(3 + 2 * FUNCTION_NAMES.length);
+  });
+
+  test('a CloudWatch dashboard', () => {
+    s.backend.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('architecture', () => {
+  test('-c arch=arm64 builds every function for arm64', () => {
+    const t = synth({ arch: 'arm64' }).backend;
+    for (const name of FUNCTION_NAMES) expect(functionProps(t, name).Architectures).toEqual(['arm64']);
+  });
+});
+
+describe('outputs', () => {
+  test('backend outputs the API URLs; frontend outputs the site URL', () => {
+    s.backend.hasOutput('HttpApiUrl', {});
+    s.backend.hasOutput('WebSocketUrl', {});
+    s.frontend.hasOutput('SiteUrl', {});
+  });
+});

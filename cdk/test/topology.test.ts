@@ -1,0 +1,114 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { FUNCTION_NAMES, TOPOLOGY_PATH } from '../lib/config';
+import { functionLogicalId, functionProps, synth, Synthesized } from './helpers';
+
+// Read the JSON independently of the app code: the test holds the synthesized template to the file.
+const topology = JSON.parse(fs.readFileSync(path.join(__dirname, '../../shared/topology.json'), 'utf-8'));
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synth();
+});
+
+test('the app reads ../shared/topology.json relative to the cdk folder', () => {
+  expect(path.resolve(TOPOLOGY_PATH)).toBe(path.resolve(__dirname, '../../shared/topology.json'));
+});
+
+test('every function of the suite has sizing in topology.json and nothing else does', () => {
+  expect(Object.keys(topology.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
+});
+
+test.each(Object.keys(topology.functions))('function %s: memory and timeout equal topology.json', (name) => {
+  const props = functionProps(s.backend, name);
+  expect(props.MemorySize).toBe(topology.functions[name].memoryMb);
+  expect(props.Timeout).toBe(topology.functions[name].timeoutSeconds);
+});
+
+test('table keys and TTL attribute equal topology.json', () => {
+  s.data.hasResourceProperties('AWS::DynamoDB::Table', {
+    KeySchema: [
+      { AttributeName: topology.table.partitionKey, KeyType: 'HASH' },
+      { AttributeName: topology.table.sortKey, KeyType: 'RANGE' },
+    ],
+    TimeToLiveSpecification: { AttributeName: topology.table.ttlAttribute, Enabled: true },
+  });
+});
+
+test('note-created queue settings equal topology.json, DLQ after maxReceiveCount', () => {
+  const q = topology.queues.noteCreated;
+  s.backend.hasResourceProperties('AWS::SQS::Queue', {
+    VisibilityTimeout: q.visibilityTimeoutSeconds,
+    ReceiveMessageWaitTimeSeconds: q.receiveWaitTimeSeconds,
+    MessageRetentionPeriod: q.retentionSeconds,
+    RedrivePolicy: {
+      maxReceiveCount: q.maxReceiveCount,
+      deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedDlq'), 'Arn'] },
+    },
+  });
+});
+
+test('the queue visibility timeout is at least six times save-note timeout', () => {
+  const queues = s.backend.findResources('AWS::SQS::Queue', {
+    Properties: { RedrivePolicy: Match.anyValue() },
+  });
+  const [queue] = Object.values(queues) as any[];
+  expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functionProps(s.backend, 'save-note').Timeout);
+});
+
+test('DLQ retention equals topology.json (14 days)', () => {
+  const dlqs = Object.entries(s.backend.findResources('AWS::SQS::Queue')).filter(([id]) => /Dlq/.test(id));
+  expect(dlqs).toHaveLength(2);
+  const byId = Object.fromEntries(dlqs.map(([id, r]: [string, any]) => [id.replace(/[0-9A-F]{8}$/, ''), r]));
+  expect(byId.NoteCreatedDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.noteCreatedDlq.retentionSeconds);
+  expect(byId.NotifyDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.notifyDlq.retentionSeconds);
+  expect(topology.queues.noteCreatedDlq.retentionSeconds).toBe(14 * 24 * 3600);
+});
+
+test('rule note-created -> queue: pattern equals topology.json', () => {
+  s.backend.hasResourceProperties('AWS::Events::Rule', {
+    EventBusName: { Ref: Match.stringLikeRegexp('^EventBus') },
+    EventPattern: topology.rules.noteCreatedToQueue.eventPattern,
+    Targets: [{ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedQueue'), 'Arn'] }, Id: Match.anyValue() }],
+  });
+});
+
+test('rule results -> notify: pattern, retry policy and DLQ equal topology.json', () => {
+  const r = topology.rules.noteResultsToNotify;
+  s.backend.hasResourceProperties('AWS::Events::Rule', {
+    EventBusName: { Ref: Match.stringLikeRegexp('^EventBus') },
+    EventPattern: r.eventPattern,
+    Targets: [
+      Match.objectLike({
+        Arn: { 'Fn::GetAtt': [functionLogicalId(s.backend, 'notify'), 'Arn'] },
+        RetryPolicy: {
+          MaximumRetryAttempts: r.retryPolicy.maximumRetryAttempts,
+          MaximumEventAgeInSeconds: r.retryPolicy.maximumEventAgeSeconds,
+        },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotifyDlq'), 'Arn'] } },
+      }),
+    ],
+  });
+});
+
+test('event source mapping save-note <- queue equals topology.json', () => {
+  const e = topology.saveNoteEventSource;
+  s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+  s.backend.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    FunctionName: { Ref: functionLogicalId(s.backend, 'save-note') },
+    EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedQueue'), 'Arn'] },
+    BatchSize: e.batchSize,
+    MaximumBatchingWindowInSeconds: e.maximumBatchingWindowSeconds,
+    FunctionResponseTypes: e.reportBatchItemFailures ? ['ReportBatchItemFailures'] : Match.absent(),
+  });
+});
+
+test('archive of all events equals topology.json', () => {
+  s.backend.resourceCountIs('AWS::Events::Archive', 1);
+  s.backend.hasResourceProperties('AWS::Events::Archive', {
+    SourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventBus'), 'Arn'] },
+    EventPattern: topology.archive.eventPattern,
+    RetentionDays: topology.archive.retentionDays,
+  });
+});
