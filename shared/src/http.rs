@@ -118,3 +118,9 @@ pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
         }
     }
 }
+
+/// The caller named by a valid bearer token; 401 for a missing, forged or expired one.
+pub fn authenticate(keys: &crate::auth::JwtKeys, req: &Request) -> Result<crate::domain::Username, ApiError> {
+    let token = bearer_token(req).ok_or(ApiError::Unauthorized)?;
+    keys.verify(token).map_err(|_| ApiError::Unauthorized)
+}

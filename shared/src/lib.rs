@@ -12,7 +12,9 @@ pub mod http;
 pub mod keys;
 pub mod pagination;
 pub mod ports;
+pub mod routes;
 pub mod telemetry;
+pub mod topology;
 
 #[cfg(feature = "fakes")]
 pub mod fakes;

@@ -4,7 +4,6 @@
 //! Handlers open a span carrying `correlationId` and `noteId`; the Lambda runtime's own span
 //! carries `requestId`. Every log line is one JSON object with those span fields in it.
 
-use std::io::Write as _;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
@@ -96,9 +95,7 @@ pub fn emf_line(service: &str, metrics: &[(&str, f64, Unit)], properties: &[(&st
 
 /// Writes metrics as one EMF line on stdout, where Lambda sends it to CloudWatch Logs.
 pub fn emit(metrics: &[(&str, f64, Unit)], properties: &[(&str, &str)]) {
-    let line = emf_line(service(), metrics, properties, chrono::Utc::now().timestamp_millis());
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
+    println!("{}", emf_line(service(), metrics, properties, chrono::Utc::now().timestamp_millis()));
 }
 
 /// Counts one occurrence of `name`.

@@ -1,0 +1,242 @@
+//! `save-note`: consumes batches of `note-created` events from SQS, stores each note once and
+//! publishes `note-saved` or `note-failed`.
+//!
+//! Each record stands alone: records of a batch are processed concurrently (with a bound), and
+//! the answer lists in `batchItemFailures` only the records worth retrying, so one bad message
+//! never fails its batch-mates.
+//!
+//! | what happened | answer |
+//! | --- | --- |
+//! | stored now, or stored by an earlier delivery | publish `note-saved` (same `eventId` both times), acknowledge |
+//! | event fails validation, owner gone | publish `note-failed`, acknowledge |
+//! | note deleted since an earlier delivery stored it | acknowledge, store nothing |
+//! | throttling, network, bus down (transient) | report the item: SQS redelivers it, the DLQ takes it after 3 receives |
+//! | body with no note identity at all | report the item, so it reaches the DLQ for an operator |
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::StreamExt as _;
+use notes_core::config::ConfigError;
+use notes_core::domain::{Note, NoteStatus, Timestamp, Username};
+use notes_core::events::{EVENT_SOURCE, EventBody, EventType, Envelope, NoteEvent};
+use notes_core::ports::{EventPublisher, NoteStore, SaveOutcome};
+use notes_core::telemetry::{self, Unit, metric};
+use notes_core::{aws, domain::NoteId, topology::topology};
+use serde_json::Value;
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+/// Records of one batch handled at once; the rest wait for a free slot.
+pub const MAX_CONCURRENT_RECORDS: usize = 8;
+
+pub const OWNER_MISSING_MESSAGE: &str = "Your note was not saved because your account no longer exists.";
+pub const INVALID_NOTE_MESSAGE: &str = "Your note was not saved because it is not a valid note.";
+
+pub struct SaveNote {
+    notes: Arc<dyn NoteStore>,
+    bus: Arc<dyn EventPublisher>,
+}
+
+/// What became of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Disposition {
+    /// Done with: delete it from the queue.
+    Acknowledge,
+    /// Worth another try: report it in `batchItemFailures`.
+    Retry(String),
+}
+
+/// A record's body, read as far as it could be.
+enum Parsed {
+    Created(NoteEvent),
+    /// Not a note-created this function handles, yet harmless: acknowledged.
+    NotOurs(String),
+    /// Invalid, but it names a note and an owner, who can be told.
+    Invalid { envelope: Envelope, reason: String },
+    /// Nothing in it says whose note it was.
+    Unidentifiable(String),
+}
+
+impl SaveNote {
+    pub fn new(notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
+        Self { notes, bus }
+    }
+
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self::new(Arc::new(aws::table_from_env(&sdk)?), Arc::new(aws::bus_from_env(&sdk)?)))
+    }
+
+    pub async fn handle(&self, batch: SqsEvent) -> SqsBatchResponse {
+        let failures: Vec<BatchItemFailure> = futures::stream::iter(batch.records)
+            .map(|record| async move {
+                let id = record.message_id.clone().unwrap_or_default();
+                let span = tracing::info_span!("record", messageId = %id, noteId = tracing::field::Empty, correlationId = tracing::field::Empty);
+                let disposition = self.process(&record).instrument(span).await;
+                (id, record, disposition)
+            })
+            .buffer_unordered(MAX_CONCURRENT_RECORDS)
+            .filter_map(|(id, record, disposition)| async move {
+                match disposition {
+                    Disposition::Acknowledge => None,
+                    Disposition::Retry(reason) => {
+                        report_retry(&record, &reason);
+                        let mut failure = BatchItemFailure::default();
+                        failure.item_identifier = id;
+                        Some(failure)
+                    }
+                }
+            })
+            .collect()
+            .await;
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = failures;
+        response
+    }
+
+    async fn process(&self, record: &SqsMessage) -> Disposition {
+        let body = record.body.as_deref().unwrap_or_default();
+        match parse_record(body) {
+            Parsed::Created(created) => {
+                let span = tracing::Span::current();
+                span.record("noteId", tracing::field::display(created.note_id()));
+                span.record("correlationId", created.correlation_id());
+                self.save(&created).await
+            }
+            Parsed::NotOurs(what) => {
+                tracing::warn!(what, "acknowledged a record that is not a note-created");
+                Disposition::Acknowledge
+            }
+            Parsed::Invalid { envelope, reason } => {
+                tracing::warn!(noteId = %envelope.note_id, reason, "note-created failed validation");
+                self.fail(&envelope, INVALID_NOTE_MESSAGE).await
+            }
+            Parsed::Unidentifiable(reason) => {
+                tracing::error!(reason, "record names no note; leaving it for the dead-letter queue");
+                Disposition::Retry(reason)
+            }
+        }
+    }
+
+    async fn save(&self, created: &NoteEvent) -> Disposition {
+        let EventBody::NoteCreated { content, is_public } = &created.body else {
+            return Disposition::Acknowledge;
+        };
+        let saved_at = Timestamp::now();
+        let note = Note {
+            note_id: created.note_id(),
+            username: created.username().clone(),
+            content: content.clone(),
+            is_public: *is_public,
+            status: NoteStatus::Saved,
+            created_at: created.envelope.timestamp,
+            saved_at,
+            updated_at: None,
+        };
+        let stored = match self.notes.save_new(&note).await {
+            Ok(SaveOutcome::Saved) => {
+                let latency = (saved_at.epoch_millis() - created.envelope.timestamp.epoch_millis()).max(0);
+                telemetry::emit(
+                    &[(metric::NOTES_SAVED, 1.0, Unit::Count), (metric::PROCESSING_LATENCY, latency as f64, Unit::Milliseconds)],
+                    &[("noteId", &note.note_id.to_string()), ("correlationId", created.correlation_id())],
+                );
+                tracing::info!(latencyMs = latency, "note saved");
+                note
+            }
+            Ok(SaveOutcome::AlreadySaved(existing)) => {
+                // A redelivery. The note-saved is published again, identical to the first
+                // (derived eventId, stored savedAt): the first publish may not have happened.
+                tracing::info!("duplicate delivery: the note was stored already");
+                existing
+            }
+            Ok(SaveOutcome::OwnerMissing) => return self.fail(&created.envelope, OWNER_MISSING_MESSAGE).await,
+            Ok(SaveOutcome::Deleted) => {
+                tracing::info!("the note was deleted after it was stored; nothing to do");
+                return Disposition::Acknowledge;
+            }
+            Err(err) => return Disposition::Retry(err.to_string()),
+        };
+        match self.bus.publish(&[NoteEvent::note_saved(created, &stored)]).await {
+            Ok(()) => Disposition::Acknowledge,
+            Err(err) => Disposition::Retry(err.to_string()),
+        }
+    }
+
+    /// A permanent failure: tell the owner through `note-failed`, then let the record go.
+    async fn fail(&self, envelope: &Envelope, message: &str) -> Disposition {
+        let failed = NoteEvent::note_failed(envelope, message, Timestamp::now());
+        match self.bus.publish(&[failed]).await {
+            Ok(()) => {
+                telemetry::count(
+                    metric::NOTES_FAILED,
+                    &[("noteId", &envelope.note_id.to_string()), ("correlationId", &envelope.correlation_id)],
+                );
+                Disposition::Acknowledge
+            }
+            Err(err) => Disposition::Retry(err.to_string()),
+        }
+    }
+}
+
+fn report_retry(record: &SqsMessage, reason: &str) {
+    let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let last_chance = receives >= topology().queues.note_created.max_receive_count;
+    let id = record.message_id.as_deref().unwrap_or_default();
+    if last_chance {
+        tracing::error!(messageId = id, receives, reason, "record failed its last receive; it goes to the dead-letter queue");
+        telemetry::count(metric::RECORDS_DEAD_LETTERED, &[("messageId", id)]);
+    } else {
+        tracing::warn!(messageId = id, receives, reason, "record failed; SQS will deliver it again");
+        telemetry::count(metric::RECORDS_RETRIED, &[("messageId", id)]);
+    }
+}
+
+/// Reads an SQS body: the EventBridge event the rule put there, whose `detail` is the note event.
+fn parse_record(body: &str) -> Parsed {
+    let envelope: Value = match serde_json::from_str(body) {
+        Ok(v) => v,
+        Err(e) => return Parsed::Unidentifiable(format!("the body is not JSON: {e}")),
+    };
+    let Some(detail) = envelope.get("detail").filter(|d| d.is_object()) else {
+        return Parsed::Unidentifiable("the body is not an EventBridge event with a detail".into());
+    };
+    let source = envelope.get("source").and_then(Value::as_str).unwrap_or_default();
+    let event_type = detail.get("eventType").and_then(Value::as_str).unwrap_or_default();
+    if source != EVENT_SOURCE || (event_type != EventType::NoteCreated.as_str() && is_catalog_type(event_type)) {
+        return Parsed::NotOurs(format!("{source}/{event_type}"));
+    }
+    match NoteEvent::from_detail(detail) {
+        Ok(event) if event.event_type() == EventType::NoteCreated => Parsed::Created(event),
+        Ok(event) => Parsed::NotOurs(event.event_type().as_str().into()),
+        Err(err) => match identity_of(detail) {
+            Some(envelope) => Parsed::Invalid { envelope, reason: err.to_string() },
+            None => Parsed::Unidentifiable(err.to_string()),
+        },
+    }
+}
+
+fn is_catalog_type(name: &str) -> bool {
+    EventType::ALL.iter().any(|k| k.as_str() == name)
+}
+
+/// As much of the envelope as an invalid event still gives: enough to tell its owner.
+fn identity_of(detail: &Value) -> Option<Envelope> {
+    let field = |name: &str| detail.get(name).and_then(Value::as_str);
+    let note_id = NoteId::parse(field("noteId")?).ok()?;
+    let username = Username::parse(field("username")?).ok()?;
+    // Without a usable eventId, one is derived from the note id so a retry yields the same one.
+    let event_id = field("eventId")
+        .and_then(|id| Uuid::try_parse(id).ok())
+        .unwrap_or_else(|| Uuid::new_v5(&Uuid::NAMESPACE_OID, note_id.to_string().as_bytes()));
+    let correlation_id = field("correlationId").filter(|c| !c.is_empty()).unwrap_or("unknown").to_owned();
+    Some(Envelope {
+        event_version: notes_core::events::EVENT_VERSION,
+        event_id,
+        timestamp: Timestamp::now(),
+        correlation_id,
+        causation_id: None,
+        note_id,
+        username,
+    })
+}

@@ -1,0 +1,224 @@
+//! `save-note`: an SQS batch of note-created events in, stored notes and result events out.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use notes_core::domain::{NoteContent, NoteId, Timestamp, Username};
+use notes_core::events::{EventBody, EventType, NoteEvent};
+use notes_core::fakes::{InMemoryTable, RecordingPublisher};
+use notes_core::ports::NoteStore;
+use save_note::{OWNER_MISSING_MESSAGE, SaveNote};
+use serde_json::{Value, json};
+
+struct World {
+    table: Arc<InMemoryTable>,
+    bus: Arc<RecordingPublisher>,
+    app: SaveNote,
+}
+
+fn world() -> World {
+    let table = Arc::new(InMemoryTable::new());
+    table.insert_user(&alice());
+    let bus = Arc::new(RecordingPublisher::new());
+    let app = SaveNote::new(table.clone(), bus.clone());
+    World { table, bus, app }
+}
+
+fn alice() -> Username {
+    Username::parse("alice").unwrap()
+}
+
+fn created(content: &str, is_public: bool) -> NoteEvent {
+    NoteEvent::note_created(NoteId::new(), alice(), NoteContent::parse(content).unwrap(), is_public, "req-1".into(), Timestamp::now())
+}
+
+/// The SQS body the EventBridge rule writes: the whole event, with the note event as `detail`.
+fn on_the_bus(detail: Value) -> String {
+    json!({
+        "version": "0", "id": uuid::Uuid::new_v4().to_string(),
+        "detail-type": detail["eventType"], "source": "notes.service",
+        "account": "123456789012", "time": "2026-11-23T10:15:30Z", "region": "us-east-1", "resources": [],
+        "detail": detail
+    })
+    .to_string()
+}
+
+fn record(id: &str, body: String) -> SqsMessage {
+    let mut message = SqsMessage::default();
+    message.message_id = Some(id.into());
+    message.body = Some(body);
+    message.attributes.insert("ApproximateReceiveCount".into(), "1".into());
+    message
+}
+
+fn batch(records: Vec<SqsMessage>) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = records;
+    event
+}
+
+async fn failed_ids(w: &World, records: Vec<SqsMessage>) -> Vec<String> {
+    let mut ids: Vec<String> =
+        w.app.handle(batch(records)).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn a_public_note_is_stored_with_its_public_copy_and_note_saved_follows() {
+    let w = world();
+    let event = created("hello world", true);
+    assert!(failed_ids(&w, vec![record("m1", on_the_bus(event.to_detail()))]).await.is_empty());
+
+    let stored = w.table.get(&alice(), event.note_id()).await.unwrap().expect("stored");
+    assert_eq!(stored.content.as_str(), "hello world");
+    assert_eq!(stored.created_at, event.envelope.timestamp);
+    assert_eq!(w.table.public_copies(), vec![stored.clone()]);
+
+    let saved = w.bus.of_type(EventType::NoteSaved);
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].envelope.causation_id, Some(event.envelope.event_id));
+    assert_eq!(saved[0].correlation_id(), "req-1");
+    assert!(matches!(&saved[0].body, EventBody::NoteSaved { saved_at, is_public: true, .. } if *saved_at == stored.saved_at));
+}
+
+#[tokio::test]
+async fn a_private_note_has_no_public_copy() {
+    let w = world();
+    let event = created("secret", false);
+    failed_ids(&w, vec![record("m1", on_the_bus(event.to_detail()))]).await;
+    assert_eq!(w.table.owner_copies(&alice()).len(), 1);
+    assert!(w.table.public_copies().is_empty());
+}
+
+#[tokio::test]
+async fn duplicate_delivery_stores_one_note_and_repeats_the_same_note_saved() {
+    let w = world();
+    let body = on_the_bus(created("once", true).to_detail());
+    failed_ids(&w, vec![record("m1", body.clone())]).await;
+    let writes = w.table.writes();
+    assert!(failed_ids(&w, vec![record("m2", body)]).await.is_empty());
+
+    assert_eq!(w.table.writes(), writes, "the redelivery wrote nothing");
+    assert_eq!(w.table.owner_copies(&alice()).len(), 1);
+    assert_eq!(w.table.public_copies().len(), 1);
+    let saved = w.bus.of_type(EventType::NoteSaved);
+    assert_eq!(saved.len(), 2);
+    assert_eq!(saved[0], saved[1], "consumers can drop the copy by eventId");
+}
+
+#[tokio::test]
+async fn the_same_event_twice_in_one_batch_stores_one_note() {
+    let w = world();
+    let body = on_the_bus(created("twice", false).to_detail());
+    assert!(failed_ids(&w, vec![record("m1", body.clone()), record("m2", body)]).await.is_empty());
+    assert_eq!(w.table.owner_copies(&alice()).len(), 1);
+}
+
+#[tokio::test]
+async fn a_poison_record_beside_good_ones_is_the_only_one_reported() {
+    let w = world();
+    let good = [created("one", false), created("two", true)];
+    let records = vec![
+        record("good-1", on_the_bus(good[0].to_detail())),
+        record("poison", "{not json".into()),
+        record("good-2", on_the_bus(good[1].to_detail())),
+    ];
+    assert_eq!(failed_ids(&w, records).await, vec!["poison"]);
+    assert_eq!(w.table.owner_copies(&alice()).len(), 2);
+    assert_eq!(w.bus.of_type(EventType::NoteSaved).len(), 2);
+}
+
+#[tokio::test]
+async fn an_event_that_fails_validation_publishes_note_failed_and_is_acknowledged() {
+    let w = world();
+    let event = created("fine", false);
+    let mut detail = event.to_detail();
+    detail["content"] = json!("   ");
+    assert!(failed_ids(&w, vec![record("m1", on_the_bus(detail))]).await.is_empty());
+    assert!(w.table.owner_copies(&alice()).is_empty());
+    let failed = w.bus.of_type(EventType::NoteFailed);
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].note_id(), event.note_id());
+    assert_eq!(failed[0].envelope.causation_id, Some(event.envelope.event_id));
+    assert!(matches!(&failed[0].body, EventBody::NoteFailed { error } if !error.is_empty()));
+}
+
+#[tokio::test]
+async fn a_note_whose_owner_no_longer_exists_publishes_note_failed() {
+    let w = world();
+    let ghost = NoteEvent::note_created(
+        NoteId::new(),
+        Username::parse("ghost").unwrap(),
+        NoteContent::parse("boo").unwrap(),
+        true,
+        "req-9".into(),
+        Timestamp::now(),
+    );
+    assert!(failed_ids(&w, vec![record("m1", on_the_bus(ghost.to_detail()))]).await.is_empty());
+    assert!(w.table.public_copies().is_empty());
+    let failed = w.bus.of_type(EventType::NoteFailed);
+    assert!(matches!(&failed[0].body, EventBody::NoteFailed { error } if error == OWNER_MISSING_MESSAGE));
+    assert_eq!(failed[0].correlation_id(), "req-9");
+}
+
+#[tokio::test]
+async fn a_transient_failure_of_one_item_reports_only_that_item_and_a_retry_saves_it() {
+    let w = world();
+    let [ok, flaky] = [created("ok", false), created("flaky", false)];
+    w.table.throttle_note(flaky.note_id());
+    let records = || vec![record("ok", on_the_bus(ok.to_detail())), record("flaky", on_the_bus(flaky.to_detail()))];
+    assert_eq!(failed_ids(&w, records()).await, vec!["flaky"]);
+    assert!(w.bus.of_type(EventType::NoteFailed).is_empty(), "a transient failure is not the user's problem");
+
+    w.table.recover_note(flaky.note_id());
+    assert!(failed_ids(&w, records()).await.is_empty());
+    assert_eq!(w.table.owner_copies(&alice()).len(), 2);
+}
+
+#[tokio::test]
+async fn when_the_bus_is_down_after_storing_the_item_is_retried_and_the_retry_publishes() {
+    let w = world();
+    let event = created("stored, not announced", false);
+    w.bus.set_failing(true);
+    assert_eq!(failed_ids(&w, vec![record("m1", on_the_bus(event.to_detail()))]).await, vec!["m1"]);
+    w.bus.set_failing(false);
+    assert!(failed_ids(&w, vec![record("m1", on_the_bus(event.to_detail()))]).await.is_empty());
+    assert_eq!(w.bus.of_type(EventType::NoteSaved).len(), 1);
+    assert_eq!(w.table.owner_copies(&alice()).len(), 1);
+}
+
+#[tokio::test]
+async fn a_redelivery_after_the_note_was_deleted_does_not_bring_it_back() {
+    let w = world();
+    let event = created("short-lived", true);
+    let body = on_the_bus(event.to_detail());
+    failed_ids(&w, vec![record("m1", body.clone())]).await;
+    let note = w.table.get(&alice(), event.note_id()).await.unwrap().unwrap();
+    w.table.delete(&note, Timestamp::now().plus_seconds(3600)).await.unwrap();
+
+    assert!(failed_ids(&w, vec![record("m2", body)]).await.is_empty());
+    assert!(w.table.owner_copies(&alice()).is_empty());
+    assert!(w.table.public_copies().is_empty());
+}
+
+#[tokio::test]
+async fn a_record_that_is_not_a_note_created_is_acknowledged_untouched() {
+    let w = world();
+    let created = created("x", false);
+    let mut other = created.to_detail();
+    other["eventType"] = json!("note-deleted");
+    assert!(failed_ids(&w, vec![record("m1", on_the_bus(other))]).await.is_empty());
+    assert_eq!(w.table.writes(), 0);
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn the_sample_batch_is_saved() {
+    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-note-created-batch.json")).unwrap();
+    let event: SqsEvent = serde_json::from_str(&raw).unwrap();
+    let w = world();
+    assert!(w.app.handle(event).await.batch_item_failures.is_empty());
+    assert_eq!(w.table.owner_copies(&alice()).len(), 2);
+    assert_eq!(w.table.public_copies().len(), 1);
+}
