@@ -210,6 +210,10 @@ impl Timestamp {
         Self(DateTime::from_timestamp_millis(millis).unwrap_or(at))
     }
 
+    pub fn from_epoch_millis(millis: i64) -> Option<Self> {
+        DateTime::from_timestamp_millis(millis).map(Self)
+    }
+
     pub fn parse(value: &str) -> Result<Self, ValidationError> {
         DateTime::parse_from_rfc3339(value)
             .map(|t| Self::from_datetime(t.with_timezone(&Utc)))

@@ -124,3 +124,12 @@ pub fn authenticate(keys: &crate::auth::JwtKeys, req: &Request) -> Result<crate:
     let token = bearer_token(req).ok_or(ApiError::Unauthorized)?;
     keys.verify(token).map_err(|_| ApiError::Unauthorized)
 }
+
+/// A response to a WebSocket route (`$connect`, `$disconnect`, `$default`). For `$connect`, a
+/// status other than 2xx refuses the handshake; for a two-way `$default`, the body is sent back.
+pub fn websocket_response(status: u16, body: Option<String>) -> aws_lambda_events::apigw::ApiGatewayProxyResponse {
+    let mut response = aws_lambda_events::apigw::ApiGatewayProxyResponse::default();
+    response.status_code = i64::from(status);
+    response.body = body.map(aws_lambda_events::encodings::Body::Text);
+    response
+}

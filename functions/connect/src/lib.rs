@@ -1,0 +1,67 @@
+//! WebSocket `$connect`: the JWT in `?token=` is verified (HS256 pinned, signature and expiry);
+//! a missing, forged or expired token refuses the handshake with 401 and writes nothing.
+//! Otherwise the connection's items are written with a 2-hour TTL (API Gateway's limit).
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use notes_core::auth::JwtKeys;
+use notes_core::aws;
+use notes_core::config::ConfigError;
+use notes_core::domain::Timestamp;
+use notes_core::http::websocket_response;
+use notes_core::ports::{Connection, ConnectionStore};
+
+/// API Gateway closes a WebSocket connection after 2 hours at most.
+pub const CONNECTION_LIFETIME_SECONDS: i64 = 2 * 3600;
+
+pub struct Connect {
+    keys: JwtKeys,
+    connections: Arc<dyn ConnectionStore>,
+}
+
+impl Connect {
+    pub fn new(keys: JwtKeys, connections: Arc<dyn ConnectionStore>) -> Self {
+        Self { keys, connections }
+    }
+
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::table_from_env(&sdk)?)))
+    }
+
+    pub async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+        let context = &request.request_context;
+        let connection_id = context.connection_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("connect", connectionId = %connection_id, requestId = context.request_id.as_deref().unwrap_or_default());
+        let _entered = span.enter();
+
+        let token = request.query_string_parameters.first("token").unwrap_or_default();
+        let Ok(username) = self.keys.verify(token) else {
+            tracing::info!("handshake refused: missing or invalid token");
+            return websocket_response(401, None);
+        };
+        if connection_id.is_empty() {
+            return websocket_response(400, None);
+        }
+        let connected_at = Timestamp::from_epoch_millis(context.connected_at)
+            .filter(|_| context.connected_at > 0)
+            .unwrap_or_else(Timestamp::now);
+        let connection = Connection {
+            connection_id,
+            username,
+            connected_at,
+            expires_at: connected_at.plus_seconds(CONNECTION_LIFETIME_SECONDS),
+        };
+        match self.connections.add(&connection).await {
+            Ok(()) => {
+                tracing::info!(username = %connection.username, "connected");
+                websocket_response(200, None)
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "connection could not be recorded");
+                websocket_response(500, None)
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! WebSocket `$disconnect`: removes the connection's items. A connection that is unknown or
+//! already removed (by `notify` after a 410, or by TTL) is not an error.
+
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use notes_core::aws;
+use notes_core::config::ConfigError;
+use notes_core::http::websocket_response;
+use notes_core::ports::ConnectionStore;
+
+pub struct Disconnect {
+    connections: Arc<dyn ConnectionStore>,
+}
+
+impl Disconnect {
+    pub fn new(connections: Arc<dyn ConnectionStore>) -> Self {
+        Self { connections }
+    }
+
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self::new(Arc::new(aws::table_from_env(&sdk)?)))
+    }
+
+    pub async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+        let connection_id = request.request_context.connection_id.unwrap_or_default();
+        match self.connections.remove(&connection_id).await {
+            Ok(Some(gone)) => tracing::info!(connectionId = %connection_id, username = %gone.username, "disconnected"),
+            Ok(None) => tracing::info!(connectionId = %connection_id, "disconnect of an unknown connection"),
+            Err(err) => {
+                // Its items expire by TTL anyway; API Gateway ignores this answer.
+                tracing::error!(connectionId = %connection_id, error = %err, "connection items not removed");
+                return websocket_response(500, None);
+            }
+        }
+        websocket_response(200, None)
+    }
+}

@@ -1,0 +1,149 @@
+//! `notify`: pushes note results to WebSocket clients through the API Gateway Management API.
+//!
+//! - `note-saved`, `note-failed`, `note-updated`, `note-deleted` go to every open connection of
+//!   the note's owner;
+//! - when the note is or was public, `note-saved`, `note-updated` and `note-deleted` also go to
+//!   every other open connection (the live public feed), found by a Query of the `CONNECTIONS`
+//!   partition, never a Scan;
+//! - each connection gets a given event once per invocation (recipients are deduplicated);
+//! - a 410 Gone removes that connection's items, found through the connection's own item, so
+//!   the connection's owner is cleaned up, not the note's;
+//! - if any push fails transiently the invocation fails, and Lambda's asynchronous retries
+//!   (then the DLQ) deliver the event again. Connections that already got it get it again:
+//!   the message's `eventId` is the same, and clients drop what they have seen.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use futures::StreamExt as _;
+use notes_core::aws;
+use notes_core::config::ConfigError;
+use notes_core::events::{EventType, NoteEvent};
+use notes_core::ports::{Connection, ConnectionPusher, ConnectionStore, PushError, StoreError};
+use notes_core::telemetry::{self, metric};
+use serde_json::Value;
+use tracing::Instrument as _;
+
+/// Pushes in flight at once for one event.
+pub const MAX_CONCURRENT_PUSHES: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("connections could not be looked up: {0}")]
+    Store(#[from] StoreError),
+    #[error("{failed} of {total} pushes failed transiently; the event will be retried")]
+    Pushes { failed: usize, total: usize },
+    #[error("the event is not a note event: {0}")]
+    Invalid(String),
+}
+
+/// What one invocation did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub sent: usize,
+    pub gone: usize,
+}
+
+pub struct Notify {
+    connections: Arc<dyn ConnectionStore>,
+    pusher: Arc<dyn ConnectionPusher>,
+}
+
+enum PushResult {
+    Sent,
+    Gone,
+    Failed,
+}
+
+impl Notify {
+    pub fn new(connections: Arc<dyn ConnectionStore>, pusher: Arc<dyn ConnectionPusher>) -> Self {
+        Self { connections, pusher }
+    }
+
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self::new(Arc::new(aws::table_from_env(&sdk)?), Arc::new(aws::management_api_from_env(&sdk)?)))
+    }
+
+    pub async fn handle(&self, event: EventBridgeEvent<Value>) -> Result<Delivery, NotifyError> {
+        // An invalid event fails the invocation, so after Lambda's retries it lands in the DLQ
+        // for an operator instead of vanishing.
+        let note_event = NoteEvent::from_detail(&event.detail).map_err(|e| NotifyError::Invalid(e.to_string()))?;
+        let span = tracing::info_span!(
+            "notify",
+            eventType = note_event.event_type().as_str(),
+            eventId = %note_event.envelope.event_id,
+            noteId = %note_event.note_id(),
+            correlationId = note_event.correlation_id(),
+        );
+        self.deliver(&note_event).instrument(span).await
+    }
+
+    async fn deliver(&self, event: &NoteEvent) -> Result<Delivery, NotifyError> {
+        if event.event_type() == EventType::NoteCreated {
+            tracing::warn!("note-created is not pushed to clients");
+            return Ok(Delivery::default());
+        }
+        let recipients = self.recipients(event).await?;
+        let payload = event.to_detail().to_string();
+        let results: Vec<PushResult> = futures::stream::iter(recipients.values())
+            .map(|connection| self.push_one(connection, payload.as_bytes()))
+            .buffer_unordered(MAX_CONCURRENT_PUSHES)
+            .collect()
+            .await;
+
+        let mut delivery = Delivery::default();
+        let mut failed = 0;
+        for result in &results {
+            match result {
+                PushResult::Sent => delivery.sent += 1,
+                PushResult::Gone => delivery.gone += 1,
+                PushResult::Failed => failed += 1,
+            }
+        }
+        let note_id = event.note_id().to_string();
+        if delivery.sent > 0 {
+            telemetry::emit(&[(metric::PUSHES_SENT, delivery.sent as f64, telemetry::Unit::Count)], &[("noteId", &note_id)]);
+        }
+        tracing::info!(sent = delivery.sent, gone = delivery.gone, failed, "event pushed");
+        if failed > 0 {
+            return Err(NotifyError::Pushes { failed, total: results.len() });
+        }
+        Ok(delivery)
+    }
+
+    /// The owner's connections, plus everyone's when the public feed must hear of it; keyed by
+    /// connection id, so a connection that is both gets the event once.
+    async fn recipients(&self, event: &NoteEvent) -> Result<BTreeMap<String, Connection>, StoreError> {
+        let mut recipients: BTreeMap<String, Connection> = BTreeMap::new();
+        for connection in self.connections.of_user(event.username()).await? {
+            recipients.insert(connection.connection_id.clone(), connection);
+        }
+        if event.concerns_public_feed() {
+            for connection in self.connections.all().await? {
+                recipients.entry(connection.connection_id.clone()).or_insert(connection);
+            }
+        }
+        Ok(recipients)
+    }
+
+    async fn push_one(&self, connection: &Connection, payload: &[u8]) -> PushResult {
+        match self.pusher.push(&connection.connection_id, payload).await {
+            Ok(()) => PushResult::Sent,
+            Err(PushError::Gone) => {
+                telemetry::count(metric::CONNECTIONS_GONE, &[("connectionId", &connection.connection_id)]);
+                match self.connections.remove(&connection.connection_id).await {
+                    Ok(_) => tracing::info!(connectionId = %connection.connection_id, "gone connection removed"),
+                    // Not worth a retry of the whole event: its items expire by TTL.
+                    Err(err) => tracing::warn!(connectionId = %connection.connection_id, error = %err, "gone connection not removed"),
+                }
+                PushResult::Gone
+            }
+            Err(PushError::Unavailable(reason)) => {
+                tracing::warn!(connectionId = %connection.connection_id, reason, "push failed");
+                PushResult::Failed
+            }
+        }
+    }
+}

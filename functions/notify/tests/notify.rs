@@ -1,0 +1,161 @@
+//! `notify`: who receives which event, once each, and what happens to gone connections.
+
+use std::sync::Arc;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::events::NoteEvent;
+use notes_core::fakes::{InMemoryTable, RecordingPusher};
+use notes_core::ports::{Connection, ConnectionStore};
+use notify::{Notify, NotifyError};
+use serde_json::Value;
+
+struct World {
+    table: Arc<InMemoryTable>,
+    pusher: Arc<RecordingPusher>,
+    app: Notify,
+}
+
+/// alice has two open connections (a-1, a-2), bob one (b-1).
+async fn world() -> World {
+    let table = Arc::new(InMemoryTable::new());
+    for (id, user) in [("a-1", "alice"), ("a-2", "alice"), ("b-1", "bob")] {
+        let now = Timestamp::now();
+        let connection = Connection {
+            connection_id: id.into(),
+            username: Username::parse(user).unwrap(),
+            connected_at: now,
+            expires_at: now.plus_seconds(7200),
+        };
+        table.add(&connection).await.unwrap();
+    }
+    let pusher = Arc::new(RecordingPusher::new());
+    let app = Notify::new(table.clone(), pusher.clone());
+    World { table, pusher, app }
+}
+
+fn note(is_public: bool) -> Note {
+    Note {
+        note_id: NoteId::new(),
+        username: Username::parse("alice").unwrap(),
+        content: NoteContent::parse("hello").unwrap(),
+        is_public,
+        status: NoteStatus::Saved,
+        created_at: Timestamp::now(),
+        saved_at: Timestamp::now(),
+        updated_at: None,
+    }
+}
+
+fn saved(is_public: bool) -> NoteEvent {
+    let note = note(is_public);
+    let created = NoteEvent::note_created(note.note_id, note.username.clone(), note.content.clone(), is_public, "r".into(), note.created_at);
+    NoteEvent::note_saved(&created, &note)
+}
+
+fn on_the_bus(event: &NoteEvent) -> EventBridgeEvent<Value> {
+    let mut bus_event = EventBridgeEvent::default();
+    bus_event.detail_type = event.event_type().as_str().into();
+    bus_event.source = "notes.service".into();
+    bus_event.detail = event.to_detail();
+    bus_event
+}
+
+#[tokio::test]
+async fn a_private_note_saved_reaches_only_its_owners_connections() {
+    let w = world().await;
+    w.app.handle(on_the_bus(&saved(false))).await.unwrap();
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+}
+
+#[tokio::test]
+async fn a_public_note_saved_reaches_every_connection_exactly_once() {
+    let w = world().await;
+    let delivery = w.app.handle(on_the_bus(&saved(true))).await.unwrap();
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2", "b-1"]);
+    assert_eq!(delivery.sent, 3);
+}
+
+#[tokio::test]
+async fn the_message_is_the_event_detail() {
+    let w = world().await;
+    let event = saved(false);
+    w.app.handle(on_the_bus(&event)).await.unwrap();
+    let (_, message) = &w.pusher.sent()[0];
+    assert_eq!(message, &event.to_detail());
+    for field in ["eventType", "eventId", "noteId", "username", "timestamp"] {
+        assert!(message.get(field).is_some(), "{field}");
+    }
+}
+
+#[tokio::test]
+async fn note_failed_goes_only_to_the_owner() {
+    let w = world().await;
+    let created = NoteEvent::note_created(NoteId::new(), Username::parse("alice").unwrap(), NoteContent::parse("x").unwrap(), true, "r".into(), Timestamp::now());
+    let failed = NoteEvent::note_failed(&created.envelope, "nope", Timestamp::now());
+    w.app.handle(on_the_bus(&failed)).await.unwrap();
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+}
+
+#[tokio::test]
+async fn a_note_made_private_is_still_announced_to_the_public_feed_so_it_can_drop_it() {
+    let w = world().await;
+    let before = note(true);
+    let after = before.changed(&notes_core::domain::NoteChange { content: None, is_public: Some(false) }, Timestamp::now());
+    w.app.handle(on_the_bus(&NoteEvent::note_updated(&before, &after, "r".into()))).await.unwrap();
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2", "b-1"]);
+}
+
+#[tokio::test]
+async fn deleting_a_public_note_reaches_everyone_and_a_private_one_only_the_owner() {
+    let w = world().await;
+    w.app.handle(on_the_bus(&NoteEvent::note_deleted(&note(true), "r".into(), Timestamp::now()))).await.unwrap();
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2", "b-1"]);
+    let w = world().await;
+    w.app.handle(on_the_bus(&NoteEvent::note_deleted(&note(false), "r".into(), Timestamp::now()))).await.unwrap();
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+}
+
+#[tokio::test]
+async fn a_gone_connection_of_another_user_is_removed_not_the_note_owners() {
+    let w = world().await;
+    w.pusher.mark_gone("b-1");
+    let delivery = w.app.handle(on_the_bus(&saved(true))).await.unwrap();
+    assert_eq!(delivery.gone, 1);
+    assert_eq!(w.table.connection_ids(), vec!["a-1", "a-2"]);
+    assert!(w.table.of_user(&Username::parse("bob").unwrap()).await.unwrap().is_empty());
+    assert_eq!(w.table.of_user(&Username::parse("alice").unwrap()).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_transient_push_failure_fails_the_invocation_after_the_others_were_sent() {
+    let w = world().await;
+    w.pusher.mark_unavailable("a-2");
+    let event = on_the_bus(&saved(true));
+    let err = w.app.handle(event.clone()).await.unwrap_err();
+    assert!(matches!(err, NotifyError::Pushes { failed: 1, total: 3 }));
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "b-1"]);
+    assert_eq!(w.table.connection_ids().len(), 3, "a transient failure removes nothing");
+
+    // The retry reaches the connection that missed it; the others see the same eventId again.
+    w.pusher.heal("a-2");
+    w.app.handle(event).await.unwrap();
+    assert!(w.pusher.recipients().contains(&"a-2".to_owned()));
+}
+
+#[tokio::test]
+async fn an_invalid_event_fails_so_it_reaches_the_dead_letter_queue() {
+    let w = world().await;
+    let mut event = on_the_bus(&saved(false));
+    event.detail["noteId"] = Value::String("not-an-id".into());
+    assert!(matches!(w.app.handle(event).await, Err(NotifyError::Invalid(_))));
+    assert!(w.pusher.sent().is_empty());
+}
+
+#[tokio::test]
+async fn the_sample_note_saved_event_is_pushed() {
+    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/eventbridge-note-saved.json")).unwrap();
+    let w = world().await;
+    let delivery = w.app.handle(serde_json::from_str(&raw).unwrap()).await.unwrap();
+    assert_eq!(delivery.sent, 3, "the sample is a public note of alice");
+}
