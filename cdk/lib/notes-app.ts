@@ -5,7 +5,7 @@ import { Topology, loadTopology, readSettings } from './config';
 import { DataStack } from './data-stack';
 import { FrontendStack } from './frontend-stack';
 import { SiteStack } from './site-stack';
-import { PruneRedundantLambdaDependsOn } from './tidy';
+import { PruneRedundantLambdaDependsOn } from './prune-depends-on';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
 

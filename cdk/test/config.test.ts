@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { FUNCTION_NAMES, REPO_DIR, manifestPathFor, parseAllowedOrigins, parseArchitecture, readSettings } from '../lib/config';
-import { REAL_FUNCTIONS_DIR, missingCrates } from './helpers';
+import { REAL_FUNCTIONS_DIR, missingCrates } from './synthesize';
 
 describe('context', () => {
   test('allowedOrigins: comma list or JSON array, trailing slash dropped', () => {

@@ -1,5 +1,5 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { synth, Synthesized } from './helpers';
+import { synth, Synthesized } from './synthesize';
 
 let s: Synthesized;
 beforeAll(() => {

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { FUNCTION_NAMES } from '../lib/config';
-import { actionsOf, fakeFrontendBuild, functionsDirForTests, functionLogicalId, functionProps, statementsOf, synth, Synthesized } from './helpers';
+import { actionsOf, fakeFrontendBuild, functionsDirForTests, functionLogicalId, functionProps, statementsOf, synth, Synthesized } from './synthesize';
 
 let s: Synthesized;
 beforeAll(() => {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { FUNCTION_NAMES, TOPOLOGY_PATH } from '../lib/config';
-import { functionLogicalId, functionProps, synth, Synthesized } from './helpers';
+import { functionLogicalId, functionProps, synth, Synthesized } from './synthesize';
 
 // Read the JSON independently of the app code: the test holds the synthesized template to the file.
 const topology = JSON.parse(fs.readFileSync(path.join(__dirname, '../../shared/topology.json'), 'utf-8'));
