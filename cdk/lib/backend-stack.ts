@@ -57,12 +57,15 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
   },
   'save-note': {
     env: ['TABLE_NAME', 'EVENT_BUS_NAME'],
+    // One transaction: ConditionCheck (owner exists, no tombstone) + conditional Puts of the copies.
     tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
     putEvents: true,
   },
   notify: {
     env: ['TABLE_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT'],
-    tableActions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    // Queries the owner's and the broadcast connections; on 410 Gone reads the connection and
+    // deletes its items in one transaction.
+    tableActions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
   },
   connect: {
     env: ['TABLE_NAME', 'JWT_SECRET_ARN'],
@@ -86,19 +89,16 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
   'get-note': { env: ['TABLE_NAME', 'JWT_SECRET_ARN'], tableActions: ['dynamodb:GetItem'], readSecret: true },
   'update-note': {
     env: ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
-    tableActions: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
-    ],
+    // Conditional Put of the owner's copy, Put or Delete of the public copy, in one transaction.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
     putEvents: true,
     readSecret: true,
   },
   'delete-note': {
     env: ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
-    tableActions: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+    // Conditional Delete of the owner's copy, Delete of the public copy and Put of a tombstone
+    // (so a late note-created cannot bring the note back), in one transaction.
+    tableActions: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
     putEvents: true,
     readSecret: true,
   },

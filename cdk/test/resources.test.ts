@@ -82,7 +82,7 @@ describe('least privilege', () => {
   const expectedDynamo: Record<string, string[]> = {
     'publish-note': ['GetItem', 'PutItem'],
     'save-note': ['ConditionCheckItem', 'GetItem', 'PutItem'],
-    notify: ['BatchWriteItem', 'DeleteItem', 'GetItem', 'Query'],
+    notify: ['DeleteItem', 'GetItem', 'Query'],
     connect: ['PutItem'],
     disconnect: ['DeleteItem', 'GetItem'],
     'ws-default': [],
@@ -92,8 +92,8 @@ describe('least privilege', () => {
     'get-notes': ['Query'],
     'get-public-notes': ['Query'],
     'get-note': ['GetItem'],
-    'update-note': ['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'],
-    'delete-note': ['ConditionCheckItem', 'DeleteItem', 'GetItem'],
+    'update-note': ['DeleteItem', 'GetItem', 'PutItem'],
+    'delete-note': ['DeleteItem', 'GetItem', 'PutItem'],
   };
   const putsEvents = ['publish-note', 'save-note', 'update-note', 'delete-note'];
   const readsSecret = ['publish-note', 'connect', 'login', 'get-user', 'get-notes', 'get-note', 'update-note', 'delete-note'];
