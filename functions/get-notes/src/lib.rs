@@ -1,0 +1,57 @@
+//! `GET /notes?limit=&cursor=`: the caller's own notes, private and public, newest first.
+//!
+//! One Query on the caller's partition per page. The partition comes from the token, never
+//! from the cursor, so no cursor can page into another user's notes.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use notes_core::auth::JwtKeys;
+use notes_core::domain::Note;
+use notes_core::http::{api_request_id, authenticate, json_response, query_param, respond};
+use notes_core::pagination::{encode_cursor, page_request};
+use notes_core::ports::NoteStore;
+use notes_core::{ApiError, aws, config::ConfigError};
+use serde::Serialize;
+use tracing::Instrument as _;
+
+/// One page of notes; `nextCursor` is left out on the last page.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotesPage {
+    pub notes: Vec<Note>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+pub struct GetNotes {
+    keys: JwtKeys,
+    notes: Arc<dyn NoteStore>,
+}
+
+impl GetNotes {
+    pub fn new(keys: JwtKeys, notes: Arc<dyn NoteStore>) -> Self {
+        Self { keys, notes }
+    }
+
+    /// Builds the table client and reads the signing secret once, from the environment.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::table_from_env(&sdk)?)))
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let span = tracing::info_span!("get_notes", correlationId = %api_request_id(&req));
+        respond(self.list(&req).instrument(span).await)
+    }
+
+    async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let owner = authenticate(&self.keys, req)?;
+        let request = page_request(query_param(req, "limit").as_deref(), query_param(req, "cursor").as_deref())?;
+        let page = self.notes.list_by_owner(&owner, request).await?;
+        Ok(json_response(
+            http::StatusCode::OK,
+            &NotesPage { notes: page.items, next_cursor: page.next.map(encode_cursor) },
+        ))
+    }
+}
