@@ -87,8 +87,9 @@ impl Notify {
         }
         let recipients = self.recipients(event).await?;
         let payload = event.to_detail().to_string();
-        let results: Vec<PushResult> = futures::stream::iter(recipients.values())
-            .map(|connection| self.push_one(connection, payload.as_bytes()))
+        let payload = payload.as_bytes();
+        let results: Vec<PushResult> = futures::stream::iter(recipients.into_values())
+            .map(|connection| async move { self.push_one(&connection, payload).await })
             .buffer_unordered(MAX_CONCURRENT_PUSHES)
             .collect()
             .await;

@@ -1,0 +1,55 @@
+//! The local stack's fault-injection switch, for watching retries and the DLQ happen for real.
+//!
+//! Started with `--fault-injection`, the stack wraps `save-note`'s table adapter so that a note
+//! whose content contains [`TRANSIENT_FAULT_MARKER`] fails to save with a transient error, every
+//! time: `save-note` reports it in `batchItemFailures`, SQS delivers it again after the
+//! visibility timeout, and after the third receive the queue's redrive policy moves it to the
+//! dead-letter queue. This lives only in the local stack; no deployed function contains it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use notes_core::domain::{Note, NoteId, Timestamp, Username};
+use notes_core::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+
+pub const TRANSIENT_FAULT_MARKER: &str = "[[local-fault:transient]]";
+
+pub struct FaultyNoteStore {
+    inner: Arc<dyn NoteStore>,
+}
+
+impl FaultyNoteStore {
+    pub fn new(inner: Arc<dyn NoteStore>) -> Self {
+        Self { inner }
+    }
+}
+
+#[async_trait]
+impl NoteStore for FaultyNoteStore {
+    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
+        if note.content.as_str().contains(TRANSIENT_FAULT_MARKER) {
+            return Err(StoreError::Unavailable("ProvisionedThroughputExceededException (local fault injection)".into()));
+        }
+        self.inner.save_new(note).await
+    }
+
+    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
+        self.inner.get(owner, note_id).await
+    }
+
+    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        self.inner.list_by_owner(owner, page).await
+    }
+
+    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        self.inner.list_public(page).await
+    }
+
+    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError> {
+        self.inner.replace(before, after).await
+    }
+
+    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
+        self.inner.delete(note, tombstone_until).await
+    }
+}

@@ -1,0 +1,349 @@
+//! The HTTP API, as API Gateway (HTTP API, payload format 2.0) runs it: each request is matched
+//! to a route of `notes_core::routes::HTTP_ROUTES`, turned into the API Gateway v2 event Lambda
+//! would receive (request id, route key, path parameters, query string, headers, body and its
+//! base64 flag), parsed by `lambda_http` exactly as in Lambda, and given to the function's
+//! handler. CORS is answered here from the allowed origins, as API Gateway's CORS setting does.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use notes_core::auth::JwtKeys;
+use notes_core::aws::{DynamoTable, EventBridgeBus};
+use notes_core::domain::Timestamp;
+use notes_core::routes::HTTP_ROUTES;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::{Resources, StackConfig};
+
+/// API Gateway's payload limit for HTTP APIs.
+const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// The handlers behind the routes, each built once as its Lambda's `main` builds it.
+pub struct Handlers {
+    signup: signup::Signup,
+    login: login::Login,
+    get_user: get_user::GetUser,
+    get_notes: get_notes::GetNotes,
+    get_public_notes: get_public_notes::GetPublicNotes,
+    get_note: get_note::GetNote,
+    publish_note: publish_note::PublishNote,
+}
+
+impl Handlers {
+    pub fn new(sdk: &SdkConfig, resources: &Resources, keys: &JwtKeys, _config: &StackConfig) -> Self {
+        let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name));
+        let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &resources.bus_name));
+        Self {
+            signup: signup::Signup::new(table.clone()),
+            login: login::Login::new(keys.clone(), table.clone()),
+            get_user: get_user::GetUser::new(keys.clone(), table.clone()),
+            get_notes: get_notes::GetNotes::new(keys.clone(), table.clone()),
+            get_public_notes: get_public_notes::GetPublicNotes::new(table.clone()),
+            get_note: get_note::GetNote::new(keys.clone(), table.clone()),
+            publish_note: publish_note::PublishNote::new(keys.clone(), bus, table),
+        }
+    }
+
+    /// Calls the function named in the route table.
+    async fn call(&self, function: &str, request: lambda_http::Request) -> Option<lambda_http::Response<lambda_http::Body>> {
+        Some(match function {
+            "signup" => self.signup.handle(request).await,
+            "login" => self.login.handle(request).await,
+            "get-user" => self.get_user.handle(request).await,
+            "get-notes" => self.get_notes.handle(request).await,
+            "get-public-notes" => self.get_public_notes.handle(request).await,
+            "get-note" => self.get_note.handle(request).await,
+            "publish-note" => self.publish_note.handle(request).await,
+            _ => return None,
+        })
+    }
+}
+
+struct ApiState {
+    handlers: Arc<Handlers>,
+    allowed_origins: Vec<String>,
+}
+
+pub async fn serve(listener: TcpListener, handlers: Arc<Handlers>, allowed_origins: Vec<String>) {
+    let state = Arc::new(ApiState { handlers, allowed_origins });
+    let app = axum::Router::new().fallback(dispatch).with_state(state);
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(err) = axum::serve(listener, service).await {
+        tracing::error!(error = %err, "HTTP API stopped");
+    }
+}
+
+/// A matched route: its key (`GET /notes/{noteId}`), function and path parameters.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RouteMatch {
+    pub route_key: String,
+    pub function: &'static str,
+    pub path_parameters: BTreeMap<String, String>,
+}
+
+/// API Gateway's route selection: literal segments win over `{parameters}`.
+pub fn match_route(method: &str, path: &str) -> Option<RouteMatch> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut best: Option<(usize, RouteMatch)> = None;
+    for (route_method, template, function) in HTTP_ROUTES {
+        if *route_method != method {
+            continue;
+        }
+        let parts: Vec<&str> = template.split('/').collect();
+        if parts.len() != segments.len() {
+            continue;
+        }
+        let mut params = BTreeMap::new();
+        let mut literals = 0;
+        let matched = parts.iter().zip(&segments).all(|(part, segment)| {
+            if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                params.insert(name.to_owned(), percent_decode(segment));
+                !segment.is_empty()
+            } else {
+                literals += 1;
+                part == segment
+            }
+        });
+        if matched && best.as_ref().is_none_or(|(score, _)| literals > *score) {
+            let route = RouteMatch { route_key: format!("{method} {template}"), function, path_parameters: params };
+            best = Some((literals, route));
+        }
+    }
+    best.map(|(_, route)| route)
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (bytes[i], escaped) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An API Gateway request id: 16 characters of base64, like `JkH1ZgKJoAMEVxw=`.
+pub fn request_id() -> String {
+    base64::engine::general_purpose::STANDARD.encode(&uuid::Uuid::new_v4().as_bytes()[..10])
+}
+
+/// The payload format 2.0 event API Gateway sends to a Lambda integration.
+pub fn api_gateway_event(
+    route: &RouteMatch,
+    method: &Method,
+    path: &str,
+    raw_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    source_ip: &str,
+) -> Value {
+    let mut header_map: BTreeMap<String, String> = BTreeMap::new();
+    let mut cookies = Vec::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == header::COOKIE {
+            cookies.extend(value.split(';').map(|c| c.trim().to_owned()));
+            continue;
+        }
+        // Repeated headers are joined with commas in format 2.0.
+        header_map.entry(name.as_str().to_owned()).and_modify(|v| {
+            v.push(',');
+            v.push_str(&value);
+        }).or_insert(value);
+    }
+    let mut query: BTreeMap<String, String> = BTreeMap::new();
+    for (key, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query).unwrap_or_default() {
+        query.entry(key).and_modify(|v| {
+            v.push(',');
+            v.push_str(&value);
+        }).or_insert(value);
+    }
+    let (body_text, is_base64) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_owned(), false),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
+    };
+    let now = Timestamp::now();
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": header_map,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method.as_str(),
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get(header::USER_AGENT).and_then(|h| h.to_str().ok()).unwrap_or(""),
+            },
+            "requestId": request_id(),
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": now.as_datetime().format("%d/%b/%Y:%H:%M:%S +0000").to_string(),
+            "timeEpoch": now.epoch_millis(),
+        },
+        "isBase64Encoded": is_base64,
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = json!(query);
+    }
+    if !route.path_parameters.is_empty() {
+        event["pathParameters"] = json!(route.path_parameters);
+    }
+    if !body.is_empty() {
+        event["body"] = Value::String(body_text);
+    }
+    event
+}
+
+fn gateway_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "message": message }))).into_response()
+}
+
+async fn dispatch(
+    State(state): State<Arc<ApiState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: axum::extract::Request,
+) -> Response {
+    let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+    let allowed = origin.as_ref().filter(|o| state.allowed_origins.iter().any(|a| a == *o)).cloned();
+    if request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        return preflight(allowed);
+    }
+    let mut response = route(&state, peer, request).await;
+    if let Some(origin) = allowed {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(&origin).expect("a header value"));
+        headers.insert(header::VARY, HeaderValue::from_static("origin"));
+    }
+    response
+}
+
+fn preflight(origin: Option<String>) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(&origin).expect("a header value"));
+        headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET,POST,PUT,DELETE,OPTIONS"));
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization,content-type,idempotency-key"),
+        );
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        headers.insert(header::VARY, HeaderValue::from_static("origin"));
+    }
+    response
+}
+
+async fn route(state: &ApiState, peer: SocketAddr, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let Some(route) = match_route(parts.method.as_str(), &path) else {
+        return gateway_error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let body: Bytes = match axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+    };
+    let raw_query = parts.uri.query().unwrap_or("");
+    let event = api_gateway_event(&route, &parts.method, &path, raw_query, &parts.headers, &body, &peer.ip().to_string());
+    let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(request) => request,
+        Err(err) => {
+            tracing::error!(error = %err, "could not build the Lambda event");
+            return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
+        }
+    };
+    match state.handlers.call(route.function, lambda_request).await {
+        Some(response) => into_axum(response),
+        None => gateway_error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+fn into_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes: Vec<u8> = match body {
+        lambda_http::Body::Empty => Vec::new(),
+        lambda_http::Body::Text(text) => text.into_bytes(),
+        lambda_http::Body::Binary(bytes) => bytes,
+        _ => Vec::new(),
+    };
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_routes_win_over_parameters() {
+        let public = match_route("GET", "/notes/public").unwrap();
+        assert_eq!(public.function, "get-public-notes");
+        let one = match_route("GET", "/notes/abc").unwrap();
+        assert_eq!(one.function, "get-note");
+        assert_eq!(one.route_key, "GET /notes/{noteId}");
+        assert_eq!(one.path_parameters["noteId"], "abc");
+    }
+
+    #[test]
+    fn unknown_routes_and_methods_do_not_match() {
+        assert!(match_route("PATCH", "/notes/abc").is_none());
+        assert!(match_route("GET", "/nope").is_none());
+        assert!(match_route("GET", "/notes/a/b").is_none());
+    }
+
+    #[test]
+    fn the_event_carries_what_lambda_http_reads() {
+        let route = match_route("GET", "/notes").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("Bearer t"));
+        let event = api_gateway_event(&route, &Method::GET, "/notes", "limit=5&cursor=abc", &headers, b"", "127.0.0.1");
+        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+        assert_eq!(notes_core::http::query_param(&request, "limit").as_deref(), Some("5"));
+        assert_eq!(notes_core::http::bearer_token(&request), Some("t"));
+        assert_eq!(event["routeKey"], "GET /notes");
+        assert_eq!(event["requestContext"]["requestId"].as_str().unwrap().len(), 16);
+    }
+
+    #[test]
+    fn a_binary_body_is_base64_encoded() {
+        let route = match_route("POST", "/notes").unwrap();
+        let event = api_gateway_event(&route, &Method::POST, "/notes", "", &HeaderMap::new(), &[0xff, 0xfe], "127.0.0.1");
+        assert_eq!(event["isBase64Encoded"], true);
+        assert_eq!(event["body"], "//4=");
+    }
+
+    #[test]
+    fn percent_encoded_path_parameters_are_decoded() {
+        assert_eq!(match_route("GET", "/notes/a%2Fb").unwrap().path_parameters["noteId"], "a/b");
+    }
+}

@@ -1,0 +1,193 @@
+//! The local stack: the whole notes suite on one machine, with no AWS account.
+//!
+//! - DynamoDB, SQS and EventBridge come from moto's server, provisioned from
+//!   `shared/topology.json` like the CDK stack ([`provision`]);
+//! - the HTTP API (default 127.0.0.1:3000) turns each request into the API Gateway v2 event
+//!   Lambda would get and calls the same handler the Lambda binary runs ([`http_api`]);
+//! - the WebSocket API and the Management API's `@connections` (default 127.0.0.1:3001) do the
+//!   same for `$connect`, `$disconnect` and `$default` ([`ws_api`]);
+//! - the SQS → `save-note` event source mapping and the EventBridge → `notify` target run as
+//!   pollers that behave like Lambda's ([`pollers`]);
+//! - the built frontend is served with a generated `/config.json` ([`frontend`]).
+//!
+//! Everything runs in-process, so tests can start a whole stack of their own on free ports.
+
+pub mod faults;
+pub mod frontend;
+pub mod http_api;
+pub mod moto;
+pub mod pollers;
+pub mod provision;
+pub mod ws_api;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use notes_core::auth::JwtKeys;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use provision::Resources;
+
+/// The signing secret the local stack uses unless `JWT_SECRET` says otherwise. It is public,
+/// so tokens it signs are worth nothing anywhere else.
+pub const LOCAL_JWT_SECRET: &str = "local-development-secret-not-for-aws-0123456789";
+
+#[derive(Debug, Clone)]
+pub struct StackConfig {
+    /// 127.0.0.1 ports; 0 picks a free one.
+    pub http_port: u16,
+    pub ws_port: u16,
+    pub frontend_port: u16,
+    /// moto (or another emulator) to use; `None` starts moto's server from the venv.
+    pub aws_endpoint: Option<String>,
+    /// Prefix of every resource name, so several stacks can share one moto.
+    pub prefix: String,
+    /// Replaces the topology's visibility timeout of the note-created queue (seconds), so
+    /// retries and the DLQ can be watched in seconds instead of minutes.
+    pub visibility_timeout_seconds: Option<u32>,
+    /// Seconds before the notify poller retries a failed event (Lambda's async retry delay).
+    pub notify_retry_seconds: u32,
+    /// Turns on the fault-injection switch ([`faults`]). Never present in deployed functions.
+    pub fault_injection: bool,
+    pub frontend_dir: Option<PathBuf>,
+    pub jwt_secret: String,
+    pub jwt_ttl_seconds: i64,
+    /// Origins allowed by CORS; the frontend's own origin is always added.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for StackConfig {
+    fn default() -> Self {
+        Self {
+            http_port: 3000,
+            ws_port: 3001,
+            frontend_port: 8080,
+            aws_endpoint: None,
+            prefix: "notes-local".into(),
+            visibility_timeout_seconds: None,
+            notify_retry_seconds: 2,
+            fault_injection: false,
+            frontend_dir: None,
+            jwt_secret: LOCAL_JWT_SECRET.into(),
+            jwt_ttl_seconds: notes_core::config::DEFAULT_JWT_TTL_SECONDS,
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("could not start moto's server: {0}")]
+    Moto(String),
+    #[error("could not provision the resources: {0}")]
+    Provision(String),
+    #[error("could not listen on 127.0.0.1:{port}: {source}")]
+    Listen { port: u16, source: std::io::Error },
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// A running stack. Dropping it stops everything it started.
+pub struct RunningStack {
+    pub http_addr: SocketAddr,
+    pub ws_addr: SocketAddr,
+    pub frontend_addr: Option<SocketAddr>,
+    pub aws_endpoint: String,
+    pub resources: Resources,
+    tasks: Vec<JoinHandle<()>>,
+    _moto: Option<moto::MotoServer>,
+}
+
+impl RunningStack {
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.ws_addr)
+    }
+
+    pub fn frontend_url(&self) -> Option<String> {
+        self.frontend_addr.map(|a| format!("http://{a}"))
+    }
+}
+
+impl Drop for RunningStack {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// The SDK configuration for an emulator at `endpoint`: fixed region and dummy credentials.
+pub async fn emulator_sdk_config(endpoint: &str) -> SdkConfig {
+    let credentials = aws_credential_types::Credentials::new("local", "local", None, None, "notes-local");
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .load()
+        .await
+}
+
+async fn listen(port: u16) -> Result<TcpListener, StackError> {
+    TcpListener::bind(("127.0.0.1", port)).await.map_err(|source| StackError::Listen { port, source })
+}
+
+/// Starts moto (unless given an endpoint), provisions, and serves everything.
+pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
+    let (moto, endpoint) = match &config.aws_endpoint {
+        Some(endpoint) => (None, endpoint.clone()),
+        None => {
+            let server = moto::MotoServer::start().await?;
+            let endpoint = server.endpoint();
+            (Some(server), endpoint)
+        }
+    };
+    let sdk = emulator_sdk_config(&endpoint).await;
+    let resources = provision::provision(&sdk, &config).await?;
+
+    let http_listener = listen(config.http_port).await?;
+    let ws_listener = listen(config.ws_port).await?;
+    let http_addr = http_listener.local_addr().map_err(|source| StackError::Listen { port: config.http_port, source })?;
+    let ws_addr = ws_listener.local_addr().map_err(|source| StackError::Listen { port: config.ws_port, source })?;
+    let frontend = match &config.frontend_dir {
+        Some(dir) if dir.join("index.html").exists() => Some((dir.clone(), listen(config.frontend_port).await?)),
+        Some(dir) => {
+            tracing::warn!(dir = %dir.display(), "no built frontend there (run `npm run build` in frontend/); not serving it");
+            None
+        }
+        None => None,
+    };
+    let frontend_addr = match &frontend {
+        Some((_, listener)) => Some(listener.local_addr().map_err(|source| StackError::Listen { port: config.frontend_port, source })?),
+        None => None,
+    };
+
+    let keys = JwtKeys::new(config.jwt_secret.as_bytes(), config.jwt_ttl_seconds)
+        .map_err(|e| StackError::Config(e.to_string()))?;
+    let management_endpoint = format!("http://{ws_addr}");
+    let handlers = Arc::new(http_api::Handlers::new(&sdk, &resources, &keys, &config));
+    let mut allowed_origins = config.allowed_origins.clone();
+    if let Some(addr) = frontend_addr {
+        allowed_origins.push(format!("http://{addr}"));
+        allowed_origins.push(format!("http://localhost:{}", addr.port()));
+    }
+
+    let mut tasks = Vec::new();
+    tasks.push(tokio::spawn(http_api::serve(http_listener, handlers, allowed_origins)));
+    let ws = ws_api::WebSocketApi::new(&sdk, &resources, &keys);
+    tasks.push(tokio::spawn(ws_api::serve(ws_listener, ws)));
+    tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), config.fault_injection)));
+    tasks.push(tokio::spawn(pollers::run_notify(sdk.clone(), resources.clone(), management_endpoint)));
+    if let Some((dir, listener)) = frontend {
+        let runtime_config = frontend::RuntimeConfig { api_url: format!("http://{http_addr}"), ws_url: format!("ws://{ws_addr}") };
+        tasks.push(tokio::spawn(frontend::serve(listener, dir, runtime_config)));
+    }
+
+    Ok(RunningStack { http_addr, ws_addr, frontend_addr, aws_endpoint: endpoint, resources, tasks, _moto: moto })
+}

@@ -1,0 +1,63 @@
+//! moto's server: the emulator behind DynamoDB, SQS and EventBridge locally.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+use crate::StackError;
+
+/// A moto server this process started; it is killed when this is dropped.
+pub struct MotoServer {
+    port: u16,
+    _child: Child,
+}
+
+impl MotoServer {
+    /// Starts `moto_server` on a free loopback port and waits until it answers.
+    pub async fn start() -> Result<Self, StackError> {
+        let program = moto_program();
+        let port = free_port().map_err(|e| StackError::Moto(e.to_string()))?;
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                StackError::Moto(format!(
+                    "{} ({e}); run `make venv` or set MOTO_SERVER to moto_server's path",
+                    program.display()
+                ))
+            })?;
+        let server = Self { port, _child: child };
+        for _ in 0..300 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Ok(server);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(StackError::Moto(format!("moto did not answer on port {port} within 30 s")))
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// `MOTO_SERVER`, else the project venv's `moto_server`, else the one on `PATH`.
+fn moto_program() -> PathBuf {
+    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("moto_server")
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+}

@@ -1,0 +1,191 @@
+//! Creates the stack's resources in the emulator, from `shared/topology.json` (the file the CDK
+//! app builds from): the table with TTL, the bus, the note-created queue and its DLQ (redrive
+//! after `maxReceiveCount`), the rules, and the archive of every event.
+//!
+//! One difference from AWS, forced by the emulator: moto cannot invoke a Lambda function, so
+//! the rule that targets `notify` in AWS targets a local queue here, which the stack polls and
+//! hands to the same `notify` handler ([`crate::pollers::run_notify`]). That queue stands in for
+//! Lambda's asynchronous invocation: a failed event is tried again after a short delay, and
+//! after 3 attempts (Lambda's default: 1 try + 2 retries) it goes to the notify DLQ.
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use notes_core::keys;
+use notes_core::topology::topology;
+
+use crate::{StackConfig, StackError};
+
+/// Attempts of an event at the local notify target before it goes to the notify DLQ.
+pub const NOTIFY_ATTEMPTS: u32 = 3;
+
+/// Names and addresses of what was provisioned.
+#[derive(Debug, Clone)]
+pub struct Resources {
+    pub table_name: String,
+    pub bus_name: String,
+    pub note_queue_url: String,
+    pub note_queue_arn: String,
+    pub note_dlq_url: String,
+    pub notify_queue_url: String,
+    pub notify_dlq_url: String,
+    pub archive_name: String,
+}
+
+fn failed(what: &str, err: impl std::error::Error) -> StackError {
+    StackError::Provision(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(err)))
+}
+
+pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resources, StackError> {
+    let prefix = &config.prefix;
+    let t = topology();
+    let table_name = prefix.clone();
+    create_table(sdk, &table_name).await?;
+
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let note_queue = &t.queues.note_created;
+    let note_dlq = create_queue(&sqs, &format!("{prefix}-note-created-dlq"), t.queues.note_created_dlq.retention_seconds, None, None).await?;
+    let note_queue_settings = QueueSettings {
+        visibility_timeout_seconds: config.visibility_timeout_seconds.unwrap_or(note_queue.visibility_timeout_seconds),
+        receive_wait_time_seconds: note_queue.receive_wait_time_seconds,
+    };
+    let note_main = create_queue(
+        &sqs,
+        &format!("{prefix}-note-created"),
+        note_queue.retention_seconds,
+        Some(note_queue_settings),
+        Some((&note_dlq.arn, note_queue.max_receive_count)),
+    )
+    .await?;
+    let notify_dlq = create_queue(&sqs, &format!("{prefix}-notify-dlq"), t.queues.notify_dlq.retention_seconds, None, None).await?;
+    let notify_queue = create_queue(
+        &sqs,
+        &format!("{prefix}-notify-target"),
+        t.queues.notify_dlq.retention_seconds,
+        Some(QueueSettings { visibility_timeout_seconds: config.notify_retry_seconds, receive_wait_time_seconds: 20 }),
+        Some((&notify_dlq.arn, NOTIFY_ATTEMPTS)),
+    )
+    .await?;
+
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let bus_name = format!("{prefix}-bus");
+    let bus = events.create_event_bus().name(&bus_name).send().await.map_err(|e| failed("event bus", e))?;
+    let bus_arn = bus.event_bus_arn.unwrap_or_default();
+    put_rule(&events, &bus_name, &format!("{prefix}-note-created-to-queue"), &t.rules.note_created_to_queue.event_pattern, &note_main.arn).await?;
+    put_rule(&events, &bus_name, &format!("{prefix}-note-results-to-notify"), &t.rules.note_results_to_notify.event_pattern, &notify_queue.arn)
+        .await?;
+    let archive_name = format!("{prefix}-archive");
+    events
+        .create_archive()
+        .archive_name(&archive_name)
+        .event_source_arn(&bus_arn)
+        .event_pattern(t.archive.event_pattern.to_string())
+        .retention_days(i32::try_from(t.archive.retention_days).unwrap_or(30))
+        .send()
+        .await
+        .map_err(|e| failed("archive", e))?;
+
+    Ok(Resources {
+        table_name,
+        bus_name,
+        note_queue_url: note_main.url,
+        note_queue_arn: note_main.arn,
+        note_dlq_url: note_dlq.url,
+        notify_queue_url: notify_queue.url,
+        notify_dlq_url: notify_dlq.url,
+        archive_name,
+    })
+}
+
+async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let attribute = |name: &str| {
+        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().expect("complete")
+    };
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("complete");
+    dynamodb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(keys::PK))
+        .attribute_definitions(attribute(keys::SK))
+        .key_schema(key(keys::PK, KeyType::Hash))
+        .key_schema(key(keys::SK, KeyType::Range))
+        .send()
+        .await
+        .map_err(|e| failed("table", e))?;
+    dynamodb
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder().enabled(true).attribute_name(keys::TTL).build().expect("complete"),
+        )
+        .send()
+        .await
+        .map_err(|e| failed("table TTL", e))?;
+    Ok(())
+}
+
+struct Queue {
+    url: String,
+    arn: String,
+}
+
+struct QueueSettings {
+    visibility_timeout_seconds: u32,
+    receive_wait_time_seconds: u32,
+}
+
+async fn create_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    retention_seconds: u32,
+    settings: Option<QueueSettings>,
+    dead_letters: Option<(&str, u32)>,
+) -> Result<Queue, StackError> {
+    let mut request = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::MessageRetentionPeriod, retention_seconds.to_string());
+    if let Some(settings) = settings {
+        request = request
+            .attributes(QueueAttributeName::VisibilityTimeout, settings.visibility_timeout_seconds.to_string())
+            .attributes(QueueAttributeName::ReceiveMessageWaitTimeSeconds, settings.receive_wait_time_seconds.to_string());
+    }
+    if let Some((dlq_arn, max_receive_count)) = dead_letters {
+        let policy = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count});
+        request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
+    }
+    let url = request.send().await.map_err(|e| failed(name, e))?.queue_url.unwrap_or_default();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| failed(name, e))?;
+    let arn = attributes.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).unwrap_or_default();
+    Ok(Queue { url, arn })
+}
+
+async fn put_rule(
+    events: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    name: &str,
+    pattern: &serde_json::Value,
+    queue_arn: &str,
+) -> Result<(), StackError> {
+    events
+        .put_rule()
+        .name(name)
+        .event_bus_name(bus)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await
+        .map_err(|e| failed(name, e))?;
+    let target = aws_sdk_eventbridge::types::Target::builder().id("queue").arn(queue_arn).build().expect("complete");
+    events.put_targets().rule(name).event_bus_name(bus).targets(target).send().await.map_err(|e| failed(name, e))?;
+    Ok(())
+}
