@@ -28,7 +28,9 @@ impl FaultyNoteStore {
 impl NoteStore for FaultyNoteStore {
     async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
         if note.content.as_str().contains(TRANSIENT_FAULT_MARKER) {
-            return Err(StoreError::Unavailable("ProvisionedThroughputExceededException (local fault injection)".into()));
+            return Err(StoreError::Unavailable(
+                "ProvisionedThroughputExceededException (local fault injection)".into(),
+            ));
         }
         self.inner.save_new(note).await
     }

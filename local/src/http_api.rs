@@ -53,7 +53,11 @@ impl Handlers {
     }
 
     /// Calls the function named in the route table.
-    async fn call(&self, function: &str, request: lambda_http::Request) -> Option<lambda_http::Response<lambda_http::Body>> {
+    async fn call(
+        &self,
+        function: &str,
+        request: lambda_http::Request,
+    ) -> Option<lambda_http::Response<lambda_http::Body>> {
         Some(match function {
             "signup" => self.signup.handle(request).await,
             "login" => self.login.handle(request).await,
@@ -167,17 +171,23 @@ pub fn api_gateway_event(
             continue;
         }
         // Repeated headers are joined with commas in format 2.0.
-        header_map.entry(name.as_str().to_owned()).and_modify(|v| {
-            v.push(',');
-            v.push_str(&value);
-        }).or_insert(value);
+        header_map
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
     }
     let mut query: BTreeMap<String, String> = BTreeMap::new();
     for (key, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query).unwrap_or_default() {
-        query.entry(key).and_modify(|v| {
-            v.push(',');
-            v.push_str(&value);
-        }).or_insert(value);
+        query
+            .entry(key)
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
     }
     let (body_text, is_base64) = match std::str::from_utf8(body) {
         Ok(text) => (text.to_owned(), false),
@@ -275,7 +285,8 @@ async fn route(state: &ApiState, peer: SocketAddr, request: axum::extract::Reque
         Err(_) => return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
     };
     let raw_query = parts.uri.query().unwrap_or("");
-    let event = api_gateway_event(&route, &parts.method, &path, raw_query, &parts.headers, &body, &peer.ip().to_string());
+    let event =
+        api_gateway_event(&route, &parts.method, &path, raw_query, &parts.headers, &body, &peer.ip().to_string());
     let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(err) => {
@@ -337,7 +348,8 @@ mod tests {
     #[test]
     fn a_binary_body_is_base64_encoded() {
         let route = match_route("POST", "/notes").unwrap();
-        let event = api_gateway_event(&route, &Method::POST, "/notes", "", &HeaderMap::new(), &[0xff, 0xfe], "127.0.0.1");
+        let event =
+            api_gateway_event(&route, &Method::POST, "/notes", "", &HeaderMap::new(), &[0xff, 0xfe], "127.0.0.1");
         assert_eq!(event["isBase64Encoded"], true);
         assert_eq!(event["body"], "//4=");
     }

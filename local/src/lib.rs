@@ -153,7 +153,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
 
     let http_listener = listen(config.http_port).await?;
     let ws_listener = listen(config.ws_port).await?;
-    let http_addr = http_listener.local_addr().map_err(|source| StackError::Listen { port: config.http_port, source })?;
+    let http_addr =
+        http_listener.local_addr().map_err(|source| StackError::Listen { port: config.http_port, source })?;
     let ws_addr = ws_listener.local_addr().map_err(|source| StackError::Listen { port: config.ws_port, source })?;
     let frontend = match &config.frontend_dir {
         Some(dir) if dir.join("index.html").exists() => Some((dir.clone(), listen(config.frontend_port).await?)),
@@ -164,7 +165,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         None => None,
     };
     let frontend_addr = match &frontend {
-        Some((_, listener)) => Some(listener.local_addr().map_err(|source| StackError::Listen { port: config.frontend_port, source })?),
+        Some((_, listener)) => {
+            Some(listener.local_addr().map_err(|source| StackError::Listen { port: config.frontend_port, source })?)
+        }
         None => None,
     };
 
@@ -185,7 +188,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), config.fault_injection)));
     tasks.push(tokio::spawn(pollers::run_notify(sdk.clone(), resources.clone(), management_endpoint)));
     if let Some((dir, listener)) = frontend {
-        let runtime_config = frontend::RuntimeConfig { api_url: format!("http://{http_addr}"), ws_url: format!("ws://{ws_addr}") };
+        let runtime_config =
+            frontend::RuntimeConfig { api_url: format!("http://{http_addr}"), ws_url: format!("ws://{ws_addr}") };
         tasks.push(tokio::spawn(frontend::serve(listener, dir, runtime_config)));
     }
 

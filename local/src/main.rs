@@ -30,7 +30,8 @@ fn parse_args() -> Result<StackConfig, String> {
             "--prefix" => config.prefix = value("--prefix")?,
             "--visibility-timeout" => {
                 let v = value("--visibility-timeout")?;
-                config.visibility_timeout_seconds = Some(v.parse().map_err(|_| format!("not a number of seconds: {v}"))?);
+                config.visibility_timeout_seconds =
+                    Some(v.parse().map_err(|_| format!("not a number of seconds: {v}"))?);
             }
             "--fault-injection" => config.fault_injection = true,
             "--allowed-origin" => config.allowed_origins.push(value("--allowed-origin")?),
@@ -61,12 +62,18 @@ async fn main() -> std::process::ExitCode {
     println!("notes-local is running (Ctrl-C stops everything it started):");
     println!("  REST API        {}", stack.http_url());
     println!("  WebSocket API   {}?token=<JWT>", stack.ws_url());
-    println!("  @connections    {}/@connections/{{connectionId}}", stack.http_url().replace(&stack.http_addr.to_string(), &stack.ws_addr.to_string()));
+    println!(
+        "  @connections    {}/@connections/{{connectionId}}",
+        stack.http_url().replace(&stack.http_addr.to_string(), &stack.ws_addr.to_string())
+    );
     match stack.frontend_url() {
         Some(url) => println!("  Frontend        {url}"),
         None => println!("  Frontend        not served (build it: cd frontend && npm ci && npm run build)"),
     }
-    println!("  AWS emulator    {} (table {}, bus {})", stack.aws_endpoint, stack.resources.table_name, stack.resources.bus_name);
+    println!(
+        "  AWS emulator    {} (table {}, bus {})",
+        stack.aws_endpoint, stack.resources.table_name, stack.resources.bus_name
+    );
     let _ = tokio::signal::ctrl_c().await;
     println!("stopping");
     drop(stack);

@@ -74,12 +74,8 @@ pub fn sqs_event(messages: &[Message], queue_arn: &str) -> SqsEvent {
     let records: Vec<Value> = messages
         .iter()
         .map(|m| {
-            let attributes: serde_json::Map<String, Value> = m
-                .attributes
-                .iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone())))
-                .collect();
+            let attributes: serde_json::Map<String, Value> =
+                m.attributes.iter().flatten().map(|(k, v)| (k.as_str().to_owned(), Value::String(v.clone()))).collect();
             json!({
                 "messageId": m.message_id,
                 "receiptHandle": m.receipt_handle,
@@ -97,7 +93,8 @@ pub fn sqs_event(messages: &[Message], queue_arn: &str) -> SqsEvent {
 }
 
 pub async fn run_save_note(sdk: SdkConfig, resources: Resources, fault_injection: bool) {
-    let table: Arc<dyn NoteStore> = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name));
+    let table: Arc<dyn NoteStore> =
+        Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name));
     let notes: Arc<dyn NoteStore> = if fault_injection { Arc::new(FaultyNoteStore::new(table)) } else { table };
     let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), &resources.bus_name));
     let save_note = SaveNote::new(notes, bus);

@@ -46,7 +46,14 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let note_queue = &t.queues.note_created;
-    let note_dlq = create_queue(&sqs, &format!("{prefix}-note-created-dlq"), t.queues.note_created_dlq.retention_seconds, None, None).await?;
+    let note_dlq = create_queue(
+        &sqs,
+        &format!("{prefix}-note-created-dlq"),
+        t.queues.note_created_dlq.retention_seconds,
+        None,
+        None,
+    )
+    .await?;
     let note_queue_settings = QueueSettings {
         visibility_timeout_seconds: config.visibility_timeout_seconds.unwrap_or(note_queue.visibility_timeout_seconds),
         receive_wait_time_seconds: note_queue.receive_wait_time_seconds,
@@ -59,7 +66,8 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
         Some((&note_dlq.arn, note_queue.max_receive_count)),
     )
     .await?;
-    let notify_dlq = create_queue(&sqs, &format!("{prefix}-notify-dlq"), t.queues.notify_dlq.retention_seconds, None, None).await?;
+    let notify_dlq =
+        create_queue(&sqs, &format!("{prefix}-notify-dlq"), t.queues.notify_dlq.retention_seconds, None, None).await?;
     let notify_queue = create_queue(
         &sqs,
         &format!("{prefix}-notify-target"),
@@ -73,9 +81,22 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
     let bus_name = format!("{prefix}-bus");
     let bus = events.create_event_bus().name(&bus_name).send().await.map_err(|e| failed("event bus", e))?;
     let bus_arn = bus.event_bus_arn.unwrap_or_default();
-    put_rule(&events, &bus_name, &format!("{prefix}-note-created-to-queue"), &t.rules.note_created_to_queue.event_pattern, &note_main.arn).await?;
-    put_rule(&events, &bus_name, &format!("{prefix}-note-results-to-notify"), &t.rules.note_results_to_notify.event_pattern, &notify_queue.arn)
-        .await?;
+    put_rule(
+        &events,
+        &bus_name,
+        &format!("{prefix}-note-created-to-queue"),
+        &t.rules.note_created_to_queue.event_pattern,
+        &note_main.arn,
+    )
+    .await?;
+    put_rule(
+        &events,
+        &bus_name,
+        &format!("{prefix}-note-results-to-notify"),
+        &t.rules.note_results_to_notify.event_pattern,
+        &notify_queue.arn,
+    )
+    .await?;
     let archive_name = format!("{prefix}-archive");
     events
         .create_archive()
@@ -102,9 +123,15 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
 async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let attribute = |name: &str| {
-        AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().expect("complete")
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("complete")
     };
-    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("complete");
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("complete")
+    };
     dynamodb
         .create_table()
         .table_name(name)
@@ -152,7 +179,10 @@ async fn create_queue(
     if let Some(settings) = settings {
         request = request
             .attributes(QueueAttributeName::VisibilityTimeout, settings.visibility_timeout_seconds.to_string())
-            .attributes(QueueAttributeName::ReceiveMessageWaitTimeSeconds, settings.receive_wait_time_seconds.to_string());
+            .attributes(
+                QueueAttributeName::ReceiveMessageWaitTimeSeconds,
+                settings.receive_wait_time_seconds.to_string(),
+            );
     }
     if let Some((dlq_arn, max_receive_count)) = dead_letters {
         let policy = serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count});

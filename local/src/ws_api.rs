@@ -96,7 +96,13 @@ fn connection_id() -> String {
 }
 
 /// The event API Gateway sends to a WebSocket route's Lambda integration.
-fn route_event(route_key: &str, event_type: &str, connection_id: &str, connected_at: Timestamp, source_ip: &str) -> Value {
+fn route_event(
+    route_key: &str,
+    event_type: &str,
+    connection_id: &str,
+    connected_at: Timestamp,
+    source_ip: &str,
+) -> Value {
     let now = Timestamp::now();
     json!({
         "requestContext": {
@@ -148,7 +154,8 @@ async fn handshake(
 
     let answer = api.connect.handle(parse_event(event)).await;
     if answer.status_code != 200 {
-        let status = StatusCode::from_u16(u16::try_from(answer.status_code).unwrap_or(500)).unwrap_or(StatusCode::FORBIDDEN);
+        let status =
+            StatusCode::from_u16(u16::try_from(answer.status_code).unwrap_or(500)).unwrap_or(StatusCode::FORBIDDEN);
         return status.into_response();
     }
     // Registered before the upgrade completes, so a push that races the handshake is queued
@@ -259,7 +266,10 @@ async fn get_connection(State(api): State<Arc<WebSocketApi>>, Path(params): Path
     }
 }
 
-async fn delete_connection(State(api): State<Arc<WebSocketApi>>, Path(params): Path<HashMap<String, String>>) -> Response {
+async fn delete_connection(
+    State(api): State<Arc<WebSocketApi>>,
+    Path(params): Path<HashMap<String, String>>,
+) -> Response {
     let id = params.get("connection_id").cloned().unwrap_or_default();
     if api.send(&id, Outbound::Close) { StatusCode::NO_CONTENT.into_response() } else { gone() }
 }

@@ -38,7 +38,10 @@ pub fn jwt_ttl_seconds() -> Result<i64, ConfigError> {
         None => Ok(DEFAULT_JWT_TTL_SECONDS),
         Some(raw) => match raw.parse::<i64>() {
             Ok(v) if v > 0 => Ok(v),
-            _ => Err(ConfigError::Invalid { name: JWT_TTL_SECONDS, reason: "must be a positive number of seconds".into() }),
+            _ => Err(ConfigError::Invalid {
+                name: JWT_TTL_SECONDS,
+                reason: "must be a positive number of seconds".into(),
+            }),
         },
     }
 }

@@ -49,10 +49,7 @@ impl Username {
             ));
         }
         if !value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
-            return Err(ValidationError::new(
-                "username",
-                "may contain only lowercase letters, digits, '_' and '-'",
-            ));
+            return Err(ValidationError::new("username", "may contain only lowercase letters, digits, '_' and '-'"));
         }
         Ok(Self(value))
     }
@@ -267,10 +264,7 @@ impl IdempotencyKey {
         if ok_len && ok_chars {
             Ok(Self(value.to_owned()))
         } else {
-            Err(ValidationError::new(
-                "Idempotency-Key",
-                "must be 1 to 128 characters of A-Z a-z 0-9 _ - . :",
-            ))
+            Err(ValidationError::new("Idempotency-Key", "must be 1 to 128 characters of A-Z a-z 0-9 _ - . :"))
         }
     }
 

@@ -437,7 +437,9 @@ impl ApiRequest {
         self.event["queryStringParameters"][name] = value.into();
         let raw = self.event["queryStringParameters"]
             .as_object()
-            .map(|q| q.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join("&"))
+            .map(|q| {
+                q.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join("&")
+            })
             .unwrap_or_default();
         self.event["rawQueryString"] = raw.into();
         self
@@ -456,6 +458,7 @@ impl ApiRequest {
 pub fn read_response(response: lambda_http::Response<lambda_http::Body>) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     let bytes: &[u8] = response.body().as_ref();
-    let body = if bytes.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(bytes).expect("JSON body") };
+    let body =
+        if bytes.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(bytes).expect("JSON body") };
     (status, body)
 }

@@ -33,7 +33,9 @@ pub fn page_request(limit: Option<&str>, cursor: Option<&str>) -> Result<PageReq
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<usize>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(ApiError::invalid(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))),
+            _ => {
+                return Err(ApiError::invalid(format!("limit must be a whole number from 1 to {MAX_LIMIT}")));
+            }
         },
     };
     let after = cursor.filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;

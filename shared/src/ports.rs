@@ -2,9 +2,9 @@
 //! adapter (`crate::aws`) and an in-memory fake (`crate::fakes`, feature `fakes`). A handler
 //! sees only these types, never an SDK type. Adapters decide no business rules.
 
-use async_trait::async_trait;
 use crate::domain::{IdempotencyKey, Note, NoteId, Timestamp, Username};
 use crate::events::NoteEvent;
+use async_trait::async_trait;
 
 /// A table call that did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

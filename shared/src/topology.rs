@@ -121,7 +121,9 @@ mod tests {
         let t = topology();
         let mut routed: Vec<String> = [&t.rules.note_created_to_queue, &t.rules.note_results_to_notify]
             .iter()
-            .flat_map(|r| r.event_pattern["detail-type"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()))
+            .flat_map(|r| {
+                r.event_pattern["detail-type"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned())
+            })
             .collect();
         routed.sort();
         let mut all: Vec<String> = crate::events::EventType::ALL.iter().map(|k| k.as_str().to_owned()).collect();

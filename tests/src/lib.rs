@@ -52,7 +52,13 @@ impl Stack {
         format!("{}{path}", self.running.http_url())
     }
 
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.http.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -77,8 +83,14 @@ impl Stack {
     }
 
     pub async fn post_note(&self, token: &str, content: &str, is_public: bool) -> String {
-        let (status, body) =
-            self.call(reqwest::Method::POST, "/notes", Some(token), Some(json!({"content": content, "isPublic": is_public}))).await;
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/notes",
+                Some(token),
+                Some(json!({"content": content, "isPublic": is_public})),
+            )
+            .await;
         assert_eq!(status, 202, "POST /notes: {body}");
         body["noteId"].as_str().expect("a noteId").to_owned()
     }
@@ -116,7 +128,9 @@ impl Socket {
         loop {
             match tokio::time::timeout(wait, self.stream.next()).await {
                 Err(_) | Ok(None) => return None,
-                Ok(Some(Ok(Message::Text(text)))) => return Some(serde_json::from_str(&text).expect("JSON messages")),
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    return Some(serde_json::from_str(&text).expect("JSON messages"));
+                }
                 Ok(Some(Ok(_))) => continue,
                 Ok(Some(Err(err))) => panic!("WebSocket error: {err}"),
             }
@@ -144,7 +158,9 @@ impl Socket {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match self.next_within(left).await {
                 None => return,
-                Some(message) if message["noteId"] == note_id => panic!("unexpected message {message}"),
+                Some(message) if message["noteId"] == note_id => {
+                    panic!("unexpected message {message}")
+                }
                 Some(_) => continue,
             }
         }

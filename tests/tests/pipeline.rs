@@ -53,7 +53,10 @@ async fn a_record_that_fails_three_times_ends_in_the_dead_letter_queue() {
     };
     let body: serde_json::Value = serde_json::from_str(dead.body().unwrap()).unwrap();
     assert_eq!(body["detail"]["noteId"], doomed);
-    let receives: u32 = dead.attributes().unwrap()[&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount].parse().unwrap();
+    let receives: u32 = dead.attributes().unwrap()
+        [&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount]
+        .parse()
+        .unwrap();
     assert!(receives >= 3, "moved after {receives} receives");
     socket.expect_nothing_about(&doomed, Duration::from_millis(500)).await;
 }
@@ -75,7 +78,12 @@ async fn a_duplicate_sqs_delivery_stores_one_note() {
     });
     let message = serde_json::json!({"version": "0", "id": unique("dup"), "detail-type": "note-created", "source": "notes.service",
         "account": "000000000000", "time": "2026-11-23T10:00:00Z", "region": "us-east-1", "resources": [], "detail": created});
-    sqs.send_message().queue_url(&stack.running.resources.note_queue_url).message_body(message.to_string()).send().await.unwrap();
+    sqs.send_message()
+        .queue_url(&stack.running.resources.note_queue_url)
+        .message_body(message.to_string())
+        .send()
+        .await
+        .unwrap();
 
     let again = socket.expect_event("note-saved", &note_id).await;
     assert_eq!(again["eventId"], first["eventId"], "the repeat is the same event, which clients drop");

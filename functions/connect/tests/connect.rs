@@ -67,9 +67,10 @@ async fn an_expired_token_is_refused_and_nothing_written() {
 #[tokio::test]
 async fn the_sample_connect_event_is_accepted_with_the_local_secret() {
     let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/ws-connect.json")).unwrap();
-    let env: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/env.json")).unwrap())
-            .unwrap();
+    let env: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/env.json")).unwrap(),
+    )
+    .unwrap();
     let keys = JwtKeys::new(env["Parameters"]["JWT_SECRET"].as_str().unwrap().as_bytes(), 60).unwrap();
     let table = Arc::new(InMemoryTable::new());
     let app = Connect::new(keys, table.clone());

@@ -26,8 +26,12 @@ impl Disconnect {
     pub async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
         let connection_id = request.request_context.connection_id.unwrap_or_default();
         match self.connections.remove(&connection_id).await {
-            Ok(Some(gone)) => tracing::info!(connectionId = %connection_id, username = %gone.username, "disconnected"),
-            Ok(None) => tracing::info!(connectionId = %connection_id, "disconnect of an unknown connection"),
+            Ok(Some(gone)) => {
+                tracing::info!(connectionId = %connection_id, username = %gone.username, "disconnected")
+            }
+            Ok(None) => {
+                tracing::info!(connectionId = %connection_id, "disconnect of an unknown connection")
+            }
             Err(err) => {
                 // Its items expire by TTL anyway; API Gateway ignores this answer.
                 tracing::error!(connectionId = %connection_id, error = %err, "connection items not removed");

@@ -21,8 +21,12 @@ fn request(connection_id: &str) -> ApiGatewayWebsocketProxyRequest {
 async fn disconnect_removes_the_connection() {
     let table = Arc::new(InMemoryTable::new());
     let now = Timestamp::now();
-    let connection =
-        Connection { connection_id: "c-1".into(), username: Username::parse("alice").unwrap(), connected_at: now, expires_at: now.plus_seconds(60) };
+    let connection = Connection {
+        connection_id: "c-1".into(),
+        username: Username::parse("alice").unwrap(),
+        connected_at: now,
+        expires_at: now.plus_seconds(60),
+    };
     table.add(&connection).await.unwrap();
     let response = Disconnect::new(table.clone()).handle(request("c-1")).await;
     assert_eq!(response.status_code, 200);

@@ -105,7 +105,10 @@ impl Notify {
         }
         let note_id = event.note_id().to_string();
         if delivery.sent > 0 {
-            telemetry::emit(&[(metric::PUSHES_SENT, delivery.sent as f64, telemetry::Unit::Count)], &[("noteId", &note_id)]);
+            telemetry::emit(
+                &[(metric::PUSHES_SENT, delivery.sent as f64, telemetry::Unit::Count)],
+                &[("noteId", &note_id)],
+            );
         }
         tracing::info!(sent = delivery.sent, gone = delivery.gone, failed, "event pushed");
         if failed > 0 {
@@ -135,9 +138,13 @@ impl Notify {
             Err(PushError::Gone) => {
                 telemetry::count(metric::CONNECTIONS_GONE, &[("connectionId", &connection.connection_id)]);
                 match self.connections.remove(&connection.connection_id).await {
-                    Ok(_) => tracing::info!(connectionId = %connection.connection_id, "gone connection removed"),
+                    Ok(_) => {
+                        tracing::info!(connectionId = %connection.connection_id, "gone connection removed")
+                    }
                     // Not worth a retry of the whole event: its items expire by TTL.
-                    Err(err) => tracing::warn!(connectionId = %connection.connection_id, error = %err, "gone connection not removed"),
+                    Err(err) => {
+                        tracing::warn!(connectionId = %connection.connection_id, error = %err, "gone connection not removed")
+                    }
                 }
                 PushResult::Gone
             }

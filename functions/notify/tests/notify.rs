@@ -49,7 +49,14 @@ fn note(is_public: bool) -> Note {
 
 fn saved(is_public: bool) -> NoteEvent {
     let note = note(is_public);
-    let created = NoteEvent::note_created(note.note_id, note.username.clone(), note.content.clone(), is_public, "r".into(), note.created_at);
+    let created = NoteEvent::note_created(
+        note.note_id,
+        note.username.clone(),
+        note.content.clone(),
+        is_public,
+        "r".into(),
+        note.created_at,
+    );
     NoteEvent::note_saved(&created, &note)
 }
 
@@ -91,7 +98,14 @@ async fn the_message_is_the_event_detail() {
 #[tokio::test]
 async fn note_failed_goes_only_to_the_owner() {
     let w = world().await;
-    let created = NoteEvent::note_created(NoteId::new(), Username::parse("alice").unwrap(), NoteContent::parse("x").unwrap(), true, "r".into(), Timestamp::now());
+    let created = NoteEvent::note_created(
+        NoteId::new(),
+        Username::parse("alice").unwrap(),
+        NoteContent::parse("x").unwrap(),
+        true,
+        "r".into(),
+        Timestamp::now(),
+    );
     let failed = NoteEvent::note_failed(&created.envelope, "nope", Timestamp::now());
     w.app.handle(on_the_bus(&failed)).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
@@ -101,7 +115,8 @@ async fn note_failed_goes_only_to_the_owner() {
 async fn a_note_made_private_is_still_announced_to_the_public_feed_so_it_can_drop_it() {
     let w = world().await;
     let before = note(true);
-    let after = before.changed(&notes_core::domain::NoteChange { content: None, is_public: Some(false) }, Timestamp::now());
+    let after =
+        before.changed(&notes_core::domain::NoteChange { content: None, is_public: Some(false) }, Timestamp::now());
     w.app.handle(on_the_bus(&NoteEvent::note_updated(&before, &after, "r".into()))).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2", "b-1"]);
 }
@@ -154,7 +169,8 @@ async fn an_invalid_event_fails_so_it_reaches_the_dead_letter_queue() {
 
 #[tokio::test]
 async fn the_sample_note_saved_event_is_pushed() {
-    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/eventbridge-note-saved.json")).unwrap();
+    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/eventbridge-note-saved.json"))
+        .unwrap();
     let w = world().await;
     let delivery = w.app.handle(serde_json::from_str(&raw).unwrap()).await.unwrap();
     assert_eq!(delivery.sent, 3, "the sample is a public note of alice");

@@ -39,7 +39,9 @@ async fn a_valid_note_is_accepted_with_202_and_a_pending_note_id() {
     assert_eq!(events.len(), 1);
     assert_eq!(body["noteId"], events[0].note_id().to_string());
     assert_eq!(events[0].username().as_str(), "alice");
-    assert!(matches!(&events[0].body, EventBody::NoteCreated { is_public: true, content } if content.as_str() == "hello"));
+    assert!(
+        matches!(&events[0].body, EventBody::NoteCreated { is_public: true, content } if content.as_str() == "hello")
+    );
 }
 
 #[tokio::test]
@@ -72,7 +74,8 @@ async fn without_a_token_the_answer_is_401_and_nothing_is_published() {
 async fn a_forged_token_is_401() {
     let w = world();
     let other = notes_core::auth::JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
-    let token = other.issue(&notes_core::domain::Username::parse("alice").unwrap(), notes_core::domain::Timestamp::now()).token;
+    let token =
+        other.issue(&notes_core::domain::Username::parse("alice").unwrap(), notes_core::domain::Timestamp::now()).token;
     let req = post().header("authorization", &format!("Bearer {token}")).json(json!({"content": "hello"}));
     assert_eq!(send(&w, req).await.0, 401);
     assert!(w.bus.events().is_empty());
@@ -171,10 +174,12 @@ async fn when_the_table_is_down_a_keyed_request_is_503_not_a_lost_note() {
 async fn the_sample_event_is_accepted() {
     // events/http-post-note.json is what `sam local invoke` sends; its token is signed with the
     // local development secret in events/env.json.
-    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/http-post-note.json")).unwrap();
-    let env: Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/env.json")).unwrap())
-            .unwrap();
+    let raw =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/http-post-note.json")).unwrap();
+    let env: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/env.json")).unwrap(),
+    )
+    .unwrap();
     let secret = env["Parameters"]["JWT_SECRET"].as_str().unwrap();
     let bus = Arc::new(RecordingPublisher::new());
     let app = PublishNote::new(

@@ -19,7 +19,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use futures::StreamExt as _;
 use notes_core::config::ConfigError;
 use notes_core::domain::{Note, NoteStatus, Timestamp, Username};
-use notes_core::events::{EVENT_SOURCE, EventBody, EventType, Envelope, NoteEvent};
+use notes_core::events::{EVENT_SOURCE, Envelope, EventBody, EventType, NoteEvent};
 use notes_core::ports::{EventPublisher, NoteStore, SaveOutcome};
 use notes_core::telemetry::{self, Unit, metric};
 use notes_core::{aws, domain::NoteId, topology::topology};
@@ -53,7 +53,10 @@ enum Parsed {
     /// Not a note-created this function handles, yet harmless: acknowledged.
     NotOurs(String),
     /// Invalid, but it names a note and an owner, who can be told.
-    Invalid { envelope: Envelope, reason: String },
+    Invalid {
+        envelope: Envelope,
+        reason: String,
+    },
     /// Nothing in it says whose note it was.
     Unidentifiable(String),
 }
@@ -138,7 +141,10 @@ impl SaveNote {
             Ok(SaveOutcome::Saved) => {
                 let latency = (saved_at.epoch_millis() - created.envelope.timestamp.epoch_millis()).max(0);
                 telemetry::emit(
-                    &[(metric::NOTES_SAVED, 1.0, Unit::Count), (metric::PROCESSING_LATENCY, latency as f64, Unit::Milliseconds)],
+                    &[
+                        (metric::NOTES_SAVED, 1.0, Unit::Count),
+                        (metric::PROCESSING_LATENCY, latency as f64, Unit::Milliseconds),
+                    ],
                     &[("noteId", &note.note_id.to_string()), ("correlationId", created.correlation_id())],
                 );
                 tracing::info!(latencyMs = latency, "note saved");
@@ -150,7 +156,9 @@ impl SaveNote {
                 tracing::info!("duplicate delivery: the note was stored already");
                 existing
             }
-            Ok(SaveOutcome::OwnerMissing) => return self.fail(&created.envelope, OWNER_MISSING_MESSAGE).await,
+            Ok(SaveOutcome::OwnerMissing) => {
+                return self.fail(&created.envelope, OWNER_MISSING_MESSAGE).await;
+            }
             Ok(SaveOutcome::Deleted) => {
                 tracing::info!("the note was deleted after it was stored; nothing to do");
                 return Disposition::Acknowledge;
@@ -184,7 +192,12 @@ fn report_retry(record: &SqsMessage, reason: &str) {
     let last_chance = receives >= topology().queues.note_created.max_receive_count;
     let id = record.message_id.as_deref().unwrap_or_default();
     if last_chance {
-        tracing::error!(messageId = id, receives, reason, "record failed its last receive; it goes to the dead-letter queue");
+        tracing::error!(
+            messageId = id,
+            receives,
+            reason,
+            "record failed its last receive; it goes to the dead-letter queue"
+        );
         telemetry::count(metric::RECORDS_DEAD_LETTERED, &[("messageId", id)]);
     } else {
         tracing::warn!(messageId = id, receives, reason, "record failed; SQS will deliver it again");

@@ -6,5 +6,6 @@ use save_note::SaveNote;
 async fn main() -> Result<(), Error> {
     notes_core::telemetry::init("save-note");
     let app = &SaveNote::from_env().await?;
-    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move { Ok::<_, Error>(app.handle(event.payload).await) })).await
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move { Ok::<_, Error>(app.handle(event.payload).await) }))
+        .await
 }

@@ -29,7 +29,14 @@ fn alice() -> Username {
 }
 
 fn created(content: &str, is_public: bool) -> NoteEvent {
-    NoteEvent::note_created(NoteId::new(), alice(), NoteContent::parse(content).unwrap(), is_public, "req-1".into(), Timestamp::now())
+    NoteEvent::note_created(
+        NoteId::new(),
+        alice(),
+        NoteContent::parse(content).unwrap(),
+        is_public,
+        "req-1".into(),
+        Timestamp::now(),
+    )
 }
 
 /// The SQS body the EventBridge rule writes: the whole event, with the note event as `detail`.
@@ -79,7 +86,9 @@ async fn a_public_note_is_stored_with_its_public_copy_and_note_saved_follows() {
     assert_eq!(saved.len(), 1);
     assert_eq!(saved[0].envelope.causation_id, Some(event.envelope.event_id));
     assert_eq!(saved[0].correlation_id(), "req-1");
-    assert!(matches!(&saved[0].body, EventBody::NoteSaved { saved_at, is_public: true, .. } if *saved_at == stored.saved_at));
+    assert!(
+        matches!(&saved[0].body, EventBody::NoteSaved { saved_at, is_public: true, .. } if *saved_at == stored.saved_at)
+    );
 }
 
 #[tokio::test]
@@ -215,7 +224,8 @@ async fn a_record_that_is_not_a_note_created_is_acknowledged_untouched() {
 
 #[tokio::test]
 async fn the_sample_batch_is_saved() {
-    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-note-created-batch.json")).unwrap();
+    let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-note-created-batch.json"))
+        .unwrap();
     let event: SqsEvent = serde_json::from_str(&raw).unwrap();
     let w = world();
     assert!(w.app.handle(event).await.batch_item_failures.is_empty());

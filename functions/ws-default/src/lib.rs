@@ -14,8 +14,12 @@ pub fn handle(request: &ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyRespo
         .and_then(|message| message.get("action").and_then(Value::as_str).map(str::to_owned));
     let reply = match action.as_deref() {
         Some("ping") => json!({"type": "pong"}),
-        Some(other) => json!({"type": "error", "error": "unknown_action", "message": format!("Unknown action '{other}'. Send {{\"action\": \"ping\"}}.")}),
-        None => json!({"type": "error", "error": "invalid_message", "message": "Messages must be JSON objects with an \"action\", such as {\"action\": \"ping\"}."}),
+        Some(other) => {
+            json!({"type": "error", "error": "unknown_action", "message": format!("Unknown action '{other}'. Send {{\"action\": \"ping\"}}.")})
+        }
+        None => {
+            json!({"type": "error", "error": "invalid_message", "message": "Messages must be JSON objects with an \"action\", such as {\"action\": \"ping\"}."})
+        }
     };
     websocket_response(200, Some(reply.to_string()))
 }

@@ -116,12 +116,9 @@ fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError>
 /// Per-item reasons of a cancelled transaction: `true` where a condition failed.
 fn failed_conditions(err: &TransactWriteItemsError) -> Option<Vec<bool>> {
     match err {
-        TransactWriteItemsError::TransactionCanceledException(e) => Some(
-            e.cancellation_reasons()
-                .iter()
-                .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                .collect(),
-        ),
+        TransactWriteItemsError::TransactionCanceledException(e) => {
+            Some(e.cancellation_reasons().iter().map(|r| r.code() == Some("ConditionalCheckFailed")).collect())
+        }
         _ => None,
     }
 }
@@ -131,12 +128,24 @@ const NEVER_UPDATED_CONDITION: &str = "attribute_exists(pk) AND attribute_not_ex
 
 impl DynamoTable {
     fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
-        let put = built(Put::builder().table_name(&self.table).set_item(Some(item)).set_condition_expression(condition.map(str::to_owned)).build())?;
+        let put = built(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .set_condition_expression(condition.map(str::to_owned))
+                .build(),
+        )?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
     fn condition_check(&self, key: &Key, condition: &str) -> Result<TransactWriteItem, StoreError> {
-        let check = built(ConditionCheck::builder().table_name(&self.table).set_key(Some(key_of(key))).condition_expression(condition).build())?;
+        let check = built(
+            ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key_of(key)))
+                .condition_expression(condition)
+                .build(),
+        )?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 

@@ -41,12 +41,10 @@ pub async fn jwt_keys_from_env(sdk: &SdkConfig) -> Result<JwtKeys, ConfigError> 
     let secret = match SecretSource::from_env()? {
         SecretSource::Environment(secret) => secret,
         SecretSource::SecretsManager { arn } => {
-            let out = aws_sdk_secretsmanager::Client::new(sdk)
-                .get_secret_value()
-                .secret_id(&arn)
-                .send()
-                .await
-                .map_err(|e| ConfigError::Secret(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
+            let out =
+                aws_sdk_secretsmanager::Client::new(sdk).get_secret_value().secret_id(&arn).send().await.map_err(
+                    |e| ConfigError::Secret(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()),
+                )?;
             out.secret_string.ok_or_else(|| ConfigError::Secret(format!("{arn} has no string value")))?
         }
     };

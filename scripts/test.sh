@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Every test of the project, from a fresh clone: `make test` (CI runs it through .ci/run).
+#
+#  1. installs what it needs: the Python venv (moto, cargo-lambda, cfn-lint, SAM CLI), Chromium
+#     (Debian's package) for the browser tests, the npm packages (npm ci);
+#  2. starts one moto server on a free loopback port for the Rust tests (each test makes its own
+#     table and queues in it) and stops it at the end;
+#  3. Rust: formatting, clippy, unit tests with fakes, adapter tests against moto, end-to-end
+#     tests that start local stacks and drive them over HTTP and WebSocket;
+#  4. frontend: svelte-check, vitest, build; CDK: typecheck, jest, synth, cdk-nag, cfn-lint, SAM;
+#  5. the browser tests: the local stack with the built frontend, driven by Chromium.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+ensure_venv
+if [[ ! -x /usr/bin/chromium ]]; then
+  step "Chromium (Debian package) for the browser tests"
+  if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+step "moto server for the Rust tests"
+MOTO_PORT="$(free_port)"
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"${TMPDIR:-/tmp}/notes-test-moto.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$MOTO_PORT" 60
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
+export MOTO_SERVER="$VENV/bin/moto_server"
+
+step "Rust: cargo fmt --check"
+cargo fmt --all --check
+step "Rust: clippy"
+cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
+step "Rust: tests (unit, adapters against moto, end to end through local stacks)"
+cargo test --workspace --all-features
+
+build_frontend
+step "frontend: svelte-check and unit tests"
+(cd frontend && npm run check && npm run test:unit)
+
+step "CDK: typecheck, assertions, cdk-nag, synth, cfn-lint, sam validate"
+CFN_LINT="$VENV/bin/cfn-lint" SAM="$VENV/bin/sam" bash cdk/scripts/check.sh
+
+step "browser tests: the local stack with the built frontend, in Chromium"
+HTTP_PORT="$(free_port)"; WS_PORT="$(free_port)"; WEB_PORT="$(free_port)"
+target/debug/notes-local --http-port "$HTTP_PORT" --ws-port "$WS_PORT" --frontend-port "$WEB_PORT" \
+  --frontend-dir frontend/build --prefix "browser-$RANDOM" >"${TMPDIR:-/tmp}/notes-test-stack.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$WEB_PORT" 120
+(cd frontend && E2E_BASE_URL="http://127.0.0.1:$WEB_PORT" E2E_API_URL="http://127.0.0.1:$HTTP_PORT" npm run test:e2e)
+
+step "all tests passed"
