@@ -1,0 +1,85 @@
+//! `DELETE /notes/{noteId}`: removes a note (and its public copy); `204`.
+//!
+//! The delete applies only if the note is still what was read, and leaves a tombstone so a late
+//! redelivery of the note's `note-created` cannot store it again. `note-deleted` is published
+//! after the write, carrying `wasPublic` so public feeds can drop the note.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use notes_core::auth::JwtKeys;
+use notes_core::domain::{Note, NoteId, Timestamp, Username};
+use notes_core::events::NoteEvent;
+use notes_core::http::{api_request_id, authenticate, empty_response, path_param, respond};
+use notes_core::ports::{ChangeOutcome, EventPublisher, NoteStore};
+use notes_core::topology::topology;
+use notes_core::{ApiError, aws, config::ConfigError};
+use tracing::{Instrument as _, field};
+
+/// Fresh reads and deletes after a delete that found the note changed under it.
+pub const MAX_CONFLICT_RETRIES: usize = 3;
+
+/// How long a tombstone is kept: a day longer than a `note-created` message can stay on its
+/// queue, so no delivery of it can arrive after the tombstone is gone.
+pub fn tombstone_seconds() -> i64 {
+    i64::from(topology().queues.note_created.retention_seconds) + 24 * 3600
+}
+
+pub struct DeleteNote {
+    keys: JwtKeys,
+    notes: Arc<dyn NoteStore>,
+    bus: Arc<dyn EventPublisher>,
+}
+
+impl DeleteNote {
+    pub fn new(keys: JwtKeys, notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
+        Self { keys, notes, bus }
+    }
+
+    /// Builds the table and bus clients and reads the signing secret once, from the environment.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self::new(
+            aws::jwt_keys_from_env(&sdk).await?,
+            Arc::new(aws::table_from_env(&sdk)?),
+            Arc::new(aws::bus_from_env(&sdk)?),
+        ))
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let correlation_id = api_request_id(&req);
+        let span = tracing::info_span!("delete_note", correlationId = %correlation_id, noteId = field::Empty);
+        respond(self.delete(&req, correlation_id).instrument(span).await)
+    }
+
+    async fn delete(&self, req: &Request, correlation_id: String) -> Result<Response<Body>, ApiError> {
+        let owner = authenticate(&self.keys, req)?;
+        // A malformed id names no note: the same 404 as an unknown one.
+        let note_id = path_param(req, "noteId").and_then(|raw| NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)?;
+        tracing::Span::current().record("noteId", field::display(note_id));
+
+        let (note, deleted_at) = self.remove(&owner, note_id).await?;
+        // The delete is done whatever happens next. If the publish fails the client gets a 503;
+        // sending the DELETE again answers 404, as the note is gone.
+        self.bus.publish(&[NoteEvent::note_deleted(&note, correlation_id, deleted_at)]).await?;
+        tracing::info!(wasPublic = note.is_public, "note deleted");
+        Ok(empty_response(http::StatusCode::NO_CONTENT))
+    }
+
+    /// Deletes the caller's note; the note as it was and when it was deleted.
+    async fn remove(&self, owner: &Username, note_id: NoteId) -> Result<(Note, Timestamp), ApiError> {
+        for _ in 0..=MAX_CONFLICT_RETRIES {
+            // Always the caller's own partition: another user's note is simply not found.
+            let note = self.notes.get(owner, note_id).await?.ok_or(ApiError::NotFound)?;
+            let now = Timestamp::now();
+            match self.notes.delete(&note, now.plus_seconds(tombstone_seconds())).await? {
+                ChangeOutcome::Applied => return Ok((note, now)),
+                ChangeOutcome::Conflict => {
+                    tracing::info!("the note changed since it was read; reading it again")
+                }
+            }
+        }
+        tracing::warn!(retries = MAX_CONFLICT_RETRIES, "the note kept changing under the delete");
+        Err(ApiError::Unavailable)
+    }
+}

@@ -1,0 +1,291 @@
+//! `DELETE /notes/{noteId}`, as the contract's table says.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use delete_note::{DeleteNote, MAX_CONFLICT_RETRIES, tombstone_seconds};
+use notes_core::auth::JwtKeys;
+use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::events::{EventBody, EventType};
+use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use notes_core::topology::topology;
+use serde_json::Value;
+
+/// The table, recording each delete's tombstone time, with another writer that makes the note
+/// public right after each of the next `races` reads, as a concurrent update would.
+struct RacingTable {
+    inner: Arc<InMemoryTable>,
+    races: AtomicUsize,
+    tombstones_until: Mutex<Vec<Timestamp>>,
+}
+
+#[async_trait]
+impl NoteStore for RacingTable {
+    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
+        self.inner.save_new(note).await
+    }
+
+    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
+        let read = self.inner.get(owner, note_id).await?;
+        if let Some(note) = &read
+            && self.races.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+        {
+            let change = NoteChange { content: None, is_public: Some(true) };
+            let last = note.updated_at.unwrap_or(note.saved_at);
+            let theirs = note.changed(&change, last.plus_seconds(1));
+            assert_eq!(self.inner.replace(note, &theirs).await?, ChangeOutcome::Applied);
+        }
+        Ok(read)
+    }
+
+    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        self.inner.list_by_owner(owner, page).await
+    }
+
+    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        self.inner.list_public(page).await
+    }
+
+    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError> {
+        self.inner.replace(before, after).await
+    }
+
+    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
+        self.tombstones_until.lock().unwrap().push(tombstone_until);
+        self.inner.delete(note, tombstone_until).await
+    }
+}
+
+struct World {
+    table: Arc<InMemoryTable>,
+    racing: Arc<RacingTable>,
+    bus: Arc<RecordingPublisher>,
+    app: DeleteNote,
+}
+
+fn world() -> World {
+    let table = Arc::new(InMemoryTable::new());
+    let racing = Arc::new(RacingTable {
+        inner: table.clone(),
+        races: AtomicUsize::new(0),
+        tombstones_until: Mutex::new(Vec::new()),
+    });
+    let bus = Arc::new(RecordingPublisher::new());
+    let app = DeleteNote::new(jwt_keys(), racing.clone(), bus.clone());
+    World { table, racing, bus, app }
+}
+
+fn user(name: &str) -> Username {
+    Username::parse(name).unwrap()
+}
+
+async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
+    w.table.insert_user(&user(owner));
+    let now = Timestamp::now();
+    let note = Note {
+        note_id: NoteId::new(),
+        username: user(owner),
+        content: NoteContent::parse("hello").unwrap(),
+        is_public,
+        status: NoteStatus::Saved,
+        created_at: now,
+        saved_at: now,
+        updated_at: None,
+    };
+    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Saved);
+    note
+}
+
+fn delete(note_id: NoteId) -> ApiRequest {
+    let id = note_id.to_string();
+    ApiRequest::new("DELETE /notes/{noteId}", &format!("/notes/{id}")).path_param("noteId", &id)
+}
+
+async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
+    read_response(w.app.handle(req.build()).await)
+}
+
+async fn stored(w: &World, note: &Note) -> Option<Note> {
+    w.table.get(&note.username, note.note_id).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_owner_deletes_a_note_with_204_and_no_body() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!((status, body), (204, Value::Null));
+    assert_eq!(stored(&w, &note).await, None);
+    assert!(w.table.has_tombstone(&note.username, note.note_id));
+}
+
+#[tokio::test]
+async fn a_delete_publishes_note_deleted_with_the_request_id_as_correlation_id() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let req = delete(note.note_id).bearer("alice");
+    let request_id = req.request_id();
+    let before = Timestamp::now();
+    send(&w, req).await;
+    let events = w.bus.events();
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.event_type(), EventType::NoteDeleted);
+    assert_eq!((event.note_id(), event.username().as_str()), (note.note_id, "alice"));
+    assert_eq!(event.correlation_id(), request_id);
+    assert_eq!(event.envelope.causation_id, None);
+    let EventBody::NoteDeleted { deleted_at, was_public } = event.body else { panic!("{event:?}") };
+    assert!(!was_public);
+    assert!(deleted_at >= before && deleted_at <= Timestamp::now());
+}
+
+#[tokio::test]
+async fn deleting_a_public_note_removes_both_copies_and_says_it_was_public() {
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    let other = store_note(&w, "bob", true).await;
+    let (status, _) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!(status, 204);
+    assert_eq!(stored(&w, &note).await, None);
+    assert_eq!(w.table.public_copies(), vec![other]);
+    assert!(matches!(w.bus.events()[0].body, EventBody::NoteDeleted { was_public: true, .. }));
+}
+
+#[tokio::test]
+async fn the_tombstone_outlasts_the_note_created_queue_by_a_day() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let before = Timestamp::now();
+    send(&w, delete(note.note_id).bearer("alice")).await;
+    let retention = i64::from(topology().queues.note_created.retention_seconds);
+    assert_eq!(tombstone_seconds(), retention + 24 * 3600);
+    let until = w.racing.tombstones_until.lock().unwrap()[0];
+    assert!(until >= before.plus_seconds(retention + 24 * 3600));
+    assert!(until <= Timestamp::now().plus_seconds(retention + 24 * 3600));
+}
+
+#[tokio::test]
+async fn a_late_note_created_cannot_bring_a_deleted_note_back() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Deleted);
+    assert_eq!(stored(&w, &note).await, None);
+}
+
+#[tokio::test]
+async fn deleting_twice_is_404_the_second_time_and_publishes_once() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    send(&w, delete(note.note_id).bearer("alice")).await;
+    let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    assert_eq!(w.bus.events().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_note_is_404() {
+    let w = world();
+    let (status, body) = send(&w, delete(NoteId::new()).bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_note_id_is_404() {
+    let w = world();
+    let req = ApiRequest::new("DELETE /notes/{noteId}", "/notes/NOTE%23x").path_param("noteId", "NOTE#x");
+    let (status, body) = send(&w, req.bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn another_users_note_is_404_and_stays() {
+    let w = world();
+    let note = store_note(&w, "bob", true).await;
+    let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    assert_eq!(stored(&w, &note).await.as_ref(), Some(&note));
+    assert_eq!(w.table.public_copies(), vec![note.clone()]);
+    assert!(!w.table.has_tombstone(&note.username, note.note_id));
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn without_a_token_the_answer_is_401_and_the_note_stays() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, delete(note.note_id)).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
+    assert!(stored(&w, &note).await.is_some());
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_key_is_401() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let other = JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
+    let token = other.issue(&note.username, Timestamp::now()).token;
+    let (status, _) = send(&w, delete(note.note_id).header("authorization", &format!("Bearer {token}"))).await;
+    assert_eq!(status, 401);
+    assert!(stored(&w, &note).await.is_some());
+}
+
+#[tokio::test]
+async fn an_expired_token_is_401() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let token = jwt_keys().issue(&note.username, Timestamp::now().plus_seconds(-2 * 3600)).token;
+    let (status, _) = send(&w, delete(note.note_id).header("authorization", &format!("Bearer {token}"))).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn a_note_changed_concurrently_is_read_again_and_deleted_as_it_now_is() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    // Another request makes the note public between this one's read and its delete.
+    w.racing.races.store(1, Ordering::SeqCst);
+    let (status, _) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!(status, 204);
+    assert_eq!(stored(&w, &note).await, None);
+    assert!(w.table.public_copies().is_empty());
+    let events = w.bus.events();
+    assert_eq!(events.len(), 1);
+    assert!(matches!(events[0].body, EventBody::NoteDeleted { was_public: true, .. }));
+}
+
+#[tokio::test]
+async fn a_delete_that_keeps_losing_the_race_is_503_and_publishes_nothing() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    w.racing.races.store(MAX_CONFLICT_RETRIES + 1, Ordering::SeqCst);
+    let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
+    assert!(stored(&w, &note).await.is_some());
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn when_the_bus_is_down_the_answer_is_503_but_the_note_is_deleted() {
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    w.bus.set_failing(true);
+    let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
+    assert_eq!(stored(&w, &note).await, None);
+    assert!(w.table.public_copies().is_empty());
+}
+
+#[tokio::test]
+async fn when_the_table_is_down_the_answer_is_503() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    w.table.set_unavailable(true);
+    let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
+    assert!(w.bus.events().is_empty());
+}

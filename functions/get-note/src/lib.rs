@@ -1,0 +1,44 @@
+//! `GET /notes/{noteId}`: one of the caller's notes.
+//!
+//! The lookup key is always the caller's own partition, so another user's note, an unknown id
+//! and a malformed id are all the same 404: nothing tells whether someone else has that note.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use notes_core::auth::JwtKeys;
+use notes_core::domain::NoteId;
+use notes_core::http::{api_request_id, authenticate, json_response, path_param, respond};
+use notes_core::ports::NoteStore;
+use notes_core::{ApiError, aws, config::ConfigError};
+use tracing::{Instrument as _, field};
+
+pub struct GetNote {
+    keys: JwtKeys,
+    notes: Arc<dyn NoteStore>,
+}
+
+impl GetNote {
+    pub fn new(keys: JwtKeys, notes: Arc<dyn NoteStore>) -> Self {
+        Self { keys, notes }
+    }
+
+    /// Builds the table client and reads the signing secret once, from the environment.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::table_from_env(&sdk)?)))
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let span = tracing::info_span!("get_note", correlationId = %api_request_id(&req), noteId = field::Empty);
+        respond(self.get(&req).instrument(span).await)
+    }
+
+    async fn get(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let owner = authenticate(&self.keys, req)?;
+        let note_id = path_param(req, "noteId").and_then(|raw| NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)?;
+        tracing::Span::current().record("noteId", field::display(note_id));
+        let note = self.notes.get(&owner, note_id).await?.ok_or(ApiError::NotFound)?;
+        Ok(json_response(http::StatusCode::OK, &note))
+    }
+}

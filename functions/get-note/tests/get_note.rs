@@ -1,0 +1,131 @@
+//! `GET /notes/{noteId}`, as the contract's table says.
+
+use std::sync::Arc;
+
+use get_note::GetNote;
+use notes_core::auth::JwtKeys;
+use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
+use notes_core::ports::{NoteStore, SaveOutcome};
+use serde_json::Value;
+
+struct World {
+    table: Arc<InMemoryTable>,
+    app: GetNote,
+}
+
+fn world() -> World {
+    let table = Arc::new(InMemoryTable::new());
+    let app = GetNote::new(jwt_keys(), table.clone());
+    World { table, app }
+}
+
+async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
+    let owner = Username::parse(owner).unwrap();
+    w.table.insert_user(&owner);
+    let now = Timestamp::now();
+    let note = Note {
+        note_id: NoteId::new(),
+        username: owner,
+        content: NoteContent::parse("hello").unwrap(),
+        is_public,
+        status: NoteStatus::Saved,
+        created_at: now,
+        saved_at: now,
+        updated_at: None,
+    };
+    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Saved);
+    note
+}
+
+fn get(id: &str) -> ApiRequest {
+    ApiRequest::new("GET /notes/{noteId}", &format!("/notes/{id}")).path_param("noteId", id)
+}
+
+async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
+    read_response(w.app.handle(req.build()).await)
+}
+
+#[tokio::test]
+async fn the_owner_gets_the_note() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, get(&note.note_id.to_string()).bearer("alice")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, serde_json::to_value(&note).unwrap());
+    assert_eq!(body["status"], "saved");
+}
+
+#[tokio::test]
+async fn the_owner_gets_a_public_note_too() {
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    let (status, body) = send(&w, get(&note.note_id.to_string()).bearer("alice")).await;
+    assert_eq!((status, body["isPublic"].as_bool()), (200, Some(true)));
+}
+
+#[tokio::test]
+async fn an_unknown_note_is_404() {
+    let w = world();
+    store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, get(&NoteId::new().to_string()).bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn a_malformed_note_id_is_404() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let upper = note.note_id.to_string().to_uppercase();
+    for bad in ["not-a-note", "..%2Fetc", upper.as_str()] {
+        let (status, body) = send(&w, get(bad).bearer("alice")).await;
+        assert_eq!((status, body["error"].as_str()), (404, Some("not_found")), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn another_users_note_is_404_even_when_public() {
+    let w = world();
+    for is_public in [false, true] {
+        let note = store_note(&w, "bob", is_public).await;
+        let (status, body) = send(&w, get(&note.note_id.to_string()).bearer("alice")).await;
+        assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+        assert!(!body.to_string().contains("hello"));
+    }
+}
+
+#[tokio::test]
+async fn without_a_token_the_answer_is_401() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, get(&note.note_id.to_string())).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_401() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let token = jwt_keys().issue(&note.username, Timestamp::now().plus_seconds(-2 * 3600)).token;
+    let req = get(&note.note_id.to_string()).header("authorization", &format!("Bearer {token}"));
+    assert_eq!(send(&w, req).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_key_is_401() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let other = JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
+    let token = other.issue(&note.username, Timestamp::now()).token;
+    let req = get(&note.note_id.to_string()).header("authorization", &format!("Bearer {token}"));
+    assert_eq!(send(&w, req).await.0, 401);
+}
+
+#[tokio::test]
+async fn when_the_table_is_down_the_answer_is_503() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    w.table.set_unavailable(true);
+    let (status, body) = send(&w, get(&note.note_id.to_string()).bearer("alice")).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
+}

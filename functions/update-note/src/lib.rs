@@ -1,0 +1,104 @@
+//! `PUT /notes/{noteId}`: changes a note's content, its visibility, or both; `200` with the note.
+//!
+//! Read, change, conditional write: the write applies only if the note is still what was read
+//! (optimistic concurrency on `updatedAt`), and the owner's copy and the public copy change in
+//! one transaction. A write that lost a race is retried on a fresh read. `note-updated` is
+//! published after the write, carrying `wasPublic` so public feeds can drop the note.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_http::{Body, Request, Response};
+use notes_core::auth::JwtKeys;
+use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, Timestamp, Username};
+use notes_core::events::NoteEvent;
+use notes_core::http::{JsonObject, api_request_id, authenticate, json_response, path_param, respond};
+use notes_core::ports::{ChangeOutcome, EventPublisher, NoteStore};
+use notes_core::{ApiError, aws, config::ConfigError};
+use tracing::{Instrument as _, field};
+
+/// Fresh reads and writes after a write that found the note changed under it.
+pub const MAX_CONFLICT_RETRIES: usize = 3;
+
+pub struct UpdateNote {
+    keys: JwtKeys,
+    notes: Arc<dyn NoteStore>,
+    bus: Arc<dyn EventPublisher>,
+}
+
+impl UpdateNote {
+    pub fn new(keys: JwtKeys, notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
+        Self { keys, notes, bus }
+    }
+
+    /// Builds the table and bus clients and reads the signing secret once, from the environment.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let sdk = aws::sdk_config().await;
+        Ok(Self::new(
+            aws::jwt_keys_from_env(&sdk).await?,
+            Arc::new(aws::table_from_env(&sdk)?),
+            Arc::new(aws::bus_from_env(&sdk)?),
+        ))
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let correlation_id = api_request_id(&req);
+        let span = tracing::info_span!("update_note", correlationId = %correlation_id, noteId = field::Empty);
+        respond(self.update(&req, correlation_id).instrument(span).await)
+    }
+
+    async fn update(&self, req: &Request, correlation_id: String) -> Result<Response<Body>, ApiError> {
+        let owner = authenticate(&self.keys, req)?;
+        // A malformed id names no note: the same 404 as an unknown one.
+        let note_id = path_param(req, "noteId").and_then(|raw| NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)?;
+        tracing::Span::current().record("noteId", field::display(note_id));
+        let change = read_change(req)?;
+
+        let (before, after) = self.write(&owner, note_id, &change).await?;
+        // The write is done whatever happens next. If the publish fails the client gets a 503
+        // and may send the PUT again: the stored content comes out the same, and this time
+        // note-updated reaches the bus.
+        self.bus.publish(&[NoteEvent::note_updated(&before, &after, correlation_id)]).await?;
+        tracing::info!(isPublic = after.is_public, wasPublic = before.is_public, "note updated");
+        Ok(json_response(http::StatusCode::OK, &after))
+    }
+
+    /// Applies `change` to the caller's note; the note as it was and as it is now.
+    async fn write(&self, owner: &Username, note_id: NoteId, change: &NoteChange) -> Result<(Note, Note), ApiError> {
+        for _ in 0..=MAX_CONFLICT_RETRIES {
+            // Always the caller's own partition: another user's note is simply not found.
+            let before = self.notes.get(owner, note_id).await?.ok_or(ApiError::NotFound)?;
+            let after = before.changed(change, update_time(&before));
+            match self.notes.replace(&before, &after).await? {
+                ChangeOutcome::Applied => return Ok((before, after)),
+                ChangeOutcome::Conflict => {
+                    tracing::info!("the note changed since it was read; reading it again")
+                }
+            }
+        }
+        tracing::warn!(retries = MAX_CONFLICT_RETRIES, "the note kept changing under the update");
+        Err(ApiError::Unavailable)
+    }
+}
+
+/// `{content?, isPublic?}` with at least one of the two.
+fn read_change(req: &Request) -> Result<NoteChange, ApiError> {
+    let body = JsonObject::from_request(req)?;
+    let content = body.optional_string("content")?.map(NoteContent::parse).transpose()?;
+    let is_public = body.optional_bool("isPublic")?;
+    if content.is_none() && is_public.is_none() {
+        return Err(ApiError::invalid("at least one of content and isPublic is required"));
+    }
+    Ok(NoteChange { content, is_public })
+}
+
+/// Now, unless that is not after the last update (two updates in one millisecond, or a clock
+/// behind the last writer's): `updatedAt` must strictly increase, because it is the version
+/// the next writer's conditional write compares.
+fn update_time(before: &Note) -> Timestamp {
+    let now = Timestamp::now();
+    match before.updated_at {
+        Some(last) if now <= last => Timestamp::from_datetime(last.as_datetime() + Duration::from_millis(1)),
+        _ => now,
+    }
+}

@@ -1,0 +1,379 @@
+//! `PUT /notes/{noteId}`, as the contract's table says.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use notes_core::auth::JwtKeys;
+use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::events::{EventBody, EventType};
+use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use serde_json::{Value, json};
+use update_note::{MAX_CONFLICT_RETRIES, UpdateNote};
+
+/// The table, with another writer that changes the note right after each of the next
+/// `races` reads, as a concurrent request would between this one's read and its write.
+struct RacingTable {
+    inner: Arc<InMemoryTable>,
+    races: AtomicUsize,
+}
+
+#[async_trait]
+impl NoteStore for RacingTable {
+    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
+        self.inner.save_new(note).await
+    }
+
+    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
+        let read = self.inner.get(owner, note_id).await?;
+        if let Some(note) = &read
+            && self.races.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+        {
+            let change = NoteChange { content: None, is_public: Some(true) };
+            let last = note.updated_at.unwrap_or(note.saved_at);
+            let theirs = note.changed(&change, last.plus_seconds(1));
+            assert_eq!(self.inner.replace(note, &theirs).await?, ChangeOutcome::Applied);
+        }
+        Ok(read)
+    }
+
+    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        self.inner.list_by_owner(owner, page).await
+    }
+
+    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        self.inner.list_public(page).await
+    }
+
+    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError> {
+        self.inner.replace(before, after).await
+    }
+
+    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
+        self.inner.delete(note, tombstone_until).await
+    }
+}
+
+struct World {
+    table: Arc<InMemoryTable>,
+    racing: Arc<RacingTable>,
+    bus: Arc<RecordingPublisher>,
+    app: UpdateNote,
+}
+
+fn world() -> World {
+    let table = Arc::new(InMemoryTable::new());
+    let racing = Arc::new(RacingTable { inner: table.clone(), races: AtomicUsize::new(0) });
+    let bus = Arc::new(RecordingPublisher::new());
+    let app = UpdateNote::new(jwt_keys(), racing.clone(), bus.clone());
+    World { table, racing, bus, app }
+}
+
+fn user(name: &str) -> Username {
+    Username::parse(name).unwrap()
+}
+
+async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
+    w.table.insert_user(&user(owner));
+    let now = Timestamp::now();
+    let note = Note {
+        note_id: NoteId::new(),
+        username: user(owner),
+        content: NoteContent::parse("first draft").unwrap(),
+        is_public,
+        status: NoteStatus::Saved,
+        created_at: now,
+        saved_at: now,
+        updated_at: None,
+    };
+    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Saved);
+    note
+}
+
+fn put(note_id: NoteId) -> ApiRequest {
+    let id = note_id.to_string();
+    ApiRequest::new("PUT /notes/{noteId}", &format!("/notes/{id}")).path_param("noteId", &id)
+}
+
+async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
+    read_response(w.app.handle(req.build()).await)
+}
+
+async fn stored(w: &World, note: &Note) -> Option<Note> {
+    w.table.get(&note.username, note.note_id).await.unwrap()
+}
+
+fn public_ids(w: &World) -> Vec<NoteId> {
+    w.table.public_copies().iter().map(|n| n.note_id).collect()
+}
+
+#[tokio::test]
+async fn new_content_is_stored_and_answered_200_with_updated_at() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
+    assert_eq!(status, 200);
+    let now = stored(&w, &note).await.unwrap();
+    assert_eq!(body, serde_json::to_value(&now).unwrap());
+    assert_eq!(now.content.as_str(), "second draft");
+    assert!(!now.is_public);
+    assert!(now.updated_at.unwrap() >= note.saved_at);
+    assert_eq!((now.created_at, now.saved_at, now.status), (note.created_at, note.saved_at, NoteStatus::Saved));
+}
+
+#[tokio::test]
+async fn an_update_publishes_note_updated_with_the_request_id_as_correlation_id() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let req = put(note.note_id).bearer("alice").json(json!({"content": "second draft"}));
+    let request_id = req.request_id();
+    send(&w, req).await;
+    let events = w.bus.events();
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert_eq!(event.event_type(), EventType::NoteUpdated);
+    assert_eq!((event.note_id(), event.username().as_str()), (note.note_id, "alice"));
+    assert_eq!(event.correlation_id(), request_id);
+    assert_eq!(event.envelope.causation_id, None);
+    let now = stored(&w, &note).await.unwrap();
+    assert_eq!(
+        event.body,
+        EventBody::NoteUpdated {
+            content: now.content.clone(),
+            is_public: false,
+            updated_at: now.updated_at.unwrap(),
+            was_public: false,
+        }
+    );
+}
+
+#[tokio::test]
+async fn making_a_note_public_adds_it_to_the_public_feed() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"isPublic": true}))).await;
+    assert_eq!((status, body["isPublic"].as_bool()), (200, Some(true)));
+    assert_eq!(body["content"], "first draft");
+    assert_eq!(public_ids(&w), vec![note.note_id]);
+    assert!(matches!(w.bus.events()[0].body, EventBody::NoteUpdated { is_public: true, was_public: false, .. }));
+}
+
+#[tokio::test]
+async fn making_a_public_note_private_removes_it_from_the_public_feed() {
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"isPublic": false}))).await;
+    assert_eq!((status, body["isPublic"].as_bool()), (200, Some(false)));
+    assert!(public_ids(&w).is_empty());
+    assert!(stored(&w, &note).await.is_some());
+    assert!(matches!(w.bus.events()[0].body, EventBody::NoteUpdated { is_public: false, was_public: true, .. }));
+}
+
+#[tokio::test]
+async fn editing_a_public_note_keeps_its_public_copy_in_step() {
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
+    let public = w.table.public_copies();
+    assert_eq!(public.len(), 1);
+    assert_eq!(public[0], stored(&w, &note).await.unwrap());
+    assert_eq!(public[0].content.as_str(), "second draft");
+    assert!(matches!(w.bus.events()[0].body, EventBody::NoteUpdated { is_public: true, was_public: true, .. }));
+}
+
+#[tokio::test]
+async fn both_fields_can_change_at_once() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) =
+        send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft", "isPublic": true}))).await;
+    assert_eq!(status, 200);
+    assert_eq!((body["content"].as_str(), body["isPublic"].as_bool()), (Some("second draft"), Some(true)));
+    assert_eq!(public_ids(&w), vec![note.note_id]);
+}
+
+#[tokio::test]
+async fn updated_at_moves_forward_even_when_the_clock_does_not() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    // A last update stamped ahead of this host's clock (another host's, or the same millisecond).
+    let ahead = note.changed(&NoteChange { content: None, is_public: None }, Timestamp::now().plus_seconds(60));
+    assert_eq!(w.table.replace(&note, &ahead).await.unwrap(), ChangeOutcome::Applied);
+    let (_, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
+    let updated_at = Timestamp::parse(body["updatedAt"].as_str().unwrap()).unwrap();
+    assert!(updated_at > ahead.updated_at.unwrap(), "{body}");
+}
+
+#[tokio::test]
+async fn a_body_with_neither_field_is_400_and_changes_nothing() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    for body in [json!({}), json!({"content": null, "isPublic": null}), json!({"title": "x"})] {
+        let (status, answer) = send(&w, put(note.note_id).bearer("alice").json(body.clone())).await;
+        assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")), "{body}");
+        assert!(answer["message"].as_str().unwrap().contains("at least one of content and isPublic"), "{answer}");
+    }
+    assert_eq!(stored(&w, &note).await.unwrap(), note);
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn bad_fields_are_400_naming_the_field_and_change_nothing() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let cases = [
+        (json!({"content": 42}), "content must be a string"),
+        (json!({"content": "  \n "}), "content must not be empty"),
+        (json!({"content": "x".repeat(10_001)}), "content must be at most 10000"),
+        (json!({"isPublic": "yes"}), "isPublic must be true or false"),
+        (json!({"content": "fine", "isPublic": 1}), "isPublic must be true or false"),
+        (json!([{"content": "x"}]), "must be a JSON object"),
+    ];
+    for (body, message) in cases {
+        let (status, answer) = send(&w, put(note.note_id).bearer("alice").json(body.clone())).await;
+        assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")), "{body}");
+        assert!(answer["message"].as_str().unwrap().contains(message), "{body}: {answer}");
+    }
+    assert_eq!(stored(&w, &note).await.unwrap(), note);
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn json_that_does_not_parse_is_400() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").body("{\"content\": \"x\"")).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_413() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let big = json!({"content": "x".repeat(70 * 1024)}).to_string();
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").body(&big)).await;
+    assert_eq!((status, body["error"].as_str()), (413, Some("payload_too_large")));
+}
+
+#[tokio::test]
+async fn an_unknown_note_is_404() {
+    let w = world();
+    w.table.insert_user(&user("alice"));
+    let (status, body) = send(&w, put(NoteId::new()).bearer("alice").json(json!({"content": "x"}))).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_note_id_is_404() {
+    let w = world();
+    let req = ApiRequest::new("PUT /notes/{noteId}", "/notes/nope").path_param("noteId", "nope");
+    let (status, body) = send(&w, req.bearer("alice").json(json!({"content": "x"}))).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn another_users_note_is_404_and_stays_as_it_was() {
+    let w = world();
+    let note = store_note(&w, "bob", true).await;
+    let req = put(note.note_id).bearer("alice").json(json!({"content": "defaced", "isPublic": false}));
+    let (status, body) = send(&w, req).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    assert_eq!(stored(&w, &note).await.unwrap(), note);
+    assert_eq!(w.table.public_copies(), vec![note]);
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn without_a_token_the_answer_is_401_and_nothing_changes() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let (status, body) = send(&w, put(note.note_id).json(json!({"content": "x"}))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
+    assert_eq!(stored(&w, &note).await.unwrap(), note);
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_key_is_401() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let other = JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
+    let token = other.issue(&note.username, Timestamp::now()).token;
+    let req = put(note.note_id).header("authorization", &format!("Bearer {token}")).json(json!({"content": "x"}));
+    assert_eq!(send(&w, req).await.0, 401);
+    assert_eq!(stored(&w, &note).await.unwrap(), note);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_401() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let token = jwt_keys().issue(&note.username, Timestamp::now().plus_seconds(-2 * 3600)).token;
+    let req = put(note.note_id).header("authorization", &format!("Bearer {token}")).json(json!({"content": "x"}));
+    assert_eq!(send(&w, req).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_concurrent_change_is_read_again_and_kept() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    // Another request makes the note public between this one's read and its write.
+    w.racing.races.store(1, Ordering::SeqCst);
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
+    assert_eq!(status, 200);
+    let now = stored(&w, &note).await.unwrap();
+    assert_eq!((now.content.as_str(), now.is_public), ("second draft", true));
+    assert_eq!(body, serde_json::to_value(&now).unwrap());
+    assert_eq!(w.table.public_copies(), vec![now]);
+    let events = w.bus.events();
+    assert_eq!(events.len(), 1);
+    assert!(matches!(events[0].body, EventBody::NoteUpdated { is_public: true, was_public: true, .. }));
+}
+
+#[tokio::test]
+async fn an_update_that_keeps_losing_the_race_is_503_and_publishes_nothing() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    w.racing.races.store(MAX_CONFLICT_RETRIES + 1, Ordering::SeqCst);
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
+    assert_eq!(stored(&w, &note).await.unwrap().content.as_str(), "first draft");
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn an_update_that_wins_on_the_last_retry_succeeds() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    w.racing.races.store(MAX_CONFLICT_RETRIES, Ordering::SeqCst);
+    let (status, _) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(stored(&w, &note).await.unwrap().content.as_str(), "second draft");
+}
+
+#[tokio::test]
+async fn when_the_bus_is_down_the_answer_is_503_but_the_change_is_stored_and_a_retry_publishes() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    w.bus.set_failing(true);
+    let req = || put(note.note_id).bearer("alice").json(json!({"content": "second draft"}));
+    let (status, body) = send(&w, req()).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
+    assert_eq!(stored(&w, &note).await.unwrap().content.as_str(), "second draft");
+    w.bus.set_failing(false);
+    let (status, body) = send(&w, req()).await;
+    assert_eq!((status, body["content"].as_str()), (200, Some("second draft")));
+    assert_eq!(w.bus.of_type(EventType::NoteUpdated).len(), 1);
+}
+
+#[tokio::test]
+async fn when_the_table_is_down_the_answer_is_503() {
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    w.table.set_unavailable(true);
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "x"}))).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
+    assert!(w.bus.events().is_empty());
+}
