@@ -69,7 +69,8 @@ async fn the_caller_gets_their_own_notes_private_and_public_newest_first() {
     alices.reverse();
     assert_eq!(ids_of(&body), alices);
     assert!(body["notes"].as_array().unwrap().iter().all(|n| n["username"] == "alice"));
-    let public: Vec<bool> = body["notes"].as_array().unwrap().iter().map(|n| n["isPublic"].as_bool().unwrap()).collect();
+    let public: Vec<bool> =
+        body["notes"].as_array().unwrap().iter().map(|n| n["isPublic"].as_bool().unwrap()).collect();
     assert!(public.contains(&true) && public.contains(&false));
 }
 

@@ -43,9 +43,6 @@ impl GetUser {
         let username = authenticate(&self.keys, req)?;
         // A token can outlive its account: once the account is gone the token no longer counts.
         let user = self.users.get(&username).await?.ok_or(ApiError::Unauthorized)?;
-        Ok(json_response(
-            http::StatusCode::OK,
-            &Account { username: user.username, created_at: user.created_at },
-        ))
+        Ok(json_response(http::StatusCode::OK, &Account { username: user.username, created_at: user.created_at }))
     }
 }

@@ -81,7 +81,12 @@ impl Login {
         tracing::info!(username = %user.username, "logged in");
         Ok(json_response(
             http::StatusCode::OK,
-            &LoggedIn { token: issued.token, token_type: TOKEN_TYPE, expires_at: issued.expires_at, username: user.username },
+            &LoggedIn {
+                token: issued.token,
+                token_type: TOKEN_TYPE,
+                expires_at: issued.expires_at,
+                username: user.username,
+            },
         ))
     }
 }

@@ -1,7 +1,7 @@
 use std::convert::Infallible;
 
-use login::Login;
 use lambda_http::{Error, Request, run, service_fn};
+use login::Login;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

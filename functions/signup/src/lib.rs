@@ -50,18 +50,14 @@ impl Signup {
         // argon2id is deliberately slow; off the async threads so other requests sharing the
         // runtime (the local stack runs every handler in one process) are not held up.
         let hasher = Arc::clone(&self.hasher);
-        let password_hash = tokio::task::spawn_blocking(move || hasher.hash(&password))
-            .await
-            .map_err(|_| ApiError::Internal)?;
+        let password_hash =
+            tokio::task::spawn_blocking(move || hasher.hash(&password)).await.map_err(|_| ApiError::Internal)?;
 
         let user = UserRecord { username, password_hash, created_at: Timestamp::now() };
         if !self.users.create(&user).await? {
             return Err(ApiError::UsernameTaken);
         }
         tracing::info!(username = %user.username, "account created");
-        Ok(json_response(
-            http::StatusCode::CREATED,
-            &Account { username: user.username, created_at: user.created_at },
-        ))
+        Ok(json_response(http::StatusCode::CREATED, &Account { username: user.username, created_at: user.created_at }))
     }
 }

@@ -1,7 +1,7 @@
 use std::convert::Infallible;
 
-use signup::Signup;
 use lambda_http::{Error, Request, run, service_fn};
+use signup::Signup;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
