@@ -1,0 +1,235 @@
+//! The AWS adapters of `notes-core`, through the real SDK against moto: conditional and
+//! transactional writes, queries, TTL filtering, and a real EventBridge rule delivering what
+//! `publish-note` emits to SQS in the shape `save-note` parses.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use notes_core::aws::{DynamoTable, EventBridgeBus};
+use notes_core::domain::{IdempotencyKey, Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::events::NoteEvent;
+use notes_core::ports::{
+    ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, IdempotencyStore, NoteStore, PageRequest,
+    SaveOutcome, UserRecord, UserStore,
+};
+use notes_e2e::unique;
+use notes_local::{Resources, StackConfig};
+
+struct Aws {
+    sdk: SdkConfig,
+    resources: Resources,
+    table: DynamoTable,
+}
+
+async fn aws() -> Aws {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL must name a moto server: run `make test`, which starts one");
+    let sdk = notes_local::emulator_sdk_config(&endpoint).await;
+    let config = StackConfig { prefix: unique("adapters"), ..StackConfig::default() };
+    let resources = notes_local::provision::provision(&sdk, &config).await.expect("provisioned");
+    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name);
+    Aws { sdk, resources, table }
+}
+
+fn user(name: &str) -> Username {
+    Username::parse(name).unwrap()
+}
+
+async fn with_user(table: &DynamoTable, name: &str) -> Username {
+    let record =
+        UserRecord { username: user(name), password_hash: "$argon2id$v=19$x".into(), created_at: Timestamp::now() };
+    assert!(table.create(&record).await.unwrap());
+    user(name)
+}
+
+fn note(owner: &Username, content: &str, is_public: bool) -> Note {
+    Note {
+        note_id: NoteId::new(),
+        username: owner.clone(),
+        content: NoteContent::parse(content).unwrap(),
+        is_public,
+        status: NoteStatus::Saved,
+        created_at: Timestamp::now(),
+        saved_at: Timestamp::now(),
+        updated_at: None,
+    }
+}
+
+#[tokio::test]
+async fn a_user_name_can_be_taken_once() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let again = UserRecord { username: alice.clone(), password_hash: "other".into(), created_at: Timestamp::now() };
+    assert!(!aws.table.create(&again).await.unwrap());
+    assert_eq!(UserStore::get(&aws.table, &alice).await.unwrap().unwrap().password_hash, "$argon2id$v=19$x");
+}
+
+#[tokio::test]
+async fn a_note_is_saved_once_and_a_second_save_returns_what_was_stored() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let first = note(&alice, "once", true);
+    assert_eq!(aws.table.save_new(&first).await.unwrap(), SaveOutcome::Saved);
+
+    let mut retry = first.clone();
+    retry.saved_at = Timestamp::now().plus_seconds(5);
+    assert_eq!(aws.table.save_new(&retry).await.unwrap(), SaveOutcome::AlreadySaved(first.clone()));
+    let public = aws.table.list_public(PageRequest { limit: 10, after: None }).await.unwrap();
+    assert_eq!(public.items, vec![first]);
+}
+
+#[tokio::test]
+async fn a_note_of_a_missing_owner_is_not_saved() {
+    let aws = aws().await;
+    let ghost = note(&user("ghost"), "boo", true);
+    assert_eq!(aws.table.save_new(&ghost).await.unwrap(), SaveOutcome::OwnerMissing);
+    assert!(aws.table.list_public(PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
+}
+
+#[tokio::test]
+async fn a_deleted_note_leaves_a_tombstone_that_refuses_a_late_save() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let n = note(&alice, "short-lived", true);
+    aws.table.save_new(&n).await.unwrap();
+    assert_eq!(aws.table.delete(&n, Timestamp::now().plus_seconds(3600)).await.unwrap(), ChangeOutcome::Applied);
+    assert_eq!(NoteStore::get(&aws.table, &alice, n.note_id).await.unwrap(), None);
+    assert!(aws.table.list_public(PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
+    assert_eq!(aws.table.save_new(&n).await.unwrap(), SaveOutcome::Deleted);
+}
+
+#[tokio::test]
+async fn replace_moves_the_public_copy_with_is_public_and_refuses_a_stale_before() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let original = note(&alice, "draft", false);
+    aws.table.save_new(&original).await.unwrap();
+    let public_page = || aws.table.list_public(PageRequest { limit: 10, after: None });
+
+    let published = original.changed(&NoteChange { content: None, is_public: Some(true) }, Timestamp::now());
+    assert_eq!(aws.table.replace(&original, &published).await.unwrap(), ChangeOutcome::Applied);
+    assert_eq!(public_page().await.unwrap().items, vec![published.clone()]);
+
+    // `original` is no longer what is stored: a change computed from it is refused.
+    let stale = original
+        .changed(&NoteChange { content: Some(NoteContent::parse("x").unwrap()), is_public: None }, Timestamp::now());
+    assert_eq!(aws.table.replace(&original, &stale).await.unwrap(), ChangeOutcome::Conflict);
+
+    let hidden =
+        published.changed(&NoteChange { content: None, is_public: Some(false) }, Timestamp::now().plus_seconds(1));
+    assert_eq!(aws.table.replace(&published, &hidden).await.unwrap(), ChangeOutcome::Applied);
+    assert!(public_page().await.unwrap().items.is_empty());
+    assert_eq!(NoteStore::get(&aws.table, &alice, original.note_id).await.unwrap(), Some(hidden));
+}
+
+#[tokio::test]
+async fn the_owners_notes_list_newest_first_across_pages_without_gaps() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let n = note(&alice, &format!("note {i}"), i % 2 == 0);
+        aws.table.save_new(&n).await.unwrap();
+        ids.push(n.note_id);
+    }
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = aws.table.list_by_owner(&alice, PageRequest { limit: 3, after }).await.unwrap();
+        seen.extend(page.items.iter().map(|n| n.note_id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_records_the_first_event_only() {
+    let aws = aws().await;
+    let alice = user("alice");
+    let key = IdempotencyKey::parse("k-1").unwrap();
+    let event = |content: &str| {
+        NoteEvent::note_created(
+            NoteId::new(),
+            alice.clone(),
+            NoteContent::parse(content).unwrap(),
+            false,
+            "r".into(),
+            Timestamp::now(),
+        )
+    };
+    let first = event("first");
+    let expires = Timestamp::now().plus_seconds(60);
+    assert_eq!(aws.table.claim(&alice, &key, &first, expires).await.unwrap(), Claim::New);
+    assert_eq!(aws.table.claim(&alice, &key, &event("second"), expires).await.unwrap(), Claim::Existing(first));
+}
+
+#[tokio::test]
+async fn connections_are_found_by_owner_and_for_the_broadcast_and_removed_by_id() {
+    let aws = aws().await;
+    let now = Timestamp::now();
+    let connection = |id: &str, who: &str, expires_at: Timestamp| Connection {
+        connection_id: id.into(),
+        username: user(who),
+        connected_at: now,
+        expires_at,
+    };
+    aws.table.add(&connection("a-1", "alice", now.plus_seconds(7200))).await.unwrap();
+    aws.table.add(&connection("b-1", "bob", now.plus_seconds(7200))).await.unwrap();
+    aws.table.add(&connection("old", "bob", now.plus_seconds(-10))).await.unwrap();
+
+    let ids = |cs: Vec<Connection>| {
+        let mut ids: Vec<String> = cs.into_iter().map(|c| c.connection_id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(aws.table.of_user(&user("bob")).await.unwrap()), vec!["b-1"], "expired items are skipped");
+    assert_eq!(ids(aws.table.all().await.unwrap()), vec!["a-1", "b-1"]);
+
+    let removed = aws.table.remove("b-1").await.unwrap().unwrap();
+    assert_eq!(removed.username, user("bob"));
+    assert!(aws.table.of_user(&user("bob")).await.unwrap().is_empty());
+    assert_eq!(ids(aws.table.all().await.unwrap()), vec!["a-1"]);
+    assert_eq!(aws.table.remove("b-1").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_published_note_created_reaches_the_queue_through_the_rule_and_save_note_stores_it() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let bus = EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&aws.sdk), &aws.resources.bus_name);
+    let created = NoteEvent::note_created(
+        NoteId::new(),
+        alice.clone(),
+        NoteContent::parse("via the rule").unwrap(),
+        true,
+        "r-1".into(),
+        Timestamp::now(),
+    );
+    bus.publish(std::slice::from_ref(&created)).await.unwrap();
+
+    let sqs = aws_sdk_sqs::Client::new(&aws.sdk);
+    let out = sqs
+        .receive_message()
+        .queue_url(&aws.resources.note_queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(5)
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let messages = out.messages.unwrap_or_default();
+    assert_eq!(messages.len(), 1, "the rule delivered exactly the note-created");
+
+    let save_note = save_note::SaveNote::new(
+        Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws.sdk), &aws.resources.table_name)),
+        Arc::new(bus),
+    );
+    let response = save_note.handle(notes_local::pollers::sqs_event(&messages, &aws.resources.note_queue_arn)).await;
+    assert!(response.batch_item_failures.is_empty());
+    let stored = NoteStore::get(&aws.table, &alice, created.note_id()).await.unwrap().expect("stored");
+    assert_eq!(stored.content.as_str(), "via the rule");
+}
