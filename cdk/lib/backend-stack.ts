@@ -7,6 +7,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -24,6 +25,9 @@ import {
   toCdkEventPattern,
 } from './config';
 import { Monitoring } from './monitoring';
+
+/** Lambda's asynchronous retries of a failed notify invocation (its default; 3 attempts in all). */
+export const NOTIFY_ASYNC_RETRIES = 2;
 import { constructIdFor } from './naming';
 
 export interface BackendStackProps extends StackProps {
@@ -423,6 +427,15 @@ export class BackendStack extends Stack {
           deadLetterQueue: this.notifyDlq,
         }),
       ],
+    });
+
+    // The rule's retry policy and DLQ cover failures to *invoke* notify. When notify itself fails
+    // (a push failed transiently), Lambda's asynchronous invocation retries it, then sends the event
+    // to the same DLQ, so an event is never dropped either way (the local stack mirrors this).
+    fns.notify.configureAsyncInvoke({
+      retryAttempts: NOTIFY_ASYNC_RETRIES,
+      maxEventAge: seconds(rules.noteResultsToNotify.retryPolicy.maximumEventAgeSeconds),
+      onFailure: new destinations.SqsDestination(this.notifyDlq),
     });
 
     const esm = topology.saveNoteEventSource;

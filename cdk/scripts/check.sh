@@ -57,19 +57,11 @@ FUNCTIONS=(publish-note save-note notify connect disconnect ws-default signup lo
 FUNCTIONS_DIR="$REPO/functions"
 missing=()
 for f in "${FUNCTIONS[@]}"; do
-  [[ -f "$REPO/functions/$f/Cargo.toml" ]] || missing+=("$f")
+  [[ -f "$FUNCTIONS_DIR/$f/Cargo.toml" ]] || missing+=("$f")
 done
 if ((${#missing[@]} > 0)); then
-  echo "WARNING: crates not written yet: ${missing[*]} -- synthesizing against stub manifests for those" >&2
-  FUNCTIONS_DIR="$WORK/functions"
-  for f in "${FUNCTIONS[@]}"; do
-    mkdir -p "$FUNCTIONS_DIR/$f"
-    if [[ -f "$REPO/functions/$f/Cargo.toml" ]]; then
-      cp "$REPO/functions/$f/Cargo.toml" "$FUNCTIONS_DIR/$f/Cargo.toml"
-    else
-      printf '[package]\nname = "%s"\nversion = "0.0.0"\n' "$f" >"$FUNCTIONS_DIR/$f/Cargo.toml"
-    fi
-  done
+  echo "function crates missing: ${missing[*]}" >&2
+  exit 1
 fi
 OUT="$WORK/cdk.out"
 npx --no-install cdk synth --quiet --no-notices --no-version-reporting \

@@ -13,32 +13,16 @@ export function missingCrates(dir: string = REAL_FUNCTIONS_DIR): string[] {
   return FUNCTION_NAMES.filter((n) => !fs.existsSync(manifestPathFor(dir, n)));
 }
 
-let fixtureDir: string | undefined;
-
 /**
- * RustFunction reads each crate's Cargo.toml at synth time (even with bundling skipped), and
- * throws if it is missing. Once every crate exists (as in CI) the tests use ../functions itself;
- * while some crates are still being written, they use a temporary copy of ../functions where each
- * missing crate is a stub manifest (package = bin = function name), so the rest can be tested.
+ * RustFunction reads each crate's Cargo.toml at synth time (even with bundling skipped), so the
+ * tests synthesize against ../functions itself and fail, naming them, if any crate is missing.
  */
 export function functionsDirForTests(): string {
   const missing = missingCrates();
-  if (missing.length === 0) return REAL_FUNCTIONS_DIR;
-  if (fixtureDir) return fixtureDir;
-  fixtureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'notes-cdk-functions-'));
-  for (const name of FUNCTION_NAMES) {
-    const dir = path.join(fixtureDir, name);
-    fs.mkdirSync(dir, { recursive: true });
-    const real = manifestPathFor(REAL_FUNCTIONS_DIR, name);
-    const manifest = fs.existsSync(real)
-      ? fs.readFileSync(real, 'utf-8')
-      : `[package]\nname = "${name}"\nversion = "0.0.0"\n\n[[bin]]\nname = "${name}"\npath = "src/main.rs"\n`;
-    fs.writeFileSync(path.join(dir, 'Cargo.toml'), manifest);
+  if (missing.length > 0) {
+    throw new Error(`function crates missing under ${REAL_FUNCTIONS_DIR}: ${missing.join(', ')}`);
   }
-  process.stderr.write(
-    `note: crates not written yet (${missing.join(', ')}): synthesizing against stub manifests in ${fixtureDir}\n`,
-  );
-  return fixtureDir;
+  return REAL_FUNCTIONS_DIR;
 }
 
 /** A tiny stand-in for ../frontend/build, so tests do not depend on a frontend build. */

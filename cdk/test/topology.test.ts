@@ -92,6 +92,15 @@ test('rule results -> notify: pattern, retry policy and DLQ equal topology.json'
   });
 });
 
+test('a failed notify invocation is retried by Lambda, then sent to the notify DLQ', () => {
+  s.backend.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+    FunctionName: { Ref: functionLogicalId(s.backend, 'notify') },
+    MaximumRetryAttempts: 2,
+    MaximumEventAgeInSeconds: topology.rules.noteResultsToNotify.retryPolicy.maximumEventAgeSeconds,
+    DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotifyDlq'), 'Arn'] } } },
+  });
+});
+
 test('event source mapping save-note <- queue equals topology.json', () => {
   const e = topology.saveNoteEventSource;
   s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Benchmarks, in release builds: `make bench`. Starts its own moto server.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+ensure_venv
+export MOTO_SERVER="$VENV/bin/moto_server"
+unset AWS_ENDPOINT_URL
+step "pipeline latency: POST /notes to the WebSocket note-saved (local stack, release build)"
+cargo bench -p notes-e2e --bench pipeline_latency

@@ -1,0 +1,42 @@
+//! Latency of the whole pipeline through the local stack: `POST /notes` until the owner's
+//! WebSocket receives `note-saved`. Prints p50, p99 and the throughput of the run.
+//!
+//! `make bench` runs it in a release build against a fresh moto. The number includes moto,
+//! which is far slower than the AWS services it stands in for, so read it as the local stack's
+//! latency and as a regression signal for the handlers, not as AWS latency.
+
+use std::time::{Duration, Instant};
+
+use notes_e2e::Stack;
+
+const WARMUP: usize = 5;
+const SAMPLES: usize = 100;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() {
+    let stack = Stack::start().await;
+    let (token, mut socket) = stack.connected_user("bench").await;
+    let mut samples = Vec::with_capacity(SAMPLES);
+    let started = Instant::now();
+    for i in 0..WARMUP + SAMPLES {
+        let sent = Instant::now();
+        let note_id = stack.post_note(&token, &format!("benchmark note {i}"), i % 2 == 0).await;
+        socket.expect_event("note-saved", &note_id).await;
+        if i >= WARMUP {
+            samples.push(sent.elapsed());
+        }
+    }
+    let total = started.elapsed();
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    println!("POST /notes -> WebSocket note-saved, {SAMPLES} notes one after another (after {WARMUP} warm-up):");
+    println!("  p50  {:>8.1} ms", percentile(&samples, 50.0).as_secs_f64() * 1e3);
+    println!("  p99  {:>8.1} ms", percentile(&samples, 99.0).as_secs_f64() * 1e3);
+    println!("  mean {:>8.1} ms   max {:.1} ms", mean.as_secs_f64() * 1e3, samples.last().unwrap().as_secs_f64() * 1e3);
+    println!("  {:.1} notes/s end to end", (WARMUP + SAMPLES) as f64 / total.as_secs_f64());
+}
