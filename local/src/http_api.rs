@@ -34,6 +34,8 @@ pub struct Handlers {
     get_notes: get_notes::GetNotes,
     get_public_notes: get_public_notes::GetPublicNotes,
     get_note: get_note::GetNote,
+    update_note: update_note::UpdateNote,
+    delete_note: delete_note::DeleteNote,
     publish_note: publish_note::PublishNote,
 }
 
@@ -48,6 +50,8 @@ impl Handlers {
             get_notes: get_notes::GetNotes::new(keys.clone(), table.clone()),
             get_public_notes: get_public_notes::GetPublicNotes::new(table.clone()),
             get_note: get_note::GetNote::new(keys.clone(), table.clone()),
+            update_note: update_note::UpdateNote::new(keys.clone(), table.clone(), bus.clone()),
+            delete_note: delete_note::DeleteNote::new(keys.clone(), table.clone(), bus.clone()),
             publish_note: publish_note::PublishNote::new(keys.clone(), bus, table),
         }
     }
@@ -65,6 +69,8 @@ impl Handlers {
             "get-notes" => self.get_notes.handle(request).await,
             "get-public-notes" => self.get_public_notes.handle(request).await,
             "get-note" => self.get_note.handle(request).await,
+            "update-note" => self.update_note.handle(request).await,
+            "delete-note" => self.delete_note.handle(request).await,
             "publish-note" => self.publish_note.handle(request).await,
             _ => return None,
         })
