@@ -44,7 +44,8 @@ async fn editing_and_deleting_a_public_note_reach_both_users() {
     bob_ws.expect_event("note-saved", &note_id).await;
 
     let path = format!("/notes/{note_id}");
-    let (status, body) = stack.call(reqwest::Method::PUT, &path, Some(&alice), Some(json!({"content": "second draft"}))).await;
+    let (status, body) =
+        stack.call(reqwest::Method::PUT, &path, Some(&alice), Some(json!({"content": "second draft"}))).await;
     assert_eq!(status, 200, "{body}");
     for ws in [&mut alice_ws, &mut bob_ws] {
         let updated = ws.expect_event("note-updated", &note_id).await;
