@@ -201,10 +201,10 @@ async fn run_connection(
                     event["body"] = Value::String(text.to_string());
                     event["requestContext"]["messageId"] = Value::String(crate::http_api::request_id());
                     let reply = ws_default::handle(&parse_event(event));
-                    if let Some(text) = reply_text(reply) {
-                        if sink.send(Message::Text(text.into())).await.is_err() {
-                            break (1006, "send failed");
-                        }
+                    if let Some(text) = reply_text(reply)
+                        && sink.send(Message::Text(text.into())).await.is_err()
+                    {
+                        break (1006, "send failed");
                     }
                 }
                 Ok(Some(Ok(_))) => touch(&api, &id),
