@@ -462,3 +462,28 @@ pub fn read_response(response: lambda_http::Response<lambda_http::Body>) -> (u16
         if bytes.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(bytes).expect("JSON body") };
     (status, body)
 }
+
+/// A saved note of `owner`, as `save-note` would store it.
+pub fn note(owner: &str, content: &str, is_public: bool) -> Note {
+    let now = Timestamp::now();
+    Note {
+        note_id: NoteId::new(),
+        username: Username::parse(owner).expect("a valid test username"),
+        content: crate::domain::NoteContent::parse(content).expect("valid test content"),
+        is_public,
+        status: crate::domain::NoteStatus::Saved,
+        created_at: now,
+        saved_at: now,
+        updated_at: None,
+    }
+}
+
+impl InMemoryTable {
+    /// Stores a saved note of `owner` (creating the owner), as `save-note` would.
+    pub async fn store_note(&self, owner: &str, content: &str, is_public: bool) -> Note {
+        let note = note(owner, content, is_public);
+        self.insert_user(&note.username);
+        assert_eq!(self.save_new(&note).await, Ok(SaveOutcome::Saved));
+        note
+    }
+}

@@ -7,13 +7,30 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::domain::NoteId;
+use serde::Serialize;
+
+use crate::domain::{Note, NoteId};
 use crate::error::ApiError;
-use crate::ports::PageRequest;
+use crate::ports::{Page, PageRequest};
 
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
 const CURSOR_PREFIX: &str = "v1:";
+
+/// The body of the list routes: one page, newest first; `nextCursor` is left out on the last page.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotesPage {
+    pub notes: Vec<Note>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl From<Page<Note>> for NotesPage {
+    fn from(page: Page<Note>) -> Self {
+        NotesPage { notes: page.items, next_cursor: page.next.map(encode_cursor) }
+    }
+}
 
 pub fn encode_cursor(after: NoteId) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{after}"))

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use delete_note::{DeleteNote, MAX_CONFLICT_RETRIES, tombstone_seconds};
 use notes_core::auth::JwtKeys;
-use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::domain::{Note, NoteChange, NoteId, Timestamp, Username};
 use notes_core::events::{EventBody, EventType};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
 use notes_core::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
@@ -77,25 +77,8 @@ fn world() -> World {
     World { table, racing, bus, app }
 }
 
-fn user(name: &str) -> Username {
-    Username::parse(name).unwrap()
-}
-
 async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
-    w.table.insert_user(&user(owner));
-    let now = Timestamp::now();
-    let note = Note {
-        note_id: NoteId::new(),
-        username: user(owner),
-        content: NoteContent::parse("hello").unwrap(),
-        is_public,
-        status: NoteStatus::Saved,
-        created_at: now,
-        saved_at: now,
-        updated_at: None,
-    };
-    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Saved);
-    note
+    w.table.store_note(owner, "hello", is_public).await
 }
 
 fn delete(note_id: NoteId) -> ApiRequest {

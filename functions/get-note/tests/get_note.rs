@@ -4,9 +4,8 @@ use std::sync::Arc;
 
 use get_note::GetNote;
 use notes_core::auth::JwtKeys;
-use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::domain::{Note, NoteId, Timestamp};
 use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
-use notes_core::ports::{NoteStore, SaveOutcome};
 use serde_json::Value;
 
 struct World {
@@ -21,21 +20,7 @@ fn world() -> World {
 }
 
 async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
-    let owner = Username::parse(owner).unwrap();
-    w.table.insert_user(&owner);
-    let now = Timestamp::now();
-    let note = Note {
-        note_id: NoteId::new(),
-        username: owner,
-        content: NoteContent::parse("hello").unwrap(),
-        is_public,
-        status: NoteStatus::Saved,
-        created_at: now,
-        saved_at: now,
-        updated_at: None,
-    };
-    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Saved);
-    note
+    w.table.store_note(owner, "hello", is_public).await
 }
 
 fn get(id: &str) -> ApiRequest {

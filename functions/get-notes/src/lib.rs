@@ -7,22 +7,11 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
-use notes_core::domain::Note;
 use notes_core::http::{api_request_id, authenticate, json_response, query_param, respond};
-use notes_core::pagination::{encode_cursor, page_request};
+use notes_core::pagination::{NotesPage, page_request};
 use notes_core::ports::NoteStore;
 use notes_core::{ApiError, aws, config::ConfigError};
-use serde::Serialize;
 use tracing::Instrument as _;
-
-/// One page of notes; `nextCursor` is left out on the last page.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NotesPage {
-    pub notes: Vec<Note>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
 
 pub struct GetNotes {
     keys: JwtKeys,
@@ -49,9 +38,6 @@ impl GetNotes {
         let owner = authenticate(&self.keys, req)?;
         let request = page_request(query_param(req, "limit").as_deref(), query_param(req, "cursor").as_deref())?;
         let page = self.notes.list_by_owner(&owner, request).await?;
-        Ok(json_response(
-            http::StatusCode::OK,
-            &NotesPage { notes: page.items, next_cursor: page.next.map(encode_cursor) },
-        ))
+        Ok(json_response(http::StatusCode::OK, &NotesPage::from(page)))
     }
 }

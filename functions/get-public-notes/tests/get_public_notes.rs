@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use get_public_notes::GetPublicNotes;
-use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::fakes::{ApiRequest, InMemoryTable, read_response};
-use notes_core::ports::{NoteStore, SaveOutcome};
 use serde_json::{Value, json};
 
 struct World {
@@ -21,21 +19,7 @@ fn world() -> World {
 
 /// Stores a note of `owner`; returns its id.
 async fn store_note(w: &World, owner: &str, is_public: bool) -> String {
-    let owner = Username::parse(owner).unwrap();
-    w.table.insert_user(&owner);
-    let now = Timestamp::now();
-    let note = Note {
-        note_id: NoteId::new(),
-        username: owner,
-        content: NoteContent::parse("hello").unwrap(),
-        is_public,
-        status: NoteStatus::Saved,
-        created_at: now,
-        saved_at: now,
-        updated_at: None,
-    };
-    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Saved);
-    note.note_id.to_string()
+    w.table.store_note(owner, "hello", is_public).await.note_id.to_string()
 }
 
 fn list() -> ApiRequest {

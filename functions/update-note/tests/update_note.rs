@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use notes_core::auth::JwtKeys;
-use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::events::{EventBody, EventType};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
 use notes_core::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
@@ -75,20 +75,7 @@ fn user(name: &str) -> Username {
 }
 
 async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
-    w.table.insert_user(&user(owner));
-    let now = Timestamp::now();
-    let note = Note {
-        note_id: NoteId::new(),
-        username: user(owner),
-        content: NoteContent::parse("first draft").unwrap(),
-        is_public,
-        status: NoteStatus::Saved,
-        created_at: now,
-        saved_at: now,
-        updated_at: None,
-    };
-    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Saved);
-    note
+    w.table.store_note(owner, "first draft", is_public).await
 }
 
 fn put(note_id: NoteId) -> ApiRequest {
