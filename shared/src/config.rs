@@ -70,3 +70,21 @@ pub fn jwt_keys(secret: &str) -> Result<JwtKeys, ConfigError> {
     JwtKeys::new(secret.as_bytes(), jwt_ttl_seconds()?)
         .map_err(|e| ConfigError::Invalid { name: JWT_SECRET, reason: e.to_string() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_variable_is_named_in_the_error() {
+        let err = required("NOTES_TEST_VARIABLE_THAT_IS_NEVER_SET").unwrap_err();
+        assert_eq!(err, ConfigError::Missing("NOTES_TEST_VARIABLE_THAT_IS_NEVER_SET"));
+        assert!(err.to_string().contains("NOTES_TEST_VARIABLE_THAT_IS_NEVER_SET"));
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_at_init_without_showing_it() {
+        let err = jwt_keys("too-short").unwrap_err();
+        assert!(!err.to_string().contains("too-short"));
+    }
+}

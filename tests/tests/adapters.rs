@@ -233,3 +233,24 @@ async fn a_published_note_created_reaches_the_queue_through_the_rule_and_save_no
     let stored = NoteStore::get(&aws.table, &alice, created.note_id()).await.unwrap().expect("stored");
     assert_eq!(stored.content.as_str(), "via the rule");
 }
+
+#[tokio::test]
+async fn the_jwt_secret_is_read_from_secrets_manager() {
+    let aws = aws().await;
+    let value = "a-generated-secret-of-sixty-four-characters-0123456789abcdefghij";
+    let secret = aws_sdk_secretsmanager::Client::new(&aws.sdk)
+        .create_secret()
+        .name(unique("jwt"))
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap();
+    let source = notes_core::config::SecretSource::SecretsManager { arn: secret.arn.unwrap() };
+    assert_eq!(notes_core::aws::read_secret(&aws.sdk, source).await.unwrap(), value);
+
+    let missing = notes_core::config::SecretSource::SecretsManager {
+        arn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:nope".into(),
+    };
+    let err = notes_core::aws::read_secret(&aws.sdk, missing).await.unwrap_err();
+    assert!(matches!(err, notes_core::config::ConfigError::Secret(_)));
+}

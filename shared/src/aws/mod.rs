@@ -38,15 +38,19 @@ pub fn management_api_from_env(sdk: &SdkConfig) -> Result<ManagementApi, ConfigE
 /// The JWT keys, with the secret read once: from Secrets Manager (`JWT_SECRET_ARN`) in AWS,
 /// from `JWT_SECRET` locally. The secret's value is never logged.
 pub async fn jwt_keys_from_env(sdk: &SdkConfig) -> Result<JwtKeys, ConfigError> {
-    let secret = match SecretSource::from_env()? {
-        SecretSource::Environment(secret) => secret,
+    config::jwt_keys(&read_secret(sdk, SecretSource::from_env()?).await?)
+}
+
+/// The signing secret's value, from where `source` says.
+pub async fn read_secret(sdk: &SdkConfig, source: SecretSource) -> Result<String, ConfigError> {
+    match source {
+        SecretSource::Environment(secret) => Ok(secret),
         SecretSource::SecretsManager { arn } => {
             let out =
                 aws_sdk_secretsmanager::Client::new(sdk).get_secret_value().secret_id(&arn).send().await.map_err(
                     |e| ConfigError::Secret(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()),
                 )?;
-            out.secret_string.ok_or_else(|| ConfigError::Secret(format!("{arn} has no string value")))?
+            out.secret_string.ok_or_else(|| ConfigError::Secret(format!("{arn} has no string value")))
         }
-    };
-    config::jwt_keys(&secret)
+    }
 }
