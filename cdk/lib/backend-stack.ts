@@ -20,6 +20,7 @@ import {
   FUNCTION_NAMES,
   FunctionName,
   Topology,
+  loadRoutes,
   manifestPathFor,
   seconds,
   toCdkEventPattern,
@@ -108,18 +109,15 @@ export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
   },
 };
 
-/** HTTP routes of the contract (section 1): method, path, function. */
-export const HTTP_ROUTES: ReadonlyArray<{ method: apigwv2.HttpMethod; path: string; fn: FunctionName }> = [
-  { method: apigwv2.HttpMethod.POST, path: '/auth/signup', fn: 'signup' },
-  { method: apigwv2.HttpMethod.POST, path: '/auth/login', fn: 'login' },
-  { method: apigwv2.HttpMethod.GET, path: '/auth/user', fn: 'get-user' },
-  { method: apigwv2.HttpMethod.POST, path: '/notes', fn: 'publish-note' },
-  { method: apigwv2.HttpMethod.GET, path: '/notes', fn: 'get-notes' },
-  { method: apigwv2.HttpMethod.GET, path: '/notes/public', fn: 'get-public-notes' },
-  { method: apigwv2.HttpMethod.GET, path: '/notes/{noteId}', fn: 'get-note' },
-  { method: apigwv2.HttpMethod.PUT, path: '/notes/{noteId}', fn: 'update-note' },
-  { method: apigwv2.HttpMethod.DELETE, path: '/notes/{noteId}', fn: 'delete-note' },
-];
+/** HTTP routes of the contract (section 1), from shared/routes.json: method, path, function. */
+export const HTTP_ROUTES: ReadonlyArray<{ method: apigwv2.HttpMethod; path: string; fn: FunctionName }> = loadRoutes().http.map(
+  (r) => {
+    if (!(FUNCTION_NAMES as ReadonlyArray<string>).includes(r.function)) {
+      throw new Error(`routes.json: ${r.method} ${r.path} names an unknown function '${r.function}'`);
+    }
+    return { method: r.method as apigwv2.HttpMethod, path: r.path, fn: r.function as FunctionName };
+  },
+);
 
 
 const AUTH_IN_LAMBDA_REASON =

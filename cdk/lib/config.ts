@@ -48,6 +48,18 @@ export interface Topology {
   readonly functions: Record<string, FunctionSizing>;
 }
 
+/** shared/routes.json: every HTTP and WebSocket route and its function, shared with the Rust code. */
+export const ROUTES_PATH = path.join(CDK_DIR, '../shared/routes.json');
+
+export interface Routes {
+  readonly http: ReadonlyArray<{ readonly method: string; readonly path: string; readonly function: string }>;
+  readonly webSocket: ReadonlyArray<{ readonly route: string; readonly function: string }>;
+}
+
+export function loadRoutes(file: string = ROUTES_PATH): Routes {
+  return JSON.parse(fs.readFileSync(file, 'utf-8')) as Routes;
+}
+
 /** Reads shared/topology.json afresh (no require cache), so tests compare against the file on disk. */
 export function loadTopology(file: string = TOPOLOGY_PATH): Topology {
   return JSON.parse(fs.readFileSync(file, 'utf-8')) as Topology;

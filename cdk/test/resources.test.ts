@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { FUNCTION_NAMES } from '../lib/config';
+import { FUNCTION_NAMES, loadRoutes } from '../lib/config';
 import { actionsOf, fakeFrontendBuild, functionsDirForTests, functionLogicalId, functionProps, statementsOf, synth, Synthesized } from './synthesize';
 
 let s: Synthesized;
@@ -122,12 +122,23 @@ describe('least privilege', () => {
     }
   });
 
+  test('notify may only send to its own DLQ (the on-failure destination of its async invocations)', () => {
+    const sqsStatements = statementsOf(s.backend, 'notify').filter((x) => JSON.stringify(x.Action).includes('sqs:'));
+    expect(sqsStatements).toHaveLength(1);
+    // CDK's grant for an SQS destination: send, plus the two reads the sender needs, on that queue only.
+    expect(([] as string[]).concat(sqsStatements[0].Action).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(JSON.stringify(sqsStatements[0].Resource)).toMatch(/NotifyDlq/);
+  });
+
   test.each([...FUNCTION_NAMES])('%s: no other service actions than logs, X-Ray and its own', (name) => {
     const st = statementsOf(s.backend, name);
     const services = new Set(st.flatMap((x) => [].concat(x.Action)).map((a: string) => a.split(':')[0]));
     const allowed = new Set(['logs', 'xray', 'dynamodb', 'events', 'secretsmanager']);
     if (name === 'save-note') allowed.add('sqs');
-    if (name === 'notify') allowed.add('execute-api');
+    if (name === 'notify') {
+      allowed.add('execute-api');
+      allowed.add('sqs');
+    }
     for (const svc of services) expect(allowed).toContain(svc);
     // Logs: only its own log group.
     for (const x of st.filter((x) => JSON.stringify(x.Action).includes('logs:'))) {
@@ -164,17 +175,12 @@ describe('least privilege', () => {
 });
 
 describe('HTTP API', () => {
-  const routes = [
-    ['POST /auth/signup', 'signup'],
-    ['POST /auth/login', 'login'],
-    ['GET /auth/user', 'get-user'],
-    ['POST /notes', 'publish-note'],
-    ['GET /notes', 'get-notes'],
-    ['GET /notes/public', 'get-public-notes'],
-    ['GET /notes/{noteId}', 'get-note'],
-    ['PUT /notes/{noteId}', 'update-note'],
-    ['DELETE /notes/{noteId}', 'delete-note'],
-  ];
+  // The routes as shared/routes.json lists them (the file the Rust route table is held to).
+  const routes: Array<[string, string]> = loadRoutes().http.map((r) => [`${r.method} ${r.path}`, r.function]);
+  test('routes.json has the nine routes of the contract', () => {
+    expect(routes).toHaveLength(9);
+  });
+
   test('exactly the routes of the contract', () => {
     const keys = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route'))
       .map((r: any) => r.Properties.RouteKey)
