@@ -4,6 +4,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as integrations from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -19,7 +20,9 @@ import {
   AppSettings,
   FUNCTION_NAMES,
   FunctionName,
+  EVENT_TYPES,
   Topology,
+  loadEventSchema,
   loadRoutes,
   manifestPathFor,
   seconds,
@@ -160,6 +163,22 @@ export class BackendStack extends Stack {
       eventPattern: toCdkEventPattern(topology.archive.eventPattern),
       retention: Duration.days(topology.archive.retentionDays),
     });
+
+    // The event catalog in EventBridge's schema registry, so consumers can discover the events and
+    // generate code bindings. The content is the committed schema files, the same ones the Rust
+    // tests hold every emitted event to. Named `source@detail-type`, as discovered schemas are.
+    const registry = new eventschemas.CfnRegistry(this, 'EventSchemaRegistry', {
+      description: 'The notes.service event catalog (shared/schemas/)',
+    });
+    for (const eventType of EVENT_TYPES) {
+      new eventschemas.CfnSchema(this, `${constructIdFor(eventType)}Schema`, {
+        registryName: registry.attrRegistryName,
+        schemaName: `${topology.eventSource}@${eventType}`,
+        type: 'JSONSchemaDraft4',
+        content: loadEventSchema(eventType),
+        description: `detail of ${eventType} (eventVersion 1)`,
+      });
+    }
 
     const q = topology.queues;
     this.noteCreatedDlq = new sqs.Queue(this, 'NoteCreatedDlq', {

@@ -48,6 +48,14 @@ export interface Topology {
   readonly functions: Record<string, FunctionSizing>;
 }
 
+/** shared/schemas/: the event catalog, one JSON Schema (draft-04) per event type. */
+export const SCHEMAS_DIR = path.join(CDK_DIR, '../shared/schemas');
+export const EVENT_TYPES = ['note-created', 'note-saved', 'note-failed', 'note-updated', 'note-deleted'] as const;
+
+export function loadEventSchema(eventType: string): string {
+  return fs.readFileSync(path.join(SCHEMAS_DIR, `${eventType}.schema.json`), 'utf-8');
+}
+
 /** shared/routes.json: every HTTP and WebSocket route and its function, shared with the Rust code. */
 export const ROUTES_PATH = path.join(CDK_DIR, '../shared/routes.json');
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { FUNCTION_NAMES, TOPOLOGY_PATH } from '../lib/config';
+import { EVENT_TYPES, FUNCTION_NAMES, TOPOLOGY_PATH, loadEventSchema } from '../lib/config';
 import { functionLogicalId, functionProps, synth, Synthesized } from './synthesize';
 
 // Read the JSON independently of the app code: the test holds the synthesized template to the file.
@@ -90,6 +90,19 @@ test('rule results -> notify: pattern, retry policy and DLQ equal topology.json'
       }),
     ],
   });
+});
+
+test('the event catalog is published in a schema registry, one schema per event type, as committed', () => {
+  s.backend.resourceCountIs('AWS::EventSchemas::Registry', 1);
+  const schemas = Object.values(s.backend.findResources('AWS::EventSchemas::Schema')) as any[];
+  expect(schemas.map((x) => x.Properties.SchemaName).sort()).toEqual(
+    EVENT_TYPES.map((t) => `notes.service@${t}`).sort(),
+  );
+  for (const eventType of EVENT_TYPES) {
+    const schema = schemas.find((x) => x.Properties.SchemaName === `notes.service@${eventType}`);
+    expect(schema.Properties.Type).toBe('JSONSchemaDraft4');
+    expect(schema.Properties.Content).toBe(loadEventSchema(eventType));
+  }
 });
 
 test('a failed notify invocation is retried by Lambda, then sent to the notify DLQ', () => {

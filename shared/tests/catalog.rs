@@ -52,7 +52,7 @@ fn every_event_type_the_code_emits_matches_its_schema() {
 fn each_schema_names_its_event_type() {
     for kind in EventType::ALL {
         let schema: serde_json::Value = serde_json::from_str(schema_source(kind)).unwrap();
-        assert_eq!(schema["properties"]["eventType"]["const"], kind.as_str());
+        assert_eq!(schema["properties"]["eventType"]["enum"], serde_json::json!([kind.as_str()]));
         assert_eq!(schema["additionalProperties"], false);
     }
 }
