@@ -95,3 +95,35 @@ async fn a_duplicate_sqs_delivery_stores_one_note() {
     assert_eq!(status, 200);
     assert_eq!(mine["notes"].as_array().unwrap().iter().filter(|n| n["noteId"] == note_id).count(), 1);
 }
+
+#[tokio::test]
+async fn replaying_the_archive_stores_nothing_twice_and_repeats_the_same_events() {
+    let stack = Stack::start().await;
+    let (token, mut socket) = stack.connected_user("finn").await;
+    let started = std::time::SystemTime::now() - Duration::from_secs(60);
+    let note_id = stack.post_note(&token, "archived", false).await;
+    let first = socket.expect_event("note-saved", &note_id).await;
+
+    // An operator replays every archived event of the last minutes into the bus.
+    let sdk = notes_local::emulator_sdk_config(&stack.running.aws_endpoint).await;
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let archive = events.describe_archive().archive_name(&stack.running.resources.archive_name).send().await.unwrap();
+    let bus = events.describe_event_bus().name(&stack.running.resources.bus_name).send().await.unwrap();
+    let destination = aws_sdk_eventbridge::types::ReplayDestination::builder().arn(bus.arn.unwrap()).build().unwrap();
+    events
+        .start_replay()
+        .replay_name(unique("replay"))
+        .event_source_arn(archive.archive_arn.unwrap())
+        .event_start_time(started.into())
+        .event_end_time(std::time::SystemTime::now().into())
+        .destination(destination)
+        .send()
+        .await
+        .unwrap();
+
+    let again = socket.expect_event("note-saved", &note_id).await;
+    assert_eq!(again["eventId"], first["eventId"], "a replayed note-saved is the same event");
+    let (status, mine) = stack.call(reqwest::Method::GET, "/notes", Some(&token), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(mine["notes"].as_array().unwrap().len(), 1, "the replayed note-created stored nothing new");
+}
