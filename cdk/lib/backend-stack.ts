@@ -158,7 +158,7 @@ export class BackendStack extends Stack {
     this.bus = new events.EventBus(this, 'EventBus', {
       description: `Note events (source ${topology.eventSource})`,
     });
-    this.bus.archive('AllEventsArchive', {
+    const archive = this.bus.archive('AllEventsArchive', {
       description: 'Every note event, kept for replay',
       eventPattern: toCdkEventPattern(topology.archive.eventPattern),
       retention: Duration.days(topology.archive.retentionDays),
@@ -483,5 +483,10 @@ export class BackendStack extends Stack {
     new CfnOutput(this, 'WebSocketManagementEndpoint', { value: this.wsStage.callbackUrl });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
     new CfnOutput(this, 'NoteCreatedQueueUrl', { value: this.noteCreatedQueue.queueUrl });
+    // What an operator needs to inspect dead letters and to replay events.
+    new CfnOutput(this, 'EventBusArn', { value: this.bus.eventBusArn });
+    new CfnOutput(this, 'EventArchiveArn', { value: archive.archiveArn, description: 'for aws events start-replay' });
+    new CfnOutput(this, 'NoteCreatedDlqUrl', { value: this.noteCreatedDlq.queueUrl });
+    new CfnOutput(this, 'NotifyDlqUrl', { value: this.notifyDlq.queueUrl });
   }
 }

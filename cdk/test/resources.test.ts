@@ -430,6 +430,9 @@ describe('outputs', () => {
   test('backend outputs the API URLs; frontend outputs the site URL', () => {
     s.backend.hasOutput('HttpApiUrl', {});
     s.backend.hasOutput('WebSocketUrl', {});
+    for (const name of ['EventBusArn', 'EventArchiveArn', 'NoteCreatedDlqUrl', 'NotifyDlqUrl']) {
+      s.backend.hasOutput(name, {});
+    }
     s.frontend.hasOutput('SiteUrl', {});
   });
 });
