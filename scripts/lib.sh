@@ -27,11 +27,16 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Waits until something answers on 127.0.0.1:$1 (at most $2 seconds).
+# Waits until something answers on 127.0.0.1:$1 (at most $2 seconds); gives up at once if the
+# process $3 (when given) has exited.
 wait_for_port() {
-  local port="$1" seconds="${2:-60}"
+  local port="$1" seconds="${2:-60}" pid="${3:-}"
   for _ in $(seq 1 $((seconds * 10))); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "the process meant to listen on port $port exited" >&2
+      return 1
+    fi
     sleep 0.1
   done
   echo "nothing answered on port $port within ${seconds}s" >&2

@@ -32,7 +32,7 @@ step "moto server for the Rust tests"
 MOTO_PORT="$(free_port)"
 "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"${TMPDIR:-/tmp}/notes-test-moto.log" 2>&1 &
 PIDS+=($!)
-wait_for_port "$MOTO_PORT" 60
+wait_for_port "$MOTO_PORT" 60 "$!"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 export MOTO_SERVER="$VENV/bin/moto_server"
 
@@ -51,11 +51,12 @@ step "CDK: typecheck, assertions, cdk-nag, synth, cfn-lint, sam validate"
 CFN_LINT="$VENV/bin/cfn-lint" SAM="$VENV/bin/sam" bash cdk/scripts/check.sh
 
 step "browser tests: the local stack with the built frontend, in Chromium"
+cargo build -p notes-local --quiet
 HTTP_PORT="$(free_port)"; WS_PORT="$(free_port)"; WEB_PORT="$(free_port)"
 target/debug/notes-local --http-port "$HTTP_PORT" --ws-port "$WS_PORT" --frontend-port "$WEB_PORT" \
   --frontend-dir frontend/build --prefix "browser-$RANDOM" >"${TMPDIR:-/tmp}/notes-test-stack.log" 2>&1 &
 PIDS+=($!)
-wait_for_port "$WEB_PORT" 120
+wait_for_port "$WEB_PORT" 120 "$!" || { cat "${TMPDIR:-/tmp}/notes-test-stack.log" >&2; exit 1; }
 (cd frontend && E2E_BASE_URL="http://127.0.0.1:$WEB_PORT" E2E_API_URL="http://127.0.0.1:$HTTP_PORT" npm run test:e2e)
 
 step "all tests passed"
