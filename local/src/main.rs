@@ -17,6 +17,9 @@ fn parse_args() -> Result<StackConfig, String> {
     if let Ok(secret) = std::env::var("JWT_SECRET") {
         config.jwt_secret = secret;
     }
+    if let Ok(origins) = std::env::var("ALLOWED_ORIGINS") {
+        config.allowed_origins.extend(origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned));
+    }
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
