@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::domain::{IdempotencyKey, Note, NoteId, Timestamp, Username};
+use crate::domain::{IdempotencyKey, Note, NoteChange, NoteId, Timestamp, Username};
 use crate::events::{EventType, NoteEvent, schema_source};
 use crate::ports::{
     ChangeOutcome, Claim, Connection, ConnectionPusher, ConnectionStore, EventPublisher, IdempotencyStore, NoteStore,
@@ -37,6 +37,9 @@ pub struct InMemoryTable {
     /// Note ids whose `save_new` fails as if DynamoDB throttled.
     throttled_notes: Mutex<HashSet<NoteId>>,
     unavailable: Mutex<bool>,
+    /// Reads still to be followed by a competing change (see `race_next_reads`).
+    races: Mutex<usize>,
+    tombstone_expiries: Mutex<Vec<Timestamp>>,
 }
 
 impl InMemoryTable {
@@ -51,6 +54,18 @@ impl InMemoryTable {
 
     pub fn recover_note(&self, note_id: NoteId) {
         self.throttled_notes.lock().unwrap().remove(&note_id);
+    }
+
+    /// Makes each of the next `count` reads of an existing note be followed, before it returns, by
+    /// a competing change of that note (made public, `updatedAt` one second later), as another
+    /// request between this one's read and its write would: a change based on the read conflicts.
+    pub fn race_next_reads(&self, count: usize) {
+        *self.races.lock().unwrap() = count;
+    }
+
+    /// The `tombstone_until` of every delete, in order.
+    pub fn tombstone_expiries(&self) -> Vec<Timestamp> {
+        self.tombstone_expiries.lock().unwrap().clone()
     }
 
     /// Makes every call fail with a transient error.
@@ -143,7 +158,19 @@ impl NoteStore for InMemoryTable {
 
     async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
         self.check_available()?;
-        Ok(self.tables.lock().unwrap().notes.get(&(owner.clone(), note_id)).cloned())
+        let read = self.tables.lock().unwrap().notes.get(&(owner.clone(), note_id)).cloned();
+        let race = read.is_some() && {
+            let mut races = self.races.lock().unwrap();
+            let race = *races > 0;
+            *races = races.saturating_sub(1);
+            race
+        };
+        if let (true, Some(note)) = (race, &read) {
+            let last = note.updated_at.unwrap_or(note.saved_at);
+            let theirs = note.changed(&NoteChange { content: None, is_public: Some(true) }, last.plus_seconds(1));
+            assert_eq!(self.replace(note, &theirs).await, Ok(ChangeOutcome::Applied));
+        }
+        Ok(read)
     }
 
     async fn list_by_owner(&self, owner: &Username, request: PageRequest) -> Result<Page<Note>, StoreError> {
@@ -175,8 +202,9 @@ impl NoteStore for InMemoryTable {
         Ok(ChangeOutcome::Applied)
     }
 
-    async fn delete(&self, note: &Note, _tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
+    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
         self.check_available()?;
+        self.tombstone_expiries.lock().unwrap().push(tombstone_until);
         let mut t = self.tables.lock().unwrap();
         let key = (note.username.clone(), note.note_id);
         if t.notes.get(&key).map(|n| n.updated_at) != Some(note.updated_at) {

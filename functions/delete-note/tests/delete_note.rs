@@ -1,80 +1,27 @@
 //! `DELETE /notes/{noteId}`, as the contract's table says.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use delete_note::{DeleteNote, MAX_CONFLICT_RETRIES, tombstone_seconds};
 use notes_core::auth::JwtKeys;
-use notes_core::domain::{Note, NoteChange, NoteId, Timestamp, Username};
+use notes_core::domain::{Note, NoteId, Timestamp};
 use notes_core::events::{EventBody, EventType};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
-use notes_core::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use notes_core::ports::{NoteStore, SaveOutcome};
 use notes_core::topology::topology;
 use serde_json::Value;
 
-/// The table, recording each delete's tombstone time, with another writer that makes the note
-/// public right after each of the next `races` reads, as a concurrent update would.
-struct RacingTable {
-    inner: Arc<InMemoryTable>,
-    races: AtomicUsize,
-    tombstones_until: Mutex<Vec<Timestamp>>,
-}
-
-#[async_trait]
-impl NoteStore for RacingTable {
-    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        self.inner.save_new(note).await
-    }
-
-    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
-        let read = self.inner.get(owner, note_id).await?;
-        if let Some(note) = &read
-            && self.races.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
-        {
-            let change = NoteChange { content: None, is_public: Some(true) };
-            let last = note.updated_at.unwrap_or(note.saved_at);
-            let theirs = note.changed(&change, last.plus_seconds(1));
-            assert_eq!(self.inner.replace(note, &theirs).await?, ChangeOutcome::Applied);
-        }
-        Ok(read)
-    }
-
-    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.inner.list_by_owner(owner, page).await
-    }
-
-    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.inner.list_public(page).await
-    }
-
-    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError> {
-        self.inner.replace(before, after).await
-    }
-
-    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
-        self.tombstones_until.lock().unwrap().push(tombstone_until);
-        self.inner.delete(note, tombstone_until).await
-    }
-}
-
 struct World {
     table: Arc<InMemoryTable>,
-    racing: Arc<RacingTable>,
     bus: Arc<RecordingPublisher>,
     app: DeleteNote,
 }
 
 fn world() -> World {
     let table = Arc::new(InMemoryTable::new());
-    let racing = Arc::new(RacingTable {
-        inner: table.clone(),
-        races: AtomicUsize::new(0),
-        tombstones_until: Mutex::new(Vec::new()),
-    });
     let bus = Arc::new(RecordingPublisher::new());
-    let app = DeleteNote::new(jwt_keys(), racing.clone(), bus.clone());
-    World { table, racing, bus, app }
+    let app = DeleteNote::new(jwt_keys(), table.clone(), bus.clone());
+    World { table, bus, app }
 }
 
 async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
@@ -144,7 +91,7 @@ async fn the_tombstone_outlasts_the_note_created_queue_by_a_day() {
     send(&w, delete(note.note_id).bearer("alice")).await;
     let retention = i64::from(topology().queues.note_created.retention_seconds);
     assert_eq!(tombstone_seconds(), retention + 24 * 3600);
-    let until = w.racing.tombstones_until.lock().unwrap()[0];
+    let until = w.table.tombstone_expiries()[0];
     assert!(until >= before.plus_seconds(retention + 24 * 3600));
     assert!(until <= Timestamp::now().plus_seconds(retention + 24 * 3600));
 }
@@ -231,7 +178,7 @@ async fn a_note_changed_concurrently_is_read_again_and_deleted_as_it_now_is() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
     // Another request makes the note public between this one's read and its delete.
-    w.racing.races.store(1, Ordering::SeqCst);
+    w.table.race_next_reads(1);
     let (status, _) = send(&w, delete(note.note_id).bearer("alice")).await;
     assert_eq!(status, 204);
     assert_eq!(stored(&w, &note).await, None);
@@ -245,7 +192,7 @@ async fn a_note_changed_concurrently_is_read_again_and_deleted_as_it_now_is() {
 async fn a_delete_that_keeps_losing_the_race_is_503_and_publishes_nothing() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
-    w.racing.races.store(MAX_CONFLICT_RETRIES + 1, Ordering::SeqCst);
+    w.table.race_next_reads(MAX_CONFLICT_RETRIES + 1);
     let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
     assert!(stored(&w, &note).await.is_some());

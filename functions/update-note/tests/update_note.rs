@@ -1,73 +1,26 @@
 //! `PUT /notes/{noteId}`, as the contract's table says.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_trait::async_trait;
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::events::{EventBody, EventType};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
-use notes_core::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use notes_core::ports::{ChangeOutcome, NoteStore};
 use serde_json::{Value, json};
 use update_note::{MAX_CONFLICT_RETRIES, UpdateNote};
 
-/// The table, with another writer that changes the note right after each of the next
-/// `races` reads, as a concurrent request would between this one's read and its write.
-struct RacingTable {
-    inner: Arc<InMemoryTable>,
-    races: AtomicUsize,
-}
-
-#[async_trait]
-impl NoteStore for RacingTable {
-    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        self.inner.save_new(note).await
-    }
-
-    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
-        let read = self.inner.get(owner, note_id).await?;
-        if let Some(note) = &read
-            && self.races.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
-        {
-            let change = NoteChange { content: None, is_public: Some(true) };
-            let last = note.updated_at.unwrap_or(note.saved_at);
-            let theirs = note.changed(&change, last.plus_seconds(1));
-            assert_eq!(self.inner.replace(note, &theirs).await?, ChangeOutcome::Applied);
-        }
-        Ok(read)
-    }
-
-    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.inner.list_by_owner(owner, page).await
-    }
-
-    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.inner.list_public(page).await
-    }
-
-    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError> {
-        self.inner.replace(before, after).await
-    }
-
-    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
-        self.inner.delete(note, tombstone_until).await
-    }
-}
-
 struct World {
     table: Arc<InMemoryTable>,
-    racing: Arc<RacingTable>,
     bus: Arc<RecordingPublisher>,
     app: UpdateNote,
 }
 
 fn world() -> World {
     let table = Arc::new(InMemoryTable::new());
-    let racing = Arc::new(RacingTable { inner: table.clone(), races: AtomicUsize::new(0) });
     let bus = Arc::new(RecordingPublisher::new());
-    let app = UpdateNote::new(jwt_keys(), racing.clone(), bus.clone());
-    World { table, racing, bus, app }
+    let app = UpdateNote::new(jwt_keys(), table.clone(), bus.clone());
+    World { table, bus, app }
 }
 
 fn user(name: &str) -> Username {
@@ -307,7 +260,7 @@ async fn a_concurrent_change_is_read_again_and_kept() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
     // Another request makes the note public between this one's read and its write.
-    w.racing.races.store(1, Ordering::SeqCst);
+    w.table.race_next_reads(1);
     let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
     assert_eq!(status, 200);
     let now = stored(&w, &note).await.unwrap();
@@ -323,7 +276,7 @@ async fn a_concurrent_change_is_read_again_and_kept() {
 async fn an_update_that_keeps_losing_the_race_is_503_and_publishes_nothing() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
-    w.racing.races.store(MAX_CONFLICT_RETRIES + 1, Ordering::SeqCst);
+    w.table.race_next_reads(MAX_CONFLICT_RETRIES + 1);
     let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
     assert_eq!(stored(&w, &note).await.unwrap().content.as_str(), "first draft");
@@ -334,7 +287,7 @@ async fn an_update_that_keeps_losing_the_race_is_503_and_publishes_nothing() {
 async fn an_update_that_wins_on_the_last_retry_succeeds() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
-    w.racing.races.store(MAX_CONFLICT_RETRIES, Ordering::SeqCst);
+    w.table.race_next_reads(MAX_CONFLICT_RETRIES);
     let (status, _) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
     assert_eq!(status, 200);
     assert_eq!(stored(&w, &note).await.unwrap().content.as_str(), "second draft");
