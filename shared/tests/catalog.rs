@@ -2,7 +2,7 @@
 //! and each schema refuses what the contract forbids.
 #![cfg(feature = "fakes")]
 
-use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::domain::{Note, NoteContent, NoteId, Timestamp, Username};
 use notes_core::events::{EventType, NoteEvent, schema_source};
 use notes_core::fakes::assert_matches_schema;
 
@@ -17,17 +17,10 @@ fn created(is_public: bool) -> NoteEvent {
     )
 }
 
-fn note_of(event: &NoteEvent) -> Note {
-    Note {
-        note_id: event.note_id(),
-        username: event.username().clone(),
-        content: NoteContent::parse("hello").unwrap(),
-        is_public: true,
-        status: NoteStatus::Saved,
-        created_at: event.envelope.timestamp,
-        saved_at: Timestamp::now(),
-        updated_at: Some(Timestamp::now()),
-    }
+/// The note `created` became, saved and since edited.
+fn note_of(created: &NoteEvent) -> Note {
+    let note = notes_core::fakes::note(created.username().as_str(), "hello", true);
+    Note { note_id: created.note_id(), updated_at: Some(Timestamp::now()), ..note }
 }
 
 #[test]
