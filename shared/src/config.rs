@@ -3,7 +3,7 @@
 
 use crate::auth::JwtKeys;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("the environment variable {0} is required but not set")]
     Missing(&'static str),
@@ -11,6 +11,13 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
     #[error("the JWT secret could not be read: {0}")]
     Secret(String),
+}
+
+/// A function's `main` returning this at init prints it with `Debug`: make that the sentence.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -80,6 +87,7 @@ mod tests {
         let err = required("NOTES_TEST_VARIABLE_THAT_IS_NEVER_SET").unwrap_err();
         assert_eq!(err, ConfigError::Missing("NOTES_TEST_VARIABLE_THAT_IS_NEVER_SET"));
         assert!(err.to_string().contains("NOTES_TEST_VARIABLE_THAT_IS_NEVER_SET"));
+        assert_eq!(format!("{err:?}"), err.to_string(), "what main prints when init fails");
     }
 
     #[test]
