@@ -133,3 +133,8 @@ pub fn websocket_response(status: u16, body: Option<String>) -> aws_lambda_event
     response.body = body.map(aws_lambda_events::encodings::Body::Text);
     response
 }
+
+/// The `{noteId}` path parameter. A malformed id names no note: the same 404 as an unknown one.
+pub fn note_id_param(req: &Request) -> Result<crate::domain::NoteId, ApiError> {
+    path_param(req, "noteId").and_then(|raw| crate::domain::NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)
+}

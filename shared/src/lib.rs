@@ -6,6 +6,7 @@ pub mod auth;
 pub mod aws;
 pub mod config;
 pub mod domain;
+pub mod editing;
 pub mod error;
 pub mod events;
 pub mod http;

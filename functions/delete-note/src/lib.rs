@@ -9,15 +9,13 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
+use notes_core::editing::change_own_note;
 use notes_core::events::NoteEvent;
-use notes_core::http::{api_request_id, authenticate, empty_response, path_param, respond};
-use notes_core::ports::{ChangeOutcome, EventPublisher, NoteStore};
+use notes_core::http::{api_request_id, authenticate, empty_response, note_id_param, respond};
+use notes_core::ports::{EventPublisher, NoteStore};
 use notes_core::topology::topology;
 use notes_core::{ApiError, aws, config::ConfigError};
 use tracing::{Instrument as _, field};
-
-/// Fresh reads and deletes after a delete that found the note changed under it.
-pub const MAX_CONFLICT_RETRIES: usize = 3;
 
 /// How long a tombstone is kept: a day longer than a `note-created` message can stay on its
 /// queue, so no delivery of it can arrive after the tombstone is gone.
@@ -54,8 +52,7 @@ impl DeleteNote {
 
     async fn delete(&self, req: &Request, correlation_id: String) -> Result<Response<Body>, ApiError> {
         let owner = authenticate(&self.keys, req)?;
-        // A malformed id names no note: the same 404 as an unknown one.
-        let note_id = path_param(req, "noteId").and_then(|raw| NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)?;
+        let note_id = note_id_param(req)?;
         tracing::Span::current().record("noteId", field::display(note_id));
 
         let (note, deleted_at) = self.remove(&owner, note_id).await?;
@@ -68,18 +65,11 @@ impl DeleteNote {
 
     /// Deletes the caller's note; the note as it was and when it was deleted.
     async fn remove(&self, owner: &Username, note_id: NoteId) -> Result<(Note, Timestamp), ApiError> {
-        for _ in 0..=MAX_CONFLICT_RETRIES {
-            // Always the caller's own partition: another user's note is simply not found.
-            let note = self.notes.get(owner, note_id).await?.ok_or(ApiError::NotFound)?;
+        change_own_note(self.notes.as_ref(), owner, note_id, |note: Note| async move {
             let now = Timestamp::now();
-            match self.notes.delete(&note, now.plus_seconds(tombstone_seconds())).await? {
-                ChangeOutcome::Applied => return Ok((note, now)),
-                ChangeOutcome::Conflict => {
-                    tracing::info!("the note changed since it was read; reading it again")
-                }
-            }
-        }
-        tracing::warn!(retries = MAX_CONFLICT_RETRIES, "the note kept changing under the delete");
-        Err(ApiError::Unavailable)
+            let outcome = self.notes.delete(&note, now.plus_seconds(tombstone_seconds())).await?;
+            Ok((outcome, (note, now)))
+        })
+        .await
     }
 }

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use delete_note::{DeleteNote, MAX_CONFLICT_RETRIES, tombstone_seconds};
+use delete_note::{DeleteNote, tombstone_seconds};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Note, NoteId, Timestamp};
+use notes_core::editing::MAX_CONFLICT_RETRIES;
 use notes_core::events::{EventBody, EventType};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
 use notes_core::ports::{NoteStore, SaveOutcome};

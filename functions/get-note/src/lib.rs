@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
-use notes_core::domain::NoteId;
-use notes_core::http::{api_request_id, authenticate, json_response, path_param, respond};
+use notes_core::http::{api_request_id, authenticate, json_response, note_id_param, respond};
 use notes_core::ports::NoteStore;
 use notes_core::{ApiError, aws, config::ConfigError};
 use tracing::{Instrument as _, field};
@@ -36,7 +35,7 @@ impl GetNote {
 
     async fn get(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         let owner = authenticate(&self.keys, req)?;
-        let note_id = path_param(req, "noteId").and_then(|raw| NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)?;
+        let note_id = note_id_param(req)?;
         tracing::Span::current().record("noteId", field::display(note_id));
         let note = self.notes.get(&owner, note_id).await?.ok_or(ApiError::NotFound)?;
         Ok(json_response(http::StatusCode::OK, &note))

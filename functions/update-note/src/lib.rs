@@ -11,14 +11,12 @@ use std::time::Duration;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, Timestamp, Username};
+use notes_core::editing::change_own_note;
 use notes_core::events::NoteEvent;
-use notes_core::http::{JsonObject, api_request_id, authenticate, json_response, path_param, respond};
-use notes_core::ports::{ChangeOutcome, EventPublisher, NoteStore};
+use notes_core::http::{JsonObject, api_request_id, authenticate, json_response, note_id_param, respond};
+use notes_core::ports::{EventPublisher, NoteStore};
 use notes_core::{ApiError, aws, config::ConfigError};
 use tracing::{Instrument as _, field};
-
-/// Fresh reads and writes after a write that found the note changed under it.
-pub const MAX_CONFLICT_RETRIES: usize = 3;
 
 pub struct UpdateNote {
     keys: JwtKeys,
@@ -49,8 +47,7 @@ impl UpdateNote {
 
     async fn update(&self, req: &Request, correlation_id: String) -> Result<Response<Body>, ApiError> {
         let owner = authenticate(&self.keys, req)?;
-        // A malformed id names no note: the same 404 as an unknown one.
-        let note_id = path_param(req, "noteId").and_then(|raw| NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)?;
+        let note_id = note_id_param(req)?;
         tracing::Span::current().record("noteId", field::display(note_id));
         let change = read_change(req)?;
 
@@ -65,19 +62,12 @@ impl UpdateNote {
 
     /// Applies `change` to the caller's note; the note as it was and as it is now.
     async fn write(&self, owner: &Username, note_id: NoteId, change: &NoteChange) -> Result<(Note, Note), ApiError> {
-        for _ in 0..=MAX_CONFLICT_RETRIES {
-            // Always the caller's own partition: another user's note is simply not found.
-            let before = self.notes.get(owner, note_id).await?.ok_or(ApiError::NotFound)?;
+        change_own_note(self.notes.as_ref(), owner, note_id, |before: Note| async move {
             let after = before.changed(change, update_time(&before));
-            match self.notes.replace(&before, &after).await? {
-                ChangeOutcome::Applied => return Ok((before, after)),
-                ChangeOutcome::Conflict => {
-                    tracing::info!("the note changed since it was read; reading it again")
-                }
-            }
-        }
-        tracing::warn!(retries = MAX_CONFLICT_RETRIES, "the note kept changing under the update");
-        Err(ApiError::Unavailable)
+            let outcome = self.notes.replace(&before, &after).await?;
+            Ok((outcome, (before, after)))
+        })
+        .await
     }
 }
 

@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::editing::MAX_CONFLICT_RETRIES;
 use notes_core::events::{EventBody, EventType};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
 use notes_core::ports::{ChangeOutcome, NoteStore};
 use serde_json::{Value, json};
-use update_note::{MAX_CONFLICT_RETRIES, UpdateNote};
+use update_note::UpdateNote;
 
 struct World {
     table: Arc<InMemoryTable>,
