@@ -158,6 +158,16 @@ pub fn request_id() -> String {
     base64::engine::general_purpose::STANDARD.encode(&uuid::Uuid::new_v4().as_bytes()[..10])
 }
 
+/// Payload format 2.0 joins the values of a repeated header or query parameter with commas.
+fn join_repeated(map: &mut BTreeMap<String, String>, key: String, value: String) {
+    map.entry(key)
+        .and_modify(|joined| {
+            joined.push(',');
+            joined.push_str(&value);
+        })
+        .or_insert(value);
+}
+
 /// The payload format 2.0 event API Gateway sends to a Lambda integration.
 pub fn api_gateway_event(
     route: &RouteMatch,
@@ -176,24 +186,11 @@ pub fn api_gateway_event(
             cookies.extend(value.split(';').map(|c| c.trim().to_owned()));
             continue;
         }
-        // Repeated headers are joined with commas in format 2.0.
-        header_map
-            .entry(name.as_str().to_owned())
-            .and_modify(|v| {
-                v.push(',');
-                v.push_str(&value);
-            })
-            .or_insert(value);
+        join_repeated(&mut header_map, name.as_str().to_owned(), value);
     }
     let mut query: BTreeMap<String, String> = BTreeMap::new();
     for (key, value) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw_query).unwrap_or_default() {
-        query
-            .entry(key)
-            .and_modify(|v| {
-                v.push(',');
-                v.push_str(&value);
-            })
-            .or_insert(value);
+        join_repeated(&mut query, key, value);
     }
     let (body_text, is_base64) = match std::str::from_utf8(body) {
         Ok(text) => (text.to_owned(), false),
@@ -349,6 +346,17 @@ mod tests {
         assert_eq!(notes_core::http::bearer_token(&request), Some("t"));
         assert_eq!(event["routeKey"], "GET /notes");
         assert_eq!(event["requestContext"]["requestId"].as_str().unwrap().len(), 16);
+    }
+
+    #[test]
+    fn repeated_query_values_and_headers_are_joined_with_commas() {
+        let route = match_route("GET", "/notes").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.append("x-tag", HeaderValue::from_static("a"));
+        headers.append("x-tag", HeaderValue::from_static("b"));
+        let event = api_gateway_event(&route, &Method::GET, "/notes", "k=1&k=2", &headers, b"", "127.0.0.1");
+        assert_eq!(event["queryStringParameters"]["k"], "1,2");
+        assert_eq!(event["headers"]["x-tag"], "a,b");
     }
 
     #[test]

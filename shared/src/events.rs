@@ -62,6 +62,35 @@ pub struct Envelope {
     pub username: Username,
 }
 
+impl Envelope {
+    /// The envelope of the first event of a flow, started by the HTTP request `correlation_id`.
+    pub fn first(note_id: NoteId, username: Username, correlation_id: String, at: Timestamp) -> Self {
+        Envelope {
+            event_version: EVENT_VERSION,
+            event_id: Uuid::new_v4(),
+            timestamp: at,
+            correlation_id,
+            causation_id: None,
+            note_id,
+            username,
+        }
+    }
+
+    /// The envelope of a `kind` event caused by the event `cause`. Its id is derived from the
+    /// cause's, so re-publishing after a redelivery yields the very same event.
+    pub fn caused_by(cause: &Envelope, kind: EventType, at: Timestamp) -> Self {
+        Envelope {
+            event_version: EVENT_VERSION,
+            event_id: NoteEvent::derived_id(cause.event_id, kind),
+            timestamp: at,
+            correlation_id: cause.correlation_id.clone(),
+            causation_id: Some(cause.event_id),
+            note_id: cause.note_id,
+            username: cause.username.clone(),
+        }
+    }
+}
+
 /// What differs between the five event types. The tag is the `eventType` field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "eventType", rename_all = "kebab-case")]
@@ -152,15 +181,7 @@ impl NoteEvent {
         at: Timestamp,
     ) -> Self {
         NoteEvent {
-            envelope: Envelope {
-                event_version: EVENT_VERSION,
-                event_id: Uuid::new_v4(),
-                timestamp: at,
-                correlation_id,
-                causation_id: None,
-                note_id,
-                username,
-            },
+            envelope: Envelope::first(note_id, username, correlation_id, at),
             body: EventBody::NoteCreated { content, is_public },
         }
     }
@@ -168,26 +189,20 @@ impl NoteEvent {
     /// `note-saved`, caused by `created`. Its id is derived from the cause, so re-publishing
     /// after a redelivery yields the very same event and consumers can drop the copy by id.
     pub fn note_saved(created: &NoteEvent, note: &Note) -> Self {
-        Self::derived(
-            created,
-            EventType::NoteSaved,
-            note.saved_at,
-            EventBody::NoteSaved { content: note.content.clone(), is_public: note.is_public, saved_at: note.saved_at },
-        )
+        NoteEvent {
+            envelope: Envelope::caused_by(&created.envelope, EventType::NoteSaved, note.saved_at),
+            body: EventBody::NoteSaved {
+                content: note.content.clone(),
+                is_public: note.is_public,
+                saved_at: note.saved_at,
+            },
+        }
     }
 
     /// `note-failed`, caused by `created`, with a sentence a user may read.
     pub fn note_failed(created_envelope: &Envelope, error: impl Into<String>, at: Timestamp) -> Self {
         NoteEvent {
-            envelope: Envelope {
-                event_version: EVENT_VERSION,
-                event_id: Self::derived_id(created_envelope.event_id, EventType::NoteFailed),
-                timestamp: at,
-                correlation_id: created_envelope.correlation_id.clone(),
-                causation_id: Some(created_envelope.event_id),
-                note_id: created_envelope.note_id,
-                username: created_envelope.username.clone(),
-            },
+            envelope: Envelope::caused_by(created_envelope, EventType::NoteFailed, at),
             body: EventBody::NoteFailed { error: error.into() },
         }
     }
@@ -195,56 +210,22 @@ impl NoteEvent {
     /// `note-updated`: first event of an edit flow started by the HTTP request `correlation_id`.
     pub fn note_updated(before: &Note, after: &Note, correlation_id: String) -> Self {
         let updated_at = after.updated_at.unwrap_or_else(Timestamp::now);
-        Self::first_of_flow(
-            after,
-            correlation_id,
-            updated_at,
-            EventBody::NoteUpdated {
+        NoteEvent {
+            envelope: Envelope::first(after.note_id, after.username.clone(), correlation_id, updated_at),
+            body: EventBody::NoteUpdated {
                 content: after.content.clone(),
                 is_public: after.is_public,
                 updated_at,
                 was_public: before.is_public,
             },
-        )
+        }
     }
 
     /// `note-deleted`: first event of a delete flow.
     pub fn note_deleted(note: &Note, correlation_id: String, deleted_at: Timestamp) -> Self {
-        Self::first_of_flow(
-            note,
-            correlation_id,
-            deleted_at,
-            EventBody::NoteDeleted { deleted_at, was_public: note.is_public },
-        )
-    }
-
-    fn first_of_flow(note: &Note, correlation_id: String, at: Timestamp, body: EventBody) -> Self {
         NoteEvent {
-            envelope: Envelope {
-                event_version: EVENT_VERSION,
-                event_id: Uuid::new_v4(),
-                timestamp: at,
-                correlation_id,
-                causation_id: None,
-                note_id: note.note_id,
-                username: note.username.clone(),
-            },
-            body,
-        }
-    }
-
-    fn derived(cause: &NoteEvent, kind: EventType, at: Timestamp, body: EventBody) -> Self {
-        NoteEvent {
-            envelope: Envelope {
-                event_version: EVENT_VERSION,
-                event_id: Self::derived_id(cause.envelope.event_id, kind),
-                timestamp: at,
-                correlation_id: cause.envelope.correlation_id.clone(),
-                causation_id: Some(cause.envelope.event_id),
-                note_id: cause.envelope.note_id,
-                username: cause.envelope.username.clone(),
-            },
-            body,
+            envelope: Envelope::first(note.note_id, note.username.clone(), correlation_id, deleted_at),
+            body: EventBody::NoteDeleted { deleted_at, was_public: note.is_public },
         }
     }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,17 @@ fn key_of(key: &Key) -> Item {
 
 fn note_item(key: Key, note: &Note) -> Result<Item, StoreError> {
     to_item(&NoteItem { pk: key.pk, sk: key.sk, kind: "note".into(), note: note.clone() })
+}
+
+/// Sends a conditional PutItem: `Ok(true)` when written, `Ok(false)` when its condition failed.
+async fn put_if(request: PutItemFluentBuilder) -> Result<bool, StoreError> {
+    match request.send().await {
+        Ok(_) => Ok(true),
+        Err(err) => {
+            let err = err.into_service_error();
+            if err.is_conditional_check_failed_exception() { Ok(false) } else { Err(unavailable(err)) }
+        }
+    }
 }
 
 fn unavailable<E: std::error::Error + 'static>(err: E) -> StoreError {
@@ -369,21 +381,14 @@ impl UserStore for DynamoTable {
             password_hash: user.password_hash.clone(),
             created_at: user.created_at,
         })?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) => {
-                let err = err.into_service_error();
-                if err.is_conditional_check_failed_exception() { Ok(false) } else { Err(unavailable(err)) }
-            }
-        }
+        put_if(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)"),
+        )
+        .await
     }
 
     async fn get(&self, username: &Username) -> Result<Option<UserRecord>, StoreError> {
@@ -414,33 +419,27 @@ impl IdempotencyStore for DynamoTable {
             event: serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             ttl: expires_at.epoch_seconds(),
         })?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            // A record past its TTL but not yet swept by DynamoDB counts as gone.
-            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
-            .expression_attribute_names("#ttl", keys::TTL)
-            .expression_attribute_values(":now", AttributeValue::N(Timestamp::now().epoch_seconds().to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Claim::New),
-            Err(err) => {
-                let err = err.into_service_error();
-                if !err.is_conditional_check_failed_exception() {
-                    return Err(unavailable(err));
-                }
-                let item = self
-                    .get_item(&item_key)
-                    .await?
-                    .ok_or_else(|| StoreError::Unavailable("idempotency record vanished; retry".into()))?;
-                let recorded: IdempotencyItem = from_item(item)?;
-                let event = serde_json::from_str(&recorded.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(Claim::Existing(event))
-            }
+        let claimed = put_if(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                // A record past its TTL but not yet swept by DynamoDB counts as gone.
+                .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+                .expression_attribute_names("#ttl", keys::TTL)
+                .expression_attribute_values(":now", AttributeValue::N(Timestamp::now().epoch_seconds().to_string())),
+        )
+        .await?;
+        if claimed {
+            return Ok(Claim::New);
         }
+        let item = self
+            .get_item(&item_key)
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("idempotency record vanished; retry".into()))?;
+        let recorded: IdempotencyItem = from_item(item)?;
+        let event = serde_json::from_str(&recorded.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Claim::Existing(event))
     }
 }
 
