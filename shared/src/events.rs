@@ -161,14 +161,30 @@ impl NoteEvent {
         serde_json::to_value(self).expect("a note event always serializes")
     }
 
-    /// Whether the public feed has to hear of this event: the note is or was public.
-    pub fn concerns_public_feed(&self) -> bool {
-        match &self.body {
+    /// What a user other than the note's owner may receive about this event, if anything.
+    ///
+    /// `content` reaches only users who may read the note after the change: a note that is
+    /// public now goes out whole; a note that just left the public feed goes out without its
+    /// `content` (ids, timestamps, `isPublic: false`, `wasPublic: true`), so feeds drop it and
+    /// learn nothing of its new text; a note that is and was private, and every `note-failed`
+    /// or `note-created`, reaches no one but its owner.
+    pub fn for_other_users(&self) -> Option<serde_json::Value> {
+        let visible = match &self.body {
             EventBody::NoteSaved { is_public, .. } => *is_public,
-            EventBody::NoteUpdated { is_public, was_public, .. } => *is_public || *was_public,
+            EventBody::NoteUpdated { is_public: true, .. } => true,
+            EventBody::NoteUpdated { is_public: false, was_public, .. } => {
+                return was_public.then(|| {
+                    let mut detail = self.to_detail();
+                    if let Some(fields) = detail.as_object_mut() {
+                        fields.remove("content");
+                    }
+                    detail
+                });
+            }
             EventBody::NoteDeleted { was_public, .. } => *was_public,
             EventBody::NoteCreated { .. } | EventBody::NoteFailed { .. } => false,
-        }
+        };
+        visible.then(|| self.to_detail())
     }
 
     /// The first event of a flow: a note was accepted at `POST /notes`.
@@ -322,15 +338,45 @@ mod tests {
     }
 
     #[test]
-    fn public_feed_hears_of_notes_that_are_or_were_public() {
+    fn other_users_hear_of_notes_that_are_or_were_public() {
         let created = created();
         let mut note = saved_note(&created);
-        assert!(NoteEvent::note_saved(&created, &note).concerns_public_feed());
+        assert!(NoteEvent::note_saved(&created, &note).for_other_users().is_some());
         let before = note.clone();
         note.is_public = false;
-        assert!(NoteEvent::note_updated(&before, &note, "r".into()).concerns_public_feed());
-        assert!(!NoteEvent::note_updated(&note, &note, "r".into()).concerns_public_feed());
-        assert!(!NoteEvent::note_deleted(&note, "r".into(), Timestamp::now()).concerns_public_feed());
-        assert!(NoteEvent::note_deleted(&before, "r".into(), Timestamp::now()).concerns_public_feed());
+        assert!(NoteEvent::note_updated(&before, &note, "r".into()).for_other_users().is_some());
+        assert!(NoteEvent::note_updated(&note, &note, "r".into()).for_other_users().is_none());
+        assert!(NoteEvent::note_deleted(&note, "r".into(), Timestamp::now()).for_other_users().is_none());
+        assert!(NoteEvent::note_deleted(&before, "r".into(), Timestamp::now()).for_other_users().is_some());
+        assert!(NoteEvent::note_failed(&created.envelope, "x", Timestamp::now()).for_other_users().is_none());
+        assert!(created.for_other_users().is_none());
+    }
+
+    #[test]
+    fn a_note_leaving_the_public_feed_reaches_other_users_without_its_content() {
+        let created = created();
+        let before = saved_note(&created);
+        let mut after = before.clone();
+        after.is_public = false;
+        after.content = NoteContent::parse("now private").unwrap();
+        after.updated_at = Some(Timestamp::now());
+        let event = NoteEvent::note_updated(&before, &after, "r".into());
+        let seen = event.for_other_users().unwrap();
+        assert!(seen.get("content").is_none(), "{seen}");
+        assert!(!seen.to_string().contains("now private"));
+        assert_eq!(seen["isPublic"], false);
+        assert_eq!(seen["wasPublic"], true);
+        assert_eq!(seen["eventId"], event.to_detail()["eventId"]);
+        assert_eq!(seen["updatedAt"], event.to_detail()["updatedAt"]);
+    }
+
+    #[test]
+    fn a_public_edit_reaches_other_users_whole() {
+        let created = created();
+        let before = saved_note(&created);
+        let mut after = before.clone();
+        after.content = NoteContent::parse("still public").unwrap();
+        let event = NoteEvent::note_updated(&before, &after, "r".into());
+        assert_eq!(event.for_other_users(), Some(event.to_detail()));
     }
 }

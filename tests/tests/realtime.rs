@@ -78,6 +78,47 @@ async fn a_note_made_private_tells_the_feed_to_drop_it() {
 }
 
 #[tokio::test]
+async fn a_note_made_private_with_new_text_reaches_other_users_without_it() {
+    let stack = Stack::start().await;
+    let (alice, mut alice_ws) = stack.connected_user("alice").await;
+    let (_bob, mut bob_ws) = stack.connected_user("bob").await;
+    let note_id = stack.post_note(&alice, "briefly public", true).await;
+    alice_ws.expect_event("note-saved", &note_id).await;
+    bob_ws.expect_event("note-saved", &note_id).await;
+
+    // What the dashboard's edit form sends when the text changes and Public is unticked at once.
+    let secret = "the new text is for alice alone";
+    let change = json!({"content": secret, "isPublic": false});
+    let (status, _) = stack.call(reqwest::Method::PUT, &format!("/notes/{note_id}"), Some(&alice), Some(change)).await;
+    assert_eq!(status, 200);
+
+    let to_bob = bob_ws.expect_event("note-updated", &note_id).await;
+    assert!(!to_bob.to_string().contains(secret), "bob received {to_bob}");
+    assert!(to_bob.get("content").is_none(), "{to_bob}");
+    assert_eq!((to_bob["isPublic"].as_bool(), to_bob["wasPublic"].as_bool()), (Some(false), Some(true)));
+    let to_alice = alice_ws.expect_event("note-updated", &note_id).await;
+    assert_eq!(to_alice["content"], secret);
+}
+
+#[tokio::test]
+async fn editing_and_deleting_a_private_note_reach_only_its_owner() {
+    let stack = Stack::start().await;
+    let (alice, mut alice_ws) = stack.connected_user("alice").await;
+    let (_bob, mut bob_ws) = stack.connected_user("bob").await;
+    let note_id = stack.post_note(&alice, "private from the start", false).await;
+    alice_ws.expect_event("note-saved", &note_id).await;
+
+    let path = format!("/notes/{note_id}");
+    let (status, _) = stack.call(reqwest::Method::PUT, &path, Some(&alice), Some(json!({"content": "edited"}))).await;
+    assert_eq!(status, 200);
+    alice_ws.expect_event("note-updated", &note_id).await;
+    let (status, _) = stack.call(reqwest::Method::DELETE, &path, Some(&alice), None).await;
+    assert_eq!(status, 204);
+    alice_ws.expect_event("note-deleted", &note_id).await;
+    bob_ws.expect_nothing_about(&note_id, QUIET).await;
+}
+
+#[tokio::test]
 async fn a_forged_token_is_refused_at_the_handshake() {
     let stack = Stack::start().await;
     let forger = JwtKeys::new(b"a-guess-at-the-secret-a-guess-at-the", 3600).unwrap();

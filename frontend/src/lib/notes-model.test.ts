@@ -95,6 +95,25 @@ describe('notes model', () => {
 		expect(m.feed.items[0].content).toBe('open again');
 	});
 
+	it('drops a note that left the feed when the update carries no content', () => {
+		let m = applyEvent(emptyModel('bob'), saved());
+		m = applyEvent(
+			m,
+			ev({ eventType: 'note-updated', isPublic: false, wasPublic: true, updatedAt: iso(500), timestamp: iso(500) })
+		);
+		expect(m.feed.items).toEqual([]);
+		expect(m.mine.items).toEqual([]);
+	});
+
+	it('shows nothing of another user\'s note that left the feed before it was loaded', () => {
+		const m = applyEvent(
+			emptyModel('bob'),
+			ev({ eventType: 'note-updated', isPublic: false, wasPublic: true, updatedAt: iso(500) })
+		);
+		expect(m.feed.items).toEqual([]);
+		expect(m.mine.items).toEqual([]);
+	});
+
 	it('ignores an update older than what is shown', () => {
 		let m = applyEvent(emptyModel('ann'), saved(), T0);
 		m = applyEvent(m, ev({ eventType: 'note-updated', content: 'v3', isPublic: true, updatedAt: iso(300) }));

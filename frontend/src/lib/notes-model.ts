@@ -165,6 +165,9 @@ export function applyEvent(model: NotesModel, event: NoteEvent, now = Date.now()
 
 		case 'note-saved':
 		case 'note-updated': {
+			// Someone else's note that is not public (any more): the server sends no content for
+			// it, only enough to drop it from the feed.
+			if (!isMine && event.isPublic !== true) return { ...model, feed: remove(model.feed, noteId) };
 			const current = find(model.mine, noteId) ?? find(model.feed, noteId);
 			if (
 				current &&

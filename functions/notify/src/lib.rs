@@ -5,6 +5,9 @@
 //! - when the note is or was public, `note-saved`, `note-updated` and `note-deleted` also go to
 //!   every other open connection (the live public feed), found by a Query of the `CONNECTIONS`
 //!   partition, never a Scan;
+//! - what other users receive is [`NoteEvent::for_other_users`]: `content` reaches only users who
+//!   may read the note after the change, so a note leaving the feed reaches them without it.
+//!   Whether a connection is the owner's comes from the connection's own item;
 //! - each connection gets a given event once per invocation (recipients are deduplicated);
 //! - a 410 Gone removes that connection's items, found through the connection's own item, so
 //!   the connection's owner is cleaned up, not the note's;
@@ -85,11 +88,22 @@ impl Notify {
             tracing::warn!("note-created is not pushed to clients");
             return Ok(Delivery::default());
         }
-        let recipients = self.recipients(event).await?;
-        let payload = event.to_detail().to_string();
-        let payload = payload.as_bytes();
-        let results: Vec<PushResult> = futures::stream::iter(recipients.into_values())
-            .map(|connection| async move { self.push_one(&connection, payload).await })
+        let owner_message: Arc<str> = event.to_detail().to_string().into();
+        let others_message: Option<Arc<str>> = event.for_other_users().map(|detail| detail.to_string().into());
+        let recipients = self.recipients(event, others_message.is_some()).await?;
+        let pushes: Vec<(Connection, Arc<str>)> = recipients
+            .into_values()
+            .filter_map(|connection| {
+                let message = if &connection.username == event.username() {
+                    Some(&owner_message)
+                } else {
+                    others_message.as_ref()
+                };
+                message.map(|message| (connection, message.clone()))
+            })
+            .collect();
+        let results: Vec<PushResult> = futures::stream::iter(pushes)
+            .map(|(connection, message)| async move { self.push_one(&connection, message.as_bytes()).await })
             .buffer_unordered(MAX_CONCURRENT_PUSHES)
             .collect()
             .await;
@@ -117,14 +131,18 @@ impl Notify {
         Ok(delivery)
     }
 
-    /// The owner's connections, plus everyone's when the public feed must hear of it; keyed by
+    /// The owner's connections, plus everyone's when other users may hear of it; keyed by
     /// connection id, so a connection that is both gets the event once.
-    async fn recipients(&self, event: &NoteEvent) -> Result<BTreeMap<String, Connection>, StoreError> {
+    async fn recipients(
+        &self,
+        event: &NoteEvent,
+        other_users_too: bool,
+    ) -> Result<BTreeMap<String, Connection>, StoreError> {
         let mut recipients: BTreeMap<String, Connection> = BTreeMap::new();
         for connection in self.connections.of_user(event.username()).await? {
             recipients.insert(connection.connection_id.clone(), connection);
         }
-        if event.concerns_public_feed() {
+        if other_users_too {
             for connection in self.connections.all().await? {
                 recipients.entry(connection.connection_id.clone()).or_insert(connection);
             }

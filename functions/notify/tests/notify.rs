@@ -121,6 +121,52 @@ async fn a_note_made_private_is_still_announced_to_the_public_feed_so_it_can_dro
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2", "b-1"]);
 }
 
+/// The dashboard's edit form sends new text and `isPublic: false` in one save.
+fn made_private_with_new_text() -> (NoteEvent, &'static str) {
+    let before = note(true);
+    let change = notes_core::domain::NoteChange {
+        content: Some(NoteContent::parse("my new private text").unwrap()),
+        is_public: Some(false),
+    };
+    let after = before.changed(&change, Timestamp::now());
+    (NoteEvent::note_updated(&before, &after, "r".into()), "my new private text")
+}
+
+#[tokio::test]
+async fn a_note_leaving_the_public_feed_reaches_other_users_without_its_new_content() {
+    let w = world().await;
+    let (event, secret) = made_private_with_new_text();
+    w.app.handle(on_the_bus(&event)).await.unwrap();
+    let sent = w.pusher.sent();
+    let (_, to_bob) = sent.iter().find(|(id, _)| id == "b-1").expect("bob's feed hears of it");
+    assert!(to_bob.get("content").is_none(), "{to_bob}");
+    assert!(!to_bob.to_string().contains(secret));
+    assert_eq!((to_bob["isPublic"].as_bool(), to_bob["wasPublic"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(to_bob["eventType"], "note-updated");
+    assert_eq!(to_bob["noteId"], event.to_detail()["noteId"]);
+}
+
+#[tokio::test]
+async fn a_note_leaving_the_public_feed_reaches_its_owner_whole() {
+    let w = world().await;
+    let (event, secret) = made_private_with_new_text();
+    w.app.handle(on_the_bus(&event)).await.unwrap();
+    for (id, message) in w.pusher.sent().iter().filter(|(id, _)| id.starts_with("a-")) {
+        assert_eq!(message["content"], secret, "{id}");
+    }
+}
+
+#[tokio::test]
+async fn an_edit_of_a_private_note_reaches_no_one_but_its_owner() {
+    let w = world().await;
+    let before = note(false);
+    let change =
+        notes_core::domain::NoteChange { content: Some(NoteContent::parse("still mine").unwrap()), is_public: None };
+    let after = before.changed(&change, Timestamp::now());
+    w.app.handle(on_the_bus(&NoteEvent::note_updated(&before, &after, "r".into()))).await.unwrap();
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+}
+
 #[tokio::test]
 async fn deleting_a_public_note_reaches_everyone_and_a_private_one_only_the_owner() {
     let w = world().await;
