@@ -230,7 +230,12 @@ impl DynamoTable {
             items.truncate(page.limit);
             items.last().map(|n| n.note_id)
         } else {
-            None
+            // DynamoDB stops a Query at 1 MB of items, before `limit`: then the page is short,
+            // and the cursor continues from where the Query stopped.
+            match out.last_evaluated_key.as_ref().and_then(|key| key.get(keys::SK)) {
+                Some(AttributeValue::S(sk)) => items.last().map(|n| n.note_id).or_else(|| keys::note_id_of_sk(sk)),
+                _ => None,
+            }
         };
         Ok(Page { items, next })
     }

@@ -1,0 +1,61 @@
+//! Pages of large notes: DynamoDB stops a Query at 1 MB, before `limit`. A page may then be
+//! short, but `nextCursor` is there whenever more notes exist, and following it reaches every
+//! note exactly once, newest first (moto applies the same 1 MB limit as DynamoDB).
+
+use std::collections::HashSet;
+
+use notes_e2e::{PATIENCE, Stack};
+use reqwest::Method;
+
+/// 30 notes of 10,000 four-byte characters: about 40 KB each, 1.2 MB in all.
+const NOTES: usize = 30;
+
+/// Follows `nextCursor` from the first page of `path`; returns the ids in order and the page sizes.
+async fn walk(stack: &Stack, path: &str, token: Option<&str>) -> (Vec<String>, Vec<usize>) {
+    let (mut ids, mut sizes) = (Vec::new(), Vec::new());
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}?limit=100&cursor={c}"),
+            None => format!("{path}?limit=100"),
+        };
+        let (status, page) = stack.call(Method::GET, &url, token, None).await;
+        assert_eq!(status, 200, "{page}");
+        let notes = page["notes"].as_array().expect("a notes array");
+        sizes.push(notes.len());
+        ids.extend(notes.iter().map(|n| n["noteId"].as_str().expect("a noteId").to_owned()));
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return (ids, sizes),
+        }
+        assert!(sizes.len() <= NOTES, "the cursors never end: {sizes:?}");
+    }
+}
+
+#[tokio::test]
+async fn pages_cut_short_at_one_megabyte_still_reach_every_note_once_newest_first() {
+    let stack = Stack::start().await;
+    let (token, mut ws) = stack.connected_user("big").await;
+    let content: String = "\u{1D11E}".repeat(10_000);
+    let mut posted = Vec::new();
+    for _ in 0..NOTES {
+        posted.push(stack.post_note(&token, &content, true).await);
+    }
+    // Saved in any order: wait until every one has been announced.
+    let mut waiting: HashSet<&String> = posted.iter().collect();
+    while !waiting.is_empty() {
+        let message = ws.next_within(PATIENCE).await.unwrap_or_else(|| panic!("{} notes never saved", waiting.len()));
+        if message["eventType"] == "note-saved" {
+            waiting.remove(&message["noteId"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    posted.reverse();
+
+    let (mine, sizes) = walk(&stack, "/notes", Some(&token)).await;
+    assert!(sizes[0] < NOTES, "the first page should stop at 1 MB: {sizes:?}");
+    assert_eq!(mine, posted, "pages of /notes: {sizes:?}");
+
+    let (public, sizes) = walk(&stack, "/notes/public", None).await;
+    assert!(sizes[0] < NOTES, "the first page should stop at 1 MB: {sizes:?}");
+    assert_eq!(public, posted, "pages of /notes/public: {sizes:?}");
+}
