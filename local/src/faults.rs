@@ -54,4 +54,8 @@ impl NoteStore for FaultyNoteStore {
     async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
         self.inner.delete(note, tombstone_until).await
     }
+
+    async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
+        self.inner.was_deleted(owner, note_id).await
+    }
 }

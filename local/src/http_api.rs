@@ -52,7 +52,7 @@ impl Handlers {
             get_note: get_note::GetNote::new(keys.clone(), table.clone()),
             update_note: update_note::UpdateNote::new(keys.clone(), table.clone(), bus.clone()),
             delete_note: delete_note::DeleteNote::new(keys.clone(), table.clone(), bus.clone()),
-            publish_note: publish_note::PublishNote::new(keys.clone(), bus, table),
+            publish_note: publish_note::PublishNote::new(keys.clone(), bus, table.clone(), table),
         }
     }
 

@@ -22,6 +22,10 @@ pub enum ApiError {
     NotFound,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    #[error("this Idempotency-Key was already used with a different request body; use a new key for a new note")]
+    IdempotencyKeyReused,
+    #[error("the note created under this Idempotency-Key has since been deleted")]
+    NoteDeleted,
     #[error("the service is briefly unavailable; please retry")]
     Unavailable,
     #[error("something went wrong on our side")]
@@ -47,6 +51,8 @@ impl ApiError {
             ApiError::UsernameTaken => StatusCode::CONFLICT,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NoteDeleted => StatusCode::GONE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -60,6 +66,8 @@ impl ApiError {
             ApiError::UsernameTaken => "username_taken",
             ApiError::NotFound => "not_found",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::NoteDeleted => "note_deleted",
             ApiError::Unavailable => "service_unavailable",
             ApiError::Internal => "internal_error",
         }
@@ -107,6 +115,8 @@ mod tests {
             (ApiError::UsernameTaken, 409, "username_taken"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::PayloadTooLarge { limit: 65536 }, 413, "payload_too_large"),
+            (ApiError::IdempotencyKeyReused, 422, "idempotency_key_reused"),
+            (ApiError::NoteDeleted, 410, "note_deleted"),
             (ApiError::Unavailable, 503, "service_unavailable"),
             (ApiError::Internal, 500, "internal_error"),
         ];

@@ -216,6 +216,11 @@ impl NoteStore for InMemoryTable {
         t.writes += 1;
         Ok(ChangeOutcome::Applied)
     }
+
+    async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
+        self.check_available()?;
+        Ok(self.tables.lock().unwrap().tombstones.contains(&(owner.clone(), note_id)))
+    }
 }
 
 #[async_trait]

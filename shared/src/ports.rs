@@ -86,6 +86,8 @@ pub trait NoteStore: Send + Sync {
     /// Deletes both copies if the note is still `note`, leaving a tombstone until
     /// `tombstone_until` so a late redelivery of its `note-created` cannot bring it back.
     async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError>;
+    /// Whether the note was deleted and its tombstone has not expired yet.
+    async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError>;
 }
 
 /// A stored account.

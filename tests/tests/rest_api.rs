@@ -109,10 +109,43 @@ async fn an_idempotency_key_sent_twice_gives_one_note() {
     };
     let first: Value = post().await.unwrap().json().await.unwrap();
     let second = post().await.unwrap();
-    assert_eq!(second.status(), 202);
+    // 202 while the note is pending, 200 `saved` once the pipeline stored it: the same note.
+    let status = second.status().as_u16();
     let second: Value = second.json().await.unwrap();
+    assert!(matches!((status, second["status"].as_str()), (202, Some("pending")) | (200, Some("saved"))), "{second}");
     assert_eq!(first["noteId"], second["noteId"]);
     stored(&stack, &token, first["noteId"].as_str().unwrap()).await;
+    let (_, page) = stack.call(GET, "/notes", Some(&token), None).await;
+    assert_eq!(page["notes"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_with_another_body_is_422_and_a_retry_after_saving_is_200_saved() {
+    let stack = Stack::start().await;
+    let (token, mut ws) = stack.connected_user("kim").await;
+    let post = |content: &'static str| {
+        stack
+            .http
+            .post(stack.url("/notes"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "retry-2")
+            .json(&json!({"content": content}))
+            .send()
+    };
+    let first: Value = post("the first body").await.unwrap().json().await.unwrap();
+    let note_id = first["noteId"].as_str().unwrap();
+
+    let reused = post("another body").await.unwrap();
+    assert_eq!(reused.status(), 422);
+    let reused: Value = reused.json().await.unwrap();
+    assert_error(&(422, reused), 422, "idempotency_key_reused");
+
+    ws.expect_event("note-saved", note_id).await;
+    let retry = post("the first body").await.unwrap();
+    assert_eq!(retry.status(), 200);
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!((retry["noteId"].as_str(), retry["status"].as_str()), (Some(note_id), Some("saved")));
+    ws.expect_nothing_about(note_id, std::time::Duration::from_millis(1500)).await;
     let (_, page) = stack.call(GET, "/notes", Some(&token), None).await;
     assert_eq!(page["notes"].as_array().unwrap().len(), 1);
 }

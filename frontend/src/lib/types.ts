@@ -39,10 +39,14 @@ export interface UserResponse {
 	createdAt: string;
 }
 
+/**
+ * `202 pending`: accepted, its note-saved or note-failed event follows. `200 saved`: a retry
+ * under an Idempotency-Key of a note already stored; no event follows.
+ */
 export interface CreateNoteResponse {
 	message: string;
 	noteId: string;
-	status: 'pending';
+	status: 'pending' | 'saved';
 }
 
 export type NoteEventType = 'note-saved' | 'note-failed' | 'note-updated' | 'note-deleted';

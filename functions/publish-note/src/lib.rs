@@ -1,15 +1,23 @@
 //! `POST /notes`: accepts a note and puts a `note-created` event on the bus; `202` at once.
-//! Storing happens later, in `save-note`. The same `Idempotency-Key` from the same user gets
-//! the same `noteId` back and the note is stored once.
+//! Storing happens later, in `save-note`.
+//!
+//! `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), per user:
+//! - the first request under a key records its `note-created` event with a conditional put;
+//! - an exact retry (same user, key and body) is answered for the note the first request made:
+//!   `202` with the same `noteId` while that note is not stored yet (the recorded event is
+//!   published again, so a lost first publish is delivered now); once it is stored, `200` with
+//!   `status: "saved"` and nothing is published (its `note-saved` went out already, and no other
+//!   notification would follow); once it is deleted, `410 note_deleted`;
+//! - the same key with another body is `422 idempotency_key_reused` and publishes nothing.
 
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{IdempotencyKey, NoteContent, NoteId, Timestamp};
-use notes_core::events::NoteEvent;
+use notes_core::events::{EventBody, NoteEvent};
 use notes_core::http::{JsonObject, api_request_id, authenticate, header, json_response, respond};
-use notes_core::ports::{Claim, EventPublisher, IdempotencyStore};
+use notes_core::ports::{Claim, EventPublisher, IdempotencyStore, NoteStore};
 use notes_core::telemetry::{self, metric};
 use notes_core::{ApiError, aws, config::ConfigError};
 use serde::Serialize;
@@ -27,25 +35,36 @@ pub struct Accepted {
     pub status: &'static str,
 }
 
+/// What an exact retry under an `Idempotency-Key` found of the note the first request made.
+enum Retry {
+    /// Not stored yet: publish the recorded event again.
+    Pending(NoteEvent),
+    /// Stored: nothing more will be published for it.
+    Saved(NoteId),
+}
+
 pub struct PublishNote {
     keys: JwtKeys,
     bus: Arc<dyn EventPublisher>,
     idempotency: Arc<dyn IdempotencyStore>,
+    notes: Arc<dyn NoteStore>,
 }
 
 impl PublishNote {
-    pub fn new(keys: JwtKeys, bus: Arc<dyn EventPublisher>, idempotency: Arc<dyn IdempotencyStore>) -> Self {
-        Self { keys, bus, idempotency }
+    pub fn new(
+        keys: JwtKeys,
+        bus: Arc<dyn EventPublisher>,
+        idempotency: Arc<dyn IdempotencyStore>,
+        notes: Arc<dyn NoteStore>,
+    ) -> Self {
+        Self { keys, bus, idempotency, notes }
     }
 
     /// Builds the function's clients once, from the environment.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let sdk = aws::sdk_config().await;
-        Ok(Self::new(
-            aws::jwt_keys_from_env(&sdk).await?,
-            Arc::new(aws::bus_from_env(&sdk)?),
-            Arc::new(aws::table_from_env(&sdk)?),
-        ))
+        let table = Arc::new(aws::table_from_env(&sdk)?);
+        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::bus_from_env(&sdk)?), table.clone(), table))
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
@@ -66,10 +85,17 @@ impl PublishNote {
         if let Some(key) = key {
             let expires_at = now.plus_seconds(IDEMPOTENCY_WINDOW_SECONDS);
             if let Claim::Existing(first) = self.idempotency.claim(event.username(), &key, &event, expires_at).await? {
-                // A retry: publish the first request's event again, unchanged. If the first
-                // publish was lost this one delivers it; if not, save-note stores it once.
-                tracing::info!(noteId = %first.note_id(), "idempotent retry");
-                event = first;
+                tracing::Span::current().record("noteId", field::display(first.note_id()));
+                match self.retry(first, &event).await? {
+                    Retry::Pending(first) => event = first,
+                    Retry::Saved(note_id) => {
+                        tracing::info!("idempotent retry of a note already saved");
+                        return Ok(json_response(
+                            http::StatusCode::OK,
+                            &Accepted { message: "Note already saved", note_id, status: "saved" },
+                        ));
+                    }
+                }
             }
         }
         tracing::Span::current().record("noteId", field::display(event.note_id()));
@@ -82,5 +108,29 @@ impl PublishNote {
             http::StatusCode::ACCEPTED,
             &Accepted { message: "Note submitted for processing", note_id: event.note_id(), status: "pending" },
         ))
+    }
+
+    /// A request under a key used before: the same body is a retry of `first`; another body is
+    /// a misuse of the key.
+    async fn retry(&self, first: NoteEvent, request: &NoteEvent) -> Result<Retry, ApiError> {
+        let same_body = matches!(
+            (&first.body, &request.body),
+            (
+                EventBody::NoteCreated { content: a, is_public: p },
+                EventBody::NoteCreated { content: b, is_public: q },
+            ) if a == b && p == q
+        );
+        if !same_body || first.username() != request.username() {
+            tracing::info!("Idempotency-Key reused with another body");
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        if self.notes.get(first.username(), first.note_id()).await?.is_some() {
+            return Ok(Retry::Saved(first.note_id()));
+        }
+        if self.notes.was_deleted(first.username(), first.note_id()).await? {
+            return Err(ApiError::NoteDeleted);
+        }
+        tracing::info!("idempotent retry; publishing the first request's event again");
+        Ok(Retry::Pending(first))
     }
 }

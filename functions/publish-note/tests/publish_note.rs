@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use notes_core::events::{EventBody, EventType};
+use notes_core::domain::{Note, NoteStatus, Timestamp};
+use notes_core::events::{EventBody, EventType, NoteEvent};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::ports::SaveOutcome;
 use publish_note::PublishNote;
 use serde_json::{Value, json};
 
@@ -16,7 +18,7 @@ struct World {
 fn world() -> World {
     let bus = Arc::new(RecordingPublisher::new());
     let table = Arc::new(InMemoryTable::new());
-    let app = PublishNote::new(jwt_keys(), bus.clone(), table.clone());
+    let app = PublishNote::new(jwt_keys(), bus.clone(), table.clone(), table.clone());
     World { bus, table, app }
 }
 
@@ -26,6 +28,21 @@ fn post() -> ApiRequest {
 
 async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
     read_response(w.app.handle(req.build()).await)
+}
+
+/// The note `save-note` would store for this `note-created`.
+fn stored_copy(created: &NoteEvent) -> Note {
+    let EventBody::NoteCreated { content, is_public } = &created.body else { panic!("not a note-created") };
+    Note {
+        note_id: created.note_id(),
+        username: created.username().clone(),
+        content: content.clone(),
+        is_public: *is_public,
+        status: NoteStatus::Saved,
+        created_at: created.envelope.timestamp,
+        saved_at: Timestamp::now(),
+        updated_at: None,
+    }
 }
 
 #[tokio::test]
@@ -74,8 +91,7 @@ async fn without_a_token_the_answer_is_401_and_nothing_is_published() {
 async fn a_forged_token_is_401() {
     let w = world();
     let other = notes_core::auth::JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
-    let token =
-        other.issue(&notes_core::domain::Username::parse("alice").unwrap(), notes_core::domain::Timestamp::now()).token;
+    let token = other.issue(&notes_core::domain::Username::parse("alice").unwrap(), Timestamp::now()).token;
     let req = post().header("authorization", &format!("Bearer {token}")).json(json!({"content": "hello"}));
     assert_eq!(send(&w, req).await.0, 401);
     assert!(w.bus.events().is_empty());
@@ -132,6 +148,62 @@ async fn the_same_idempotency_key_gets_the_same_note_id_and_one_note() {
 }
 
 #[tokio::test]
+async fn the_same_key_with_another_body_is_422_and_publishes_nothing() {
+    let w = world();
+    let keyed = || post().bearer("alice").header("Idempotency-Key", "k-1");
+    send(&w, keyed().json(json!({"content": "hello"}))).await;
+    for other in [json!({"content": "goodbye"}), json!({"content": "hello", "isPublic": true})] {
+        let (status, body) = send(&w, keyed().json(other)).await;
+        assert_eq!((status, body["error"].as_str()), (422, Some("idempotency_key_reused")), "{body}");
+        assert!(body["message"].as_str().unwrap().contains("Idempotency-Key"));
+    }
+    assert_eq!(w.bus.of_type(EventType::NoteCreated).len(), 1);
+}
+
+#[tokio::test]
+async fn an_absent_is_public_and_an_explicit_false_are_the_same_body() {
+    let w = world();
+    let keyed = || post().bearer("alice").header("Idempotency-Key", "k-1");
+    let (_, first) = send(&w, keyed().json(json!({"content": "hello"}))).await;
+    let (status, again) = send(&w, keyed().json(json!({"isPublic": false, "content": "hello"}))).await;
+    assert_eq!(status, 202);
+    assert_eq!(first["noteId"], again["noteId"]);
+}
+
+#[tokio::test]
+async fn a_retry_after_the_note_was_saved_is_200_saved_and_publishes_nothing() {
+    let w = world();
+    let req = || post().bearer("alice").header("Idempotency-Key", "k-1").json(json!({"content": "hello"}));
+    let (_, first) = send(&w, req()).await;
+    let created = w.bus.of_type(EventType::NoteCreated).remove(0);
+    w.table.insert_user(created.username());
+    let note = stored_copy(&created);
+    assert_eq!(notes_core::ports::NoteStore::save_new(w.table.as_ref(), &note).await, Ok(SaveOutcome::Saved));
+
+    let (status, again) = send(&w, req()).await;
+    assert_eq!(status, 200);
+    assert_eq!((again["noteId"].clone(), again["status"].as_str()), (first["noteId"].clone(), Some("saved")));
+    assert_eq!(w.bus.events().len(), 1, "no second note-created, so no note-saved is promised twice");
+}
+
+#[tokio::test]
+async fn a_retry_after_the_note_was_deleted_is_410_and_publishes_nothing() {
+    let w = world();
+    let req = || post().bearer("alice").header("Idempotency-Key", "k-1").json(json!({"content": "hello"}));
+    send(&w, req()).await;
+    let created = w.bus.of_type(EventType::NoteCreated).remove(0);
+    w.table.insert_user(created.username());
+    let note = stored_copy(&created);
+    let store: &dyn notes_core::ports::NoteStore = w.table.as_ref();
+    store.save_new(&note).await.unwrap();
+    store.delete(&note, Timestamp::now().plus_seconds(3600)).await.unwrap();
+
+    let (status, body) = send(&w, req()).await;
+    assert_eq!((status, body["error"].as_str()), (410, Some("note_deleted")), "{body}");
+    assert_eq!(w.bus.events().len(), 1);
+}
+
+#[tokio::test]
 async fn the_same_key_from_another_user_is_another_note() {
     let w = world();
     let (_, a) = send(&w, post().bearer("alice").header("Idempotency-Key", "k-1").json(json!({"content": "x"}))).await;
@@ -182,10 +254,12 @@ async fn the_sample_event_is_accepted() {
     .unwrap();
     let secret = env["Parameters"]["JWT_SECRET"].as_str().unwrap();
     let bus = Arc::new(RecordingPublisher::new());
+    let table = Arc::new(InMemoryTable::new());
     let app = PublishNote::new(
         notes_core::auth::JwtKeys::new(secret.as_bytes(), 3600).unwrap(),
         bus.clone(),
-        Arc::new(InMemoryTable::new()),
+        table.clone(),
+        table,
     );
     let (status, _) = read_response(app.handle(lambda_http::request::from_str(&raw).unwrap()).await);
     assert_eq!(status, 202);

@@ -370,6 +370,10 @@ impl NoteStore for DynamoTable {
             Err(_) => ChangeOutcome::Conflict,
         })
     }
+
+    async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
+        Ok(self.get_item(&keys::tombstone(owner, note_id)).await?.is_some())
+    }
 }
 
 // ----- users -----------------------------------------------------------------------------
