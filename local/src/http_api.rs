@@ -3,9 +3,16 @@
 //! would receive (request id, route key, path parameters, query string, headers, body and its
 //! base64 flag), parsed by `lambda_http` exactly as in Lambda, and given to the function's
 //! handler. CORS is answered here from the allowed origins, as API Gateway's CORS setting does.
+//!
+//! Whatever a client sends, it gets an answer in the contract's error shape: a request API
+//! Gateway would refuse (unknown route or method, bad percent-encoding, headers over 10 KB, a
+//! body over 10 MB, a request `lambda_http` cannot read) is a 4xx JSON error, and a handler that
+//! panics is logged with the request id and answered `500` JSON; the server keeps serving.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
@@ -13,6 +20,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use futures::FutureExt as _;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use notes_core::auth::JwtKeys;
 use notes_core::aws::{DynamoTable, EventBridgeBus};
@@ -25,6 +33,8 @@ use crate::{Resources, StackConfig};
 
 /// API Gateway's payload limit for HTTP APIs.
 const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+/// API Gateway's limit on the request line and header values of an HTTP API request together.
+const MAX_HEADER_BYTES: usize = 10 * 1024;
 
 /// The handlers behind the routes, each built once as its Lambda's `main` builds it.
 pub struct Handlers {
@@ -57,12 +67,8 @@ impl Handlers {
     }
 
     /// Calls the function named in the route table.
-    async fn call(
-        &self,
-        function: &str,
-        request: lambda_http::Request,
-    ) -> Option<lambda_http::Response<lambda_http::Body>> {
-        Some(match function {
+    async fn call(&self, function: &str, request: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
+        match function {
             "signup" => self.signup.handle(request).await,
             "login" => self.login.handle(request).await,
             "get-user" => self.get_user.handle(request).await,
@@ -72,8 +78,8 @@ impl Handlers {
             "update-note" => self.update_note.handle(request).await,
             "delete-note" => self.delete_note.handle(request).await,
             "publish-note" => self.publish_note.handle(request).await,
-            _ => return None,
-        })
+            other => unreachable!("the route table names a function the local stack does not run: {other}"),
+        }
     }
 }
 
@@ -115,7 +121,9 @@ pub fn match_route(method: &str, path: &str) -> Option<RouteMatch> {
         let mut literals = 0;
         let matched = parts.iter().zip(&segments).all(|(part, segment)| {
             if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                params.insert(name.to_owned(), percent_decode(segment));
+                // A segment that is not valid percent-encoded UTF-8 keeps its raw form; the
+                // request is refused with 400 before it reaches a handler (see `route`).
+                params.insert(name.to_owned(), percent_decode(segment).unwrap_or_else(|| (*segment).to_owned()));
                 !segment.is_empty()
             } else {
                 literals += 1;
@@ -130,27 +138,22 @@ pub fn match_route(method: &str, path: &str) -> Option<RouteMatch> {
     best.map(|(_, route)| route)
 }
 
-fn percent_decode(segment: &str) -> String {
+/// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
+fn percent_decode(segment: &str) -> Option<String> {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let escaped = bytes
-            .get(i + 1..i + 3)
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (bytes[i], escaped) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).ok()
 }
 
 /// An API Gateway request id: 16 characters of base64, like `JkH1ZgKJoAMEVxw=`.
@@ -238,8 +241,35 @@ pub fn api_gateway_event(
     event
 }
 
-fn gateway_error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({ "message": message }))).into_response()
+/// An error answered by the API itself, before or around a handler, in the contract's shape.
+fn gateway_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": code, "message": message }))).into_response()
+}
+
+/// Runs a handler; a panic inside it is logged with the request id and answered 500, as the
+/// function's own failure, never as a dropped connection.
+pub async fn guarded<F>(request_id: &str, handler: F) -> Response
+where
+    F: Future<Output = lambda_http::Response<lambda_http::Body>>,
+{
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(response) => into_axum(response),
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(requestId = request_id, reason, "the handler panicked");
+            gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        }
+    }
+}
+
+/// The request line and header values together, as API Gateway counts them against its limit.
+fn header_bytes(parts: &http::request::Parts) -> usize {
+    let request_line = parts.method.as_str().len() + parts.uri.to_string().len() + " HTTP/1.1".len();
+    request_line + parts.headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum::<usize>()
 }
 
 async fn dispatch(
@@ -279,28 +309,62 @@ fn preflight(origin: Option<String>) -> Response {
 
 async fn route(state: &ApiState, peer: SocketAddr, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
+    if header_bytes(&parts) > MAX_HEADER_BYTES {
+        return gateway_error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request_header_fields_too_large",
+            "The request line and headers are larger than 10 KB.",
+        );
+    }
     let path = parts.uri.path().to_owned();
     let Some(route) = match_route(parts.method.as_str(), &path) else {
-        return gateway_error(StatusCode::NOT_FOUND, "Not Found");
+        if HTTP_ROUTES.iter().any(|(method, _, _)| match_route(method, &path).is_some()) {
+            return gateway_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                &format!("{} is not allowed on {path}.", parts.method),
+            );
+        }
+        return gateway_error(StatusCode::NOT_FOUND, "not_found", "No route matches this request.");
     };
+    if path.split('/').any(|segment| percent_decode(segment).is_none()) {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The path is not valid percent-encoded UTF-8.",
+        );
+    }
     let body: Bytes = match axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+        Err(_) => {
+            return gateway_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is larger than 10 MB.",
+            );
+        }
     };
     let raw_query = parts.uri.query().unwrap_or("");
     let event =
         api_gateway_event(&route, &parts.method, &path, raw_query, &parts.headers, &body, &peer.ip().to_string());
-    let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
-        Ok(request) => request,
-        Err(err) => {
-            tracing::error!(error = %err, "could not build the Lambda event");
-            return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
-        }
+    let request_id = event["requestContext"]["requestId"].as_str().unwrap_or_default().to_owned();
+    let Some(lambda_request) = lambda_request(&event) else {
+        tracing::info!(requestId = request_id, "a request lambda_http cannot read was refused");
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The request could not be read: a header or the query string is malformed.",
+        );
     };
-    match state.handlers.call(route.function, lambda_request).await {
-        Some(response) => into_axum(response),
-        None => gateway_error(StatusCode::NOT_FOUND, "Not Found"),
-    }
+    guarded(&request_id, state.handlers.call(route.function, lambda_request)).await
+}
+
+/// The request `lambda_http` builds from the event, as in Lambda; `None` where it refuses it.
+/// It panics on some malformed headers (`Host: a b`, `X-Forwarded-Proto: 1`) while building the
+/// URI; that panic is caught here, so one bad request never costs the connection.
+fn lambda_request(event: &Value) -> Option<lambda_http::Request> {
+    let text = event.to_string();
+    std::panic::catch_unwind(|| lambda_http::request::from_str(&text)).ok()?.ok()
 }
 
 fn into_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
@@ -371,5 +435,34 @@ mod tests {
     #[test]
     fn percent_encoded_path_parameters_are_decoded() {
         assert_eq!(match_route("GET", "/notes/a%2Fb").unwrap().path_parameters["noteId"], "a/b");
+    }
+
+    #[test]
+    fn malformed_percent_encoding_is_refused() {
+        assert_eq!(percent_decode("a%2"), None);
+        assert_eq!(percent_decode("a%zz"), None);
+        assert_eq!(percent_decode("%ff%fe"), None);
+        assert_eq!(percent_decode("caf%C3%A9").as_deref(), Some("café"));
+    }
+
+    #[test]
+    fn an_event_lambda_http_panics_on_is_refused_not_fatal() {
+        let route = match_route("GET", "/notes/public").unwrap();
+        for (name, value) in [("host", "a b"), ("x-forwarded-proto", "1")] {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, HeaderValue::from_static(value));
+            let event = api_gateway_event(&route, &Method::GET, "/notes/public", "", &headers, b"", "127.0.0.1");
+            assert!(lambda_request(&event).is_none(), "{name}: {value}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_500_json() {
+        let response = guarded("req-1", async { panic!("boom") }).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "internal_error");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
 }
