@@ -48,7 +48,8 @@ pub struct StackConfig {
     /// Replaces the topology's visibility timeout of the note-created queue (seconds), so
     /// retries and the DLQ can be watched in seconds instead of minutes.
     pub visibility_timeout_seconds: Option<u32>,
-    /// Seconds before the notify poller retries a failed event (Lambda's async retry delay).
+    /// Seconds after a failed `notify` attempt ended before the next one starts (Lambda's
+    /// asynchronous retry delay); an attempt still running is never retried.
     pub notify_retry_seconds: u32,
     /// Turns on the fault-injection switch ([`faults`]). Never present in deployed functions.
     pub fault_injection: bool,
@@ -186,7 +187,13 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let ws = ws_api::WebSocketApi::new(&sdk, &resources, &keys);
     tasks.push(tokio::spawn(ws_api::serve(ws_listener, ws)));
     tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), config.fault_injection)));
-    tasks.push(tokio::spawn(pollers::run_notify(sdk.clone(), resources.clone(), management_endpoint)));
+    let notify_retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
+    tasks.push(tokio::spawn(pollers::run_notify(
+        sdk.clone(),
+        resources.clone(),
+        management_endpoint,
+        notify_retry_delay,
+    )));
     if let Some((dir, listener)) = frontend {
         let runtime_config =
             frontend::RuntimeConfig { api_url: format!("http://{http_addr}"), ws_url: format!("ws://{ws_addr}") };

@@ -2,19 +2,25 @@
 //!
 //! [`run_save_note`] is the SQS event source mapping: long polling, batches of up to 10, the
 //! batch handed to `save-note` as the `SqsEvent` Lambda delivers, then only the messages not
-//! listed in `batchItemFailures` are deleted. The rest become visible again after the visibility
-//! timeout, and the queue's redrive policy moves them to the DLQ after `maxReceiveCount`
-//! receives: the same retries and dead letters as in AWS, done by SQS itself.
+//! listed in `batchItemFailures` are deleted ([`acknowledged`]). The rest become visible again
+//! after the visibility timeout, and the queue's redrive policy moves them to the DLQ after
+//! `maxReceiveCount` receives: the same retries and dead letters as in AWS, done by SQS itself.
+//! As in Lambda, a `batchItemFailures` entry whose `itemIdentifier` is empty or names no message
+//! of the batch fails the whole batch.
 //!
-//! [`run_notify`] stands in for EventBridge invoking `notify` (see [`crate::provision`]).
+//! [`run_notify`] stands in for EventBridge invoking `notify` asynchronously (see
+//! [`crate::provision`]), through [`run_async_target`]: an attempt keeps its message invisible
+//! for as long as the function may run, so no retry starts while it is still running; a failed
+//! attempt is retried after the retry delay.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
 use futures::StreamExt as _;
 use notes_core::aws::{DynamoTable, EventBridgeBus, ManagementApi};
@@ -30,12 +36,14 @@ use crate::faults::FaultyNoteStore;
 const BATCH_SIZE: i32 = 10;
 const LONG_POLL_SECONDS: i32 = 20;
 
-async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Message> {
+/// Receives a batch; `visibility` overrides the queue's visibility timeout for these messages.
+async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str, visibility: Option<Duration>) -> Vec<Message> {
     let result = sqs
         .receive_message()
         .queue_url(queue_url)
         .max_number_of_messages(BATCH_SIZE)
         .wait_time_seconds(LONG_POLL_SECONDS)
+        .set_visibility_timeout(visibility.map(|v| i32::try_from(v.as_secs()).unwrap_or(i32::MAX)))
         .message_system_attribute_names(MessageSystemAttributeName::All)
         .send()
         .await;
@@ -92,6 +100,19 @@ pub fn sqs_event(messages: &[Message], queue_arn: &str) -> SqsEvent {
     serde_json::from_value(json!({ "Records": records })).expect("the SQS event shape")
 }
 
+/// The messages Lambda's event source mapping deletes after `save-note` answered `response`:
+/// all but those reported failed. A report naming no message of the batch (an empty or unknown
+/// `itemIdentifier`) makes Lambda treat the whole batch as failed, so then none is deleted.
+pub fn acknowledged<'a>(messages: &'a [Message], response: &SqsBatchResponse) -> Vec<&'a Message> {
+    let ids: HashSet<&str> = messages.iter().filter_map(|m| m.message_id.as_deref()).collect();
+    let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    if failed.iter().any(|id| !ids.contains(id)) {
+        tracing::warn!("batchItemFailures names no message of the batch; the whole batch will be retried");
+        return Vec::new();
+    }
+    messages.iter().filter(|m| !failed.contains(m.message_id.as_deref().unwrap_or_default())).collect()
+}
+
 pub async fn run_save_note(sdk: SdkConfig, resources: Resources, fault_injection: bool) {
     let table: Arc<dyn NoteStore> =
         Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name));
@@ -100,25 +121,44 @@ pub async fn run_save_note(sdk: SdkConfig, resources: Resources, fault_injection
     let save_note = SaveNote::new(notes, bus);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     loop {
-        let messages = receive(&sqs, &resources.note_queue_url).await;
+        let messages = receive(&sqs, &resources.note_queue_url, None).await;
         if messages.is_empty() {
             continue;
         }
         let response = save_note.handle(sqs_event(&messages, &resources.note_queue_arn)).await;
-        let failed: HashSet<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
-        let succeeded: Vec<&Message> =
-            messages.iter().filter(|m| !failed.contains(m.message_id.as_deref().unwrap_or_default())).collect();
-        delete(&sqs, &resources.note_queue_url, &succeeded).await;
+        delete(&sqs, &resources.note_queue_url, &acknowledged(&messages, &response)).await;
     }
 }
 
-pub async fn run_notify(sdk: SdkConfig, resources: Resources, management_endpoint: String) {
-    let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name));
-    let notify = Notify::new(table, Arc::new(ManagementApi::new(&sdk, &management_endpoint)));
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
+/// How Lambda runs an asynchronously invoked function: each attempt may run for `timeout`, and
+/// a failed one is tried again `retry_delay` after it ended.
+#[derive(Debug, Clone, Copy)]
+pub struct AsyncInvocation {
+    pub timeout: Duration,
+    pub retry_delay: Duration,
+}
+
+/// Extra invisibility beyond the function's timeout, so an attempt always ends (or is cut off)
+/// before its message can be received again.
+const ATTEMPT_MARGIN: Duration = Duration::from_secs(5);
+
+/// Polls `queue_url` and hands each event to `invoke`, one attempt per event at a time, as
+/// Lambda's asynchronous invocation does. The queue's redrive policy counts the attempts.
+pub async fn run_async_target<F, Fut, E>(
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    settings: AsyncInvocation,
+    invoke: F,
+) where
+    F: Fn(EventBridgeEvent<Value>) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let invoke = &invoke;
+    let sqs = &sqs;
+    let queue_url = queue_url.as_str();
     loop {
-        let messages = receive(&sqs, &resources.notify_queue_url).await;
-        let notify_ref = &notify;
+        let messages = receive(sqs, queue_url, Some(settings.timeout + ATTEMPT_MARGIN)).await;
         // Like EventBridge, one invocation per event; events are independent of each other.
         let done: Vec<Option<Message>> = futures::stream::iter(messages)
             .map(|message| async move {
@@ -127,21 +167,96 @@ pub async fn run_notify(sdk: SdkConfig, resources: Resources, management_endpoin
                     Ok(event) => event,
                     Err(err) => {
                         tracing::error!(error = %err, "not an EventBridge event; leaving it for the DLQ");
+                        retry_later(sqs, queue_url, &message, settings.retry_delay).await;
                         return None;
                     }
                 };
-                match notify_ref.handle(event).await {
-                    Ok(_) => Some(message),
-                    Err(err) => {
-                        tracing::warn!(error = %err, "notify failed; the event will be retried");
-                        None
-                    }
-                }
+                let outcome = match tokio::time::timeout(settings.timeout, invoke(event)).await {
+                    Ok(Ok(())) => return Some(message),
+                    Ok(Err(err)) => err.to_string(),
+                    Err(_) => format!("timed out after {:?}", settings.timeout),
+                };
+                tracing::warn!(error = outcome, "the invocation failed; it will be retried");
+                retry_later(sqs, queue_url, &message, settings.retry_delay).await;
+                None
             })
             .buffer_unordered(BATCH_SIZE as usize)
             .collect()
             .await;
         let delivered: Vec<&Message> = done.iter().flatten().collect();
-        delete(&sqs, &resources.notify_queue_url, &delivered).await;
+        delete(sqs, queue_url, &delivered).await;
+    }
+}
+
+/// Makes a failed attempt's message visible again after `delay`: the next attempt.
+async fn retry_later(sqs: &aws_sdk_sqs::Client, queue_url: &str, message: &Message, delay: Duration) {
+    let result = sqs
+        .change_message_visibility()
+        .queue_url(queue_url)
+        .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
+        .visibility_timeout(i32::try_from(delay.as_secs()).unwrap_or(i32::MAX))
+        .send()
+        .await;
+    if let Err(err) = result {
+        tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), "the retry comes after the attempt's own timeout instead");
+    }
+}
+
+pub async fn run_notify(sdk: SdkConfig, resources: Resources, management_endpoint: String, retry_delay: Duration) {
+    let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name));
+    let notify = Notify::new(table, Arc::new(ManagementApi::new(&sdk, &management_endpoint)));
+    let timeout = Duration::from_secs(u64::from(notes_core::topology::topology().functions["notify"].timeout_seconds));
+    let settings = AsyncInvocation { timeout, retry_delay };
+    let notify = &notify;
+    run_async_target(
+        aws_sdk_sqs::Client::new(&sdk),
+        resources.notify_queue_url.clone(),
+        settings,
+        |event| async move { notify.handle(event).await.map(|_| ()) },
+    )
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lambda_events::event::sqs::BatchItemFailure;
+
+    use super::*;
+
+    fn batch() -> Vec<Message> {
+        ["m-1", "m-2", "m-3"].iter().map(|id| Message::builder().message_id(*id).receipt_handle(*id).build()).collect()
+    }
+
+    fn failures(ids: &[&str]) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for id in ids {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = (*id).to_owned();
+            response.batch_item_failures.push(failure);
+        }
+        response
+    }
+
+    fn ids(messages: Vec<&Message>) -> Vec<&str> {
+        messages.into_iter().filter_map(|m| m.message_id.as_deref()).collect()
+    }
+
+    #[test]
+    fn every_message_not_reported_failed_is_deleted() {
+        let messages = batch();
+        assert_eq!(ids(acknowledged(&messages, &failures(&[]))), vec!["m-1", "m-2", "m-3"]);
+        assert_eq!(ids(acknowledged(&messages, &failures(&["m-2"]))), vec!["m-1", "m-3"]);
+    }
+
+    #[test]
+    fn an_empty_item_identifier_fails_the_whole_batch() {
+        let messages = batch();
+        assert!(acknowledged(&messages, &failures(&["m-2", ""])).is_empty());
+    }
+
+    #[test]
+    fn an_unknown_item_identifier_fails_the_whole_batch() {
+        let messages = batch();
+        assert!(acknowledged(&messages, &failures(&["not-in-this-batch"])).is_empty());
     }
 }
