@@ -88,12 +88,36 @@ struct ApiState {
     allowed_origins: Vec<String>,
 }
 
+/// Headers hyper reads before it refuses a request on its own (with a bare 431). Far above what
+/// fits in API Gateway's 10 KB, so that limit, answered in the contract's shape, comes first.
+const MAX_HEADER_COUNT: usize = 4096;
+
+/// Serves the HTTP API: each connection through hyper with [`MAX_HEADER_COUNT`], each request
+/// through [`dispatch`].
 pub async fn serve(listener: TcpListener, handlers: Arc<Handlers>, allowed_origins: Vec<String>) {
     let state = Arc::new(ApiState { handlers, allowed_origins });
     let app = axum::Router::new().fallback(dispatch).with_state(state);
-    let service = app.into_make_service_with_connect_info::<SocketAddr>();
-    if let Err(err) = axum::serve(listener, service).await {
-        tracing::error!(error = %err, "HTTP API stopped");
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                tracing::warn!(error = %err, "accept failed");
+                continue;
+            }
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                tower::ServiceExt::oneshot(app.clone(), request)
+            });
+            let mut http1 = hyper::server::conn::http1::Builder::new();
+            http1.max_headers(MAX_HEADER_COUNT);
+            if let Err(err) = http1.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await {
+                tracing::debug!(error = %err, "connection ended with an error");
+            }
+        });
     }
 }
 

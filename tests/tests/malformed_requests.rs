@@ -83,6 +83,15 @@ async fn headers_over_ten_kilobytes_are_431() {
 }
 
 #[tokio::test]
+async fn many_small_headers_over_ten_kilobytes_are_431_in_the_contract_shape() {
+    let stack = Stack::start().await;
+    let many: String = (0..1500).map(|i| format!("\r\nX-H{i}: v")).collect();
+    let answer = raw(&stack, &format!("GET /notes/public HTTP/1.1\r\nHost: localhost{many}"), b"").await;
+    assert_contract_error(&answer, 431, "request_header_fields_too_large");
+    still_serving(&stack).await;
+}
+
+#[tokio::test]
 async fn a_body_over_the_gateway_limit_is_413() {
     let stack = Stack::start().await;
     let body = vec![b'a'; 10 * 1024 * 1024 + 1];
