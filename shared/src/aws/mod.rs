@@ -2,13 +2,13 @@
 //! SDK configuration, which honours `AWS_REGION` and `AWS_ENDPOINT_URL` (the local stack and
 //! the moto-backed tests point every client at an emulator that way).
 
-mod dynamo;
 mod eventbridge;
 mod management;
+mod table;
 
-pub use dynamo::DynamoTable;
 pub use eventbridge::EventBridgeBus;
 pub use management::ManagementApi;
+pub use table::DynamoTable;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 

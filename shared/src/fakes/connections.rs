@@ -1,0 +1,36 @@
+//! The connections of the in-memory table.
+
+use async_trait::async_trait;
+
+use super::InMemoryTable;
+use crate::domain::{Timestamp, Username};
+use crate::ports::{Connection, ConnectionStore, StoreError};
+
+#[async_trait]
+impl ConnectionStore for InMemoryTable {
+    async fn add(&self, connection: &Connection) -> Result<(), StoreError> {
+        self.check_available()?;
+        let mut t = self.tables.lock().unwrap();
+        t.connections.insert(connection.connection_id.clone(), connection.clone());
+        t.writes += 1;
+        Ok(())
+    }
+
+    async fn remove(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+        self.check_available()?;
+        Ok(self.tables.lock().unwrap().connections.remove(connection_id))
+    }
+
+    async fn of_user(&self, username: &Username) -> Result<Vec<Connection>, StoreError> {
+        self.check_available()?;
+        let now = Timestamp::now();
+        let t = self.tables.lock().unwrap();
+        Ok(t.connections.values().filter(|c| &c.username == username && c.expires_at > now).cloned().collect())
+    }
+
+    async fn all(&self) -> Result<Vec<Connection>, StoreError> {
+        self.check_available()?;
+        let now = Timestamp::now();
+        Ok(self.tables.lock().unwrap().connections.values().filter(|c| c.expires_at > now).cloned().collect())
+    }
+}

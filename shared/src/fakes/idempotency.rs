@@ -1,0 +1,29 @@
+//! The idempotency records of the in-memory table.
+
+use async_trait::async_trait;
+
+use super::InMemoryTable;
+use crate::domain::{IdempotencyKey, Timestamp, Username};
+use crate::events::NoteEvent;
+use crate::ports::{Claim, IdempotencyStore, StoreError};
+
+#[async_trait]
+impl IdempotencyStore for InMemoryTable {
+    async fn claim(
+        &self,
+        owner: &Username,
+        key: &IdempotencyKey,
+        event: &NoteEvent,
+        _expires_at: Timestamp,
+    ) -> Result<Claim, StoreError> {
+        self.check_available()?;
+        let mut t = self.tables.lock().unwrap();
+        let slot = (owner.clone(), key.as_str().to_owned());
+        if let Some(existing) = t.idempotency.get(&slot) {
+            return Ok(Claim::Existing(existing.clone()));
+        }
+        t.idempotency.insert(slot, event.clone());
+        t.writes += 1;
+        Ok(Claim::New)
+    }
+}

@@ -1,0 +1,125 @@
+//! In-memory implementations of every port, for handler unit tests (feature `fakes`): the table
+//! ([`InMemoryTable`], one module per kind of item, as the AWS adapter), the bus, the Management
+//! API, and builders of the requests Lambda delivers.
+//!
+//! They keep the adapters' semantics (conditional writes, transactions all-or-nothing,
+//! tombstones, optimistic concurrency) so handler tests exercise the same outcomes the table
+//! gives, and they can be told to fail the way AWS fails. The publisher holds every event it is
+//! given to the catalog's JSON Schema, so every handler test also checks what it emits.
+
+mod bus;
+mod connections;
+mod idempotency;
+mod notes;
+mod pusher;
+mod requests;
+mod users;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+use crate::domain::{Note, NoteId, Timestamp, Username};
+use crate::events::NoteEvent;
+use crate::ports::{Connection, StoreError, UserRecord};
+
+pub use bus::{RecordingPublisher, assert_detail_matches_schema, assert_matches_schema};
+pub use notes::note;
+pub use pusher::RecordingPusher;
+pub use requests::{ApiRequest, TEST_SECRET, jwt_keys, read_response, token_for};
+
+#[derive(Default)]
+struct Tables {
+    users: HashMap<Username, UserRecord>,
+    /// Owner's copies, by (owner, id); ids are time-ordered.
+    notes: BTreeMap<(Username, NoteId), Note>,
+    public: BTreeMap<NoteId, Note>,
+    tombstones: HashSet<(Username, NoteId)>,
+    idempotency: HashMap<(Username, String), NoteEvent>,
+    connections: HashMap<String, Connection>,
+    /// Successful writes, to show that a retry wrote nothing.
+    writes: usize,
+}
+
+/// The single table, in memory.
+#[derive(Default)]
+pub struct InMemoryTable {
+    tables: Mutex<Tables>,
+    /// Note ids whose `save_new` fails as if DynamoDB throttled.
+    throttled_notes: Mutex<HashSet<NoteId>>,
+    unavailable: Mutex<bool>,
+    /// Reads still to be followed by a competing change (see `race_next_reads`).
+    races: Mutex<usize>,
+    tombstone_expiries: Mutex<Vec<Timestamp>>,
+}
+
+impl InMemoryTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes `save_new` of this note fail with a transient error until `recover_note`.
+    pub fn throttle_note(&self, note_id: NoteId) {
+        self.throttled_notes.lock().unwrap().insert(note_id);
+    }
+
+    pub fn recover_note(&self, note_id: NoteId) {
+        self.throttled_notes.lock().unwrap().remove(&note_id);
+    }
+
+    /// Makes each of the next `count` reads of an existing note be followed, before it returns, by
+    /// a competing change of that note (made public, `updatedAt` one second later), as another
+    /// request between this one's read and its write would: a change based on the read conflicts.
+    pub fn race_next_reads(&self, count: usize) {
+        *self.races.lock().unwrap() = count;
+    }
+
+    /// The `tombstone_until` of every delete, in order.
+    pub fn tombstone_expiries(&self) -> Vec<Timestamp> {
+        self.tombstone_expiries.lock().unwrap().clone()
+    }
+
+    /// Makes every call fail with a transient error.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        *self.unavailable.lock().unwrap() = unavailable;
+    }
+
+    pub fn owner_copies(&self, owner: &Username) -> Vec<Note> {
+        self.tables.lock().unwrap().notes.iter().filter(|((o, _), _)| o == owner).map(|(_, n)| n.clone()).collect()
+    }
+
+    pub fn public_copies(&self) -> Vec<Note> {
+        self.tables.lock().unwrap().public.values().cloned().collect()
+    }
+
+    pub fn writes(&self) -> usize {
+        self.tables.lock().unwrap().writes
+    }
+
+    pub fn has_tombstone(&self, owner: &Username, note_id: NoteId) -> bool {
+        self.tables.lock().unwrap().tombstones.contains(&(owner.clone(), note_id))
+    }
+
+    pub fn connection_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.tables.lock().unwrap().connections.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Adds a user directly, for tests that need an owner to exist.
+    pub fn insert_user(&self, username: &Username) {
+        let record = UserRecord {
+            username: username.clone(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$unused$unused".into(),
+            created_at: Timestamp::now(),
+        };
+        self.tables.lock().unwrap().users.insert(username.clone(), record);
+    }
+
+    fn check_available(&self) -> Result<(), StoreError> {
+        if *self.unavailable.lock().unwrap() {
+            Err(StoreError::Unavailable("ThrottlingException (injected)".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
