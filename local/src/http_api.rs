@@ -1,6 +1,7 @@
-//! The HTTP API, as API Gateway (HTTP API, payload format 2.0) runs it: each request is matched
-//! to a route of `notes_core::routes::HTTP_ROUTES`, turned into the API Gateway v2 event Lambda
-//! would receive (request id, route key, path parameters, query string, headers, body and its
+//! The HTTP API, as API Gateway (HTTP API, payload format 2.0) runs it: its router is built from
+//! the HTTP routes the functions declare in `shared/topology.json` (axum matches `{noteId}` paths,
+//! literal segments first, as API Gateway does); each request is turned into the API Gateway v2
+//! event Lambda would receive (request id, route key, path parameters, query string, headers, body and its
 //! base64 flag), parsed by `lambda_http` exactly as in Lambda, and given to the function's
 //! handler. CORS is answered here from the allowed origins, as API Gateway's CORS setting does.
 //!
@@ -15,76 +16,28 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use aws_config::SdkConfig;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, on};
 use base64::Engine as _;
 use futures::FutureExt as _;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use notes_core::auth::JwtKeys;
-use notes_core::aws::{DynamoTable, EventBridgeBus};
 use notes_core::domain::Timestamp;
-use notes_core::routes::HTTP_ROUTES;
+use notes_core::topology::{HttpRoute, topology};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::{Resources, StackConfig};
+use crate::functions::{Functions, HttpEndpoint};
 
 /// API Gateway's payload limit for HTTP APIs.
 const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// API Gateway's limit on the request line and header values of an HTTP API request together.
 const MAX_HEADER_BYTES: usize = 10 * 1024;
 
-/// The handlers behind the routes, each built once as its Lambda's `main` builds it.
-pub struct Handlers {
-    signup: signup::Signup,
-    login: login::Login,
-    get_user: get_user::GetUser,
-    get_notes: get_notes::GetNotes,
-    get_public_notes: get_public_notes::GetPublicNotes,
-    get_note: get_note::GetNote,
-    update_note: update_note::UpdateNote,
-    delete_note: delete_note::DeleteNote,
-    publish_note: publish_note::PublishNote,
-}
-
-impl Handlers {
-    pub fn new(sdk: &SdkConfig, resources: &Resources, keys: &JwtKeys, _config: &StackConfig) -> Self {
-        let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name));
-        let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), &resources.bus_name));
-        Self {
-            signup: signup::Signup::new(table.clone()),
-            login: login::Login::new(keys.clone(), table.clone()),
-            get_user: get_user::GetUser::new(keys.clone(), table.clone()),
-            get_notes: get_notes::GetNotes::new(keys.clone(), table.clone()),
-            get_public_notes: get_public_notes::GetPublicNotes::new(table.clone()),
-            get_note: get_note::GetNote::new(keys.clone(), table.clone()),
-            update_note: update_note::UpdateNote::new(keys.clone(), table.clone(), bus.clone()),
-            delete_note: delete_note::DeleteNote::new(keys.clone(), table.clone(), bus.clone()),
-            publish_note: publish_note::PublishNote::new(keys.clone(), bus, table.clone(), table),
-        }
-    }
-
-    /// Calls the function named in the route table.
-    async fn call(&self, function: &str, request: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
-        match function {
-            "signup" => self.signup.handle(request).await,
-            "login" => self.login.handle(request).await,
-            "get-user" => self.get_user.handle(request).await,
-            "get-notes" => self.get_notes.handle(request).await,
-            "get-public-notes" => self.get_public_notes.handle(request).await,
-            "get-note" => self.get_note.handle(request).await,
-            "update-note" => self.update_note.handle(request).await,
-            "delete-note" => self.delete_note.handle(request).await,
-            "publish-note" => self.publish_note.handle(request).await,
-            other => unreachable!("the route table names a function the local stack does not run: {other}"),
-        }
-    }
-}
-
-struct ApiState {
-    handlers: Arc<Handlers>,
+/// What every request passes through, whatever its route.
+struct Gateway {
     allowed_origins: Vec<String>,
 }
 
@@ -93,10 +46,9 @@ struct ApiState {
 const MAX_HEADER_COUNT: usize = 4096;
 
 /// Serves the HTTP API: each connection through hyper with [`MAX_HEADER_COUNT`], each request
-/// through [`dispatch`].
-pub async fn serve(listener: TcpListener, handlers: Arc<Handlers>, allowed_origins: Vec<String>) {
-    let state = Arc::new(ApiState { handlers, allowed_origins });
-    let app = axum::Router::new().fallback(dispatch).with_state(state);
+/// through [`router`].
+pub async fn serve(listener: TcpListener, functions: Arc<Functions>, allowed_origins: Vec<String>) {
+    let app = router(&functions, allowed_origins);
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -121,45 +73,61 @@ pub async fn serve(listener: TcpListener, handlers: Arc<Handlers>, allowed_origi
     }
 }
 
-/// A matched route: its key (`GET /notes/{noteId}`), function and path parameters.
+/// The router: one route per declared HTTP function, invoking it as API Gateway would; behind
+/// them, API Gateway's own answers (404, 405) in the contract's shape; around them, the limits
+/// and CORS of [`gateway`].
+pub fn router(functions: &Functions, allowed_origins: Vec<String>) -> axum::Router {
+    let mut router = axum::Router::new();
+    for (name, route) in topology().http_routes() {
+        let function = functions.http(name).unwrap_or_else(|| panic!("the declared function {name} is not built"));
+        let filter = MethodFilter::try_from(
+            Method::from_bytes(route.method.as_bytes()).expect("declared methods are HTTP methods"),
+        )
+        .expect("declared methods are routable");
+        let route = route.clone();
+        router = router.route(
+            &route.path.clone(),
+            on(filter, move |ConnectInfo(peer): ConnectInfo<SocketAddr>, request: axum::extract::Request| {
+                invoke(function.clone(), route.clone(), peer, request)
+            }),
+        );
+    }
+    router
+        .fallback(|| async { gateway_error(StatusCode::NOT_FOUND, "not_found", "No route matches this request.") })
+        .method_not_allowed_fallback(|method: Method, uri: http::Uri| async move {
+            gateway_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                &format!("{method} is not allowed on {}.", uri.path()),
+            )
+        })
+        .layer(middleware::from_fn_with_state(Arc::new(Gateway { allowed_origins }), gateway))
+}
+
+/// A matched route: its key (`GET /notes/{noteId}`) and its path parameters, decoded.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RouteMatch {
     pub route_key: String,
-    pub function: &'static str,
     pub path_parameters: BTreeMap<String, String>,
 }
 
-/// API Gateway's route selection: literal segments win over `{parameters}`.
-pub fn match_route(method: &str, path: &str) -> Option<RouteMatch> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let mut best: Option<(usize, RouteMatch)> = None;
-    for (route_method, template, function) in HTTP_ROUTES {
-        if *route_method != method {
-            continue;
-        }
-        let parts: Vec<&str> = template.split('/').collect();
+impl RouteMatch {
+    /// The route `route` matched for `path`; `None` when a parameter is not valid percent-encoded
+    /// UTF-8 (or the path does not have the route's shape).
+    pub fn of(route: &HttpRoute, path: &str) -> Option<Self> {
+        let parts: Vec<&str> = route.path.split('/').collect();
+        let segments: Vec<&str> = path.split('/').collect();
         if parts.len() != segments.len() {
-            continue;
+            return None;
         }
-        let mut params = BTreeMap::new();
-        let mut literals = 0;
-        let matched = parts.iter().zip(&segments).all(|(part, segment)| {
+        let mut path_parameters = BTreeMap::new();
+        for (part, segment) in parts.iter().zip(&segments) {
             if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                // A segment that is not valid percent-encoded UTF-8 keeps its raw form; the
-                // request is refused with 400 before it reaches a handler (see `route`).
-                params.insert(name.to_owned(), percent_decode(segment).unwrap_or_else(|| (*segment).to_owned()));
-                !segment.is_empty()
-            } else {
-                literals += 1;
-                part == segment
+                path_parameters.insert(name.to_owned(), percent_decode(segment)?);
             }
-        });
-        if matched && best.as_ref().is_none_or(|(score, _)| literals > *score) {
-            let route = RouteMatch { route_key: format!("{method} {template}"), function, path_parameters: params };
-            best = Some((literals, route));
         }
+        Some(RouteMatch { route_key: route.key(), path_parameters })
     }
-    best.map(|(_, route)| route)
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed escape or bytes that are not UTF-8.
@@ -291,22 +259,28 @@ where
 }
 
 /// The request line and header values together, as API Gateway counts them against its limit.
-fn header_bytes(parts: &http::request::Parts) -> usize {
-    let request_line = parts.method.as_str().len() + parts.uri.to_string().len() + " HTTP/1.1".len();
-    request_line + parts.headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum::<usize>()
+fn header_bytes(request: &axum::extract::Request) -> usize {
+    let request_line = request.method().as_str().len() + request.uri().to_string().len() + " HTTP/1.1".len();
+    request_line + request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum::<usize>()
 }
 
-async fn dispatch(
-    State(state): State<Arc<ApiState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: axum::extract::Request,
-) -> Response {
+/// What API Gateway does around every route: its size limit on the request line and headers,
+/// CORS preflights answered from the allowed origins, and CORS headers on every answer.
+async fn gateway(State(gateway): State<Arc<Gateway>>, request: axum::extract::Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
-    let allowed = origin.as_ref().filter(|o| state.allowed_origins.iter().any(|a| a == *o)).cloned();
+    let allowed = origin.as_ref().filter(|o| gateway.allowed_origins.iter().any(|a| a == *o)).cloned();
     if request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
         return preflight(allowed);
     }
-    let mut response = route(&state, peer, request).await;
+    let mut response = if header_bytes(&request) > MAX_HEADER_BYTES {
+        gateway_error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request_header_fields_too_large",
+            "The request line and headers are larger than 10 KB.",
+        )
+    } else {
+        next.run(request).await
+    };
     if let Some(origin) = allowed {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_str(&origin).expect("a header value"));
@@ -331,33 +305,22 @@ fn preflight(origin: Option<String>) -> Response {
     response
 }
 
-async fn route(state: &ApiState, peer: SocketAddr, request: axum::extract::Request) -> Response {
+/// One request to `function` through `route`, as API Gateway invokes a Lambda integration.
+async fn invoke(
+    function: Arc<dyn HttpEndpoint>,
+    route: HttpRoute,
+    peer: SocketAddr,
+    request: axum::extract::Request,
+) -> Response {
     let (parts, body) = request.into_parts();
-    if header_bytes(&parts) > MAX_HEADER_BYTES {
-        return gateway_error(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "request_header_fields_too_large",
-            "The request line and headers are larger than 10 KB.",
-        );
-    }
     let path = parts.uri.path().to_owned();
-    let Some(route) = match_route(parts.method.as_str(), &path) else {
-        if HTTP_ROUTES.iter().any(|(method, _, _)| match_route(method, &path).is_some()) {
-            return gateway_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                &format!("{} is not allowed on {path}.", parts.method),
-            );
-        }
-        return gateway_error(StatusCode::NOT_FOUND, "not_found", "No route matches this request.");
-    };
-    if path.split('/').any(|segment| percent_decode(segment).is_none()) {
+    let Some(matched) = RouteMatch::of(&route, &path) else {
         return gateway_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "The path is not valid percent-encoded UTF-8.",
         );
-    }
+    };
     let body: Bytes = match axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -370,7 +333,7 @@ async fn route(state: &ApiState, peer: SocketAddr, request: axum::extract::Reque
     };
     let raw_query = parts.uri.query().unwrap_or("");
     let event =
-        api_gateway_event(&route, &parts.method, &path, raw_query, &parts.headers, &body, &peer.ip().to_string());
+        api_gateway_event(&matched, &parts.method, &path, raw_query, &parts.headers, &body, &peer.ip().to_string());
     let request_id = event["requestContext"]["requestId"].as_str().unwrap_or_default().to_owned();
     let Some(lambda_request) = lambda_request(&event) else {
         tracing::info!(requestId = request_id, "a request lambda_http cannot read was refused");
@@ -380,7 +343,7 @@ async fn route(state: &ApiState, peer: SocketAddr, request: axum::extract::Reque
             "The request could not be read: a header or the query string is malformed.",
         );
     };
-    guarded(&request_id, state.handlers.call(route.function, lambda_request)).await
+    guarded(&request_id, function.call(lambda_request)).await
 }
 
 /// The request `lambda_http` builds from the event, as in Lambda; `None` where it refuses it.
@@ -406,29 +369,29 @@ fn into_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
 mod tests {
     use super::*;
 
+    fn route(method: &str, path: &str) -> HttpRoute {
+        topology()
+            .http_routes()
+            .map(|(_, r)| r)
+            .find(|r| r.method == method && r.path == path)
+            .unwrap_or_else(|| panic!("{method} {path} is declared"))
+            .clone()
+    }
+
     #[test]
-    fn literal_routes_win_over_parameters() {
-        let public = match_route("GET", "/notes/public").unwrap();
-        assert_eq!(public.function, "get-public-notes");
-        let one = match_route("GET", "/notes/abc").unwrap();
-        assert_eq!(one.function, "get-note");
+    fn path_parameters_are_read_from_the_declared_template() {
+        let one = RouteMatch::of(&route("GET", "/notes/{noteId}"), "/notes/abc").unwrap();
         assert_eq!(one.route_key, "GET /notes/{noteId}");
         assert_eq!(one.path_parameters["noteId"], "abc");
     }
 
     #[test]
-    fn unknown_routes_and_methods_do_not_match() {
-        assert!(match_route("PATCH", "/notes/abc").is_none());
-        assert!(match_route("GET", "/nope").is_none());
-        assert!(match_route("GET", "/notes/a/b").is_none());
-    }
-
-    #[test]
     fn the_event_carries_what_lambda_http_reads() {
-        let route = match_route("GET", "/notes").unwrap();
+        let matched = RouteMatch::of(&route("GET", "/notes"), "/notes").unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("authorization", HeaderValue::from_static("Bearer t"));
-        let event = api_gateway_event(&route, &Method::GET, "/notes", "limit=5&cursor=abc", &headers, b"", "127.0.0.1");
+        let event =
+            api_gateway_event(&matched, &Method::GET, "/notes", "limit=5&cursor=abc", &headers, b"", "127.0.0.1");
         let request = lambda_http::request::from_str(&event.to_string()).unwrap();
         assert_eq!(notes_core::http::query_param(&request, "limit").as_deref(), Some("5"));
         assert_eq!(notes_core::http::bearer_token(&request), Some("t"));
@@ -438,27 +401,28 @@ mod tests {
 
     #[test]
     fn repeated_query_values_and_headers_are_joined_with_commas() {
-        let route = match_route("GET", "/notes").unwrap();
+        let matched = RouteMatch::of(&route("GET", "/notes"), "/notes").unwrap();
         let mut headers = HeaderMap::new();
         headers.append("x-tag", HeaderValue::from_static("a"));
         headers.append("x-tag", HeaderValue::from_static("b"));
-        let event = api_gateway_event(&route, &Method::GET, "/notes", "k=1&k=2", &headers, b"", "127.0.0.1");
+        let event = api_gateway_event(&matched, &Method::GET, "/notes", "k=1&k=2", &headers, b"", "127.0.0.1");
         assert_eq!(event["queryStringParameters"]["k"], "1,2");
         assert_eq!(event["headers"]["x-tag"], "a,b");
     }
 
     #[test]
     fn a_binary_body_is_base64_encoded() {
-        let route = match_route("POST", "/notes").unwrap();
+        let matched = RouteMatch::of(&route("POST", "/notes"), "/notes").unwrap();
         let event =
-            api_gateway_event(&route, &Method::POST, "/notes", "", &HeaderMap::new(), &[0xff, 0xfe], "127.0.0.1");
+            api_gateway_event(&matched, &Method::POST, "/notes", "", &HeaderMap::new(), &[0xff, 0xfe], "127.0.0.1");
         assert_eq!(event["isBase64Encoded"], true);
         assert_eq!(event["body"], "//4=");
     }
 
     #[test]
     fn percent_encoded_path_parameters_are_decoded() {
-        assert_eq!(match_route("GET", "/notes/a%2Fb").unwrap().path_parameters["noteId"], "a/b");
+        let matched = RouteMatch::of(&route("GET", "/notes/{noteId}"), "/notes/a%2Fb").unwrap();
+        assert_eq!(matched.path_parameters["noteId"], "a/b");
     }
 
     #[test]
@@ -467,15 +431,16 @@ mod tests {
         assert_eq!(percent_decode("a%zz"), None);
         assert_eq!(percent_decode("%ff%fe"), None);
         assert_eq!(percent_decode("caf%C3%A9").as_deref(), Some("café"));
+        assert_eq!(RouteMatch::of(&route("GET", "/notes/{noteId}"), "/notes/%zz"), None);
     }
 
     #[test]
     fn an_event_lambda_http_panics_on_is_refused_not_fatal() {
-        let route = match_route("GET", "/notes/public").unwrap();
+        let matched = RouteMatch::of(&route("GET", "/notes/public"), "/notes/public").unwrap();
         for (name, value) in [("host", "a b"), ("x-forwarded-proto", "1")] {
             let mut headers = HeaderMap::new();
             headers.insert(name, HeaderValue::from_static(value));
-            let event = api_gateway_event(&route, &Method::GET, "/notes/public", "", &headers, b"", "127.0.0.1");
+            let event = api_gateway_event(&matched, &Method::GET, "/notes/public", "", &headers, b"", "127.0.0.1");
             assert!(lambda_request(&event).is_none(), "{name}: {value}");
         }
     }

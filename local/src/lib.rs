@@ -14,6 +14,7 @@
 
 pub mod faults;
 pub mod frontend;
+pub mod functions;
 pub mod http_api;
 pub mod moto;
 pub mod pollers;
@@ -26,9 +27,11 @@ use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use notes_core::auth::JwtKeys;
+use notes_core::function::{Function, Settings};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use functions::Functions;
 pub use provision::Resources;
 
 /// The signing secret the local stack uses unless `JWT_SECRET` says otherwise. It is public,
@@ -174,8 +177,13 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
 
     let keys = JwtKeys::new(config.jwt_secret.as_bytes(), config.jwt_ttl_seconds)
         .map_err(|e| StackError::Config(e.to_string()))?;
-    let management_endpoint = format!("http://{ws_addr}");
-    let handlers = Arc::new(http_api::Handlers::new(&sdk, &resources, &keys, &config));
+    // What each function's Lambda reads from its environment, given here from what was provisioned;
+    // every function is built by its own `Function::build` from it.
+    let settings = Settings::given(sdk.clone(), keys)
+        .with_table(&resources.table_name)
+        .with_bus(&resources.bus_name)
+        .with_management_endpoint(format!("http://{ws_addr}"));
+    let functions = Arc::new(Functions::build(&settings).await.map_err(|e| StackError::Config(e.to_string()))?);
     let mut allowed_origins = config.allowed_origins.clone();
     if let Some(addr) = frontend_addr {
         allowed_origins.push(format!("http://{addr}"));
@@ -183,17 +191,15 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     }
 
     let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(http_api::serve(http_listener, handlers, allowed_origins)));
-    let ws = ws_api::WebSocketApi::new(&sdk, &resources, &keys);
+    tasks.push(tokio::spawn(http_api::serve(http_listener, functions.clone(), allowed_origins)));
+    let ws = ws_api::WebSocketApi::new(&functions).map_err(StackError::Config)?;
     tasks.push(tokio::spawn(ws_api::serve(ws_listener, ws)));
-    tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), config.fault_injection)));
+    let save_note =
+        pollers::save_note(&settings, config.fault_injection).await.map_err(|e| StackError::Config(e.to_string()))?;
+    tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), save_note)));
+    let notify = <notify::Notify as Function>::build(&settings).await.map_err(|e| StackError::Config(e.to_string()))?;
     let notify_retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
-    tasks.push(tokio::spawn(pollers::run_notify(
-        sdk.clone(),
-        resources.clone(),
-        management_endpoint,
-        notify_retry_delay,
-    )));
+    tasks.push(tokio::spawn(pollers::run_notify(sdk.clone(), resources.clone(), notify, notify_retry_delay)));
     if let Some((dir, listener)) = frontend {
         let runtime_config =
             frontend::RuntimeConfig { api_url: format!("http://{http_addr}"), ws_url: format!("ws://{ws_addr}") };

@@ -23,8 +23,8 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
 use futures::StreamExt as _;
-use notes_core::aws::{DynamoTable, EventBridgeBus, ManagementApi};
-use notes_core::ports::NoteStore;
+use notes_core::config::ConfigError;
+use notes_core::function::{Function, Settings};
 use notify::Notify;
 use save_note::SaveNote;
 use serde_json::{Value, json};
@@ -113,12 +113,17 @@ pub fn acknowledged<'a>(messages: &'a [Message], response: &SqsBatchResponse) ->
     messages.iter().filter(|m| !failed.contains(m.message_id.as_deref().unwrap_or_default())).collect()
 }
 
-pub async fn run_save_note(sdk: SdkConfig, resources: Resources, fault_injection: bool) {
-    let table: Arc<dyn NoteStore> =
-        Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name));
-    let notes: Arc<dyn NoteStore> = if fault_injection { Arc::new(FaultyNoteStore::new(table)) } else { table };
-    let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), &resources.bus_name));
-    let save_note = SaveNote::new(notes, bus);
+/// `save-note` as its Lambda builds it; with the fault-injection switch on, its table is wrapped
+/// by [`FaultyNoteStore`], which exists only here.
+pub async fn save_note(settings: &Settings, fault_injection: bool) -> Result<SaveNote, ConfigError> {
+    if fault_injection {
+        Ok(SaveNote::new(Arc::new(FaultyNoteStore::new(settings.table()?)), settings.bus()?))
+    } else {
+        SaveNote::build(settings).await
+    }
+}
+
+pub async fn run_save_note(sdk: SdkConfig, resources: Resources, save_note: SaveNote) {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     loop {
         let messages = receive(&sqs, &resources.note_queue_url, None).await;
@@ -202,9 +207,7 @@ async fn retry_later(sqs: &aws_sdk_sqs::Client, queue_url: &str, message: &Messa
     }
 }
 
-pub async fn run_notify(sdk: SdkConfig, resources: Resources, management_endpoint: String, retry_delay: Duration) {
-    let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name));
-    let notify = Notify::new(table, Arc::new(ManagementApi::new(&sdk, &management_endpoint)));
+pub async fn run_notify(sdk: SdkConfig, resources: Resources, notify: Notify, retry_delay: Duration) {
     let timeout = Duration::from_secs(u64::from(notes_core::topology::topology().functions["notify"].timeout_seconds));
     let settings = AsyncInvocation { timeout, retry_delay };
     let notify = &notify;

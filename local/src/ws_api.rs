@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_config::SdkConfig;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::encodings::Body as EventBody;
 use axum::body::Bytes;
@@ -23,18 +22,15 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use connect::Connect;
-use disconnect::Disconnect;
 use futures::{SinkExt as _, StreamExt as _};
 use http::{HeaderMap, StatusCode, Uri};
-use notes_core::auth::JwtKeys;
-use notes_core::aws::DynamoTable;
 use notes_core::domain::Timestamp;
+use notes_core::topology::topology;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::Resources;
+use crate::functions::{Functions, WebSocketEndpoint};
 
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 pub const MAX_CONNECTION_DURATION: Duration = Duration::from_secs(2 * 3600);
@@ -52,19 +48,27 @@ struct LiveConnection {
 }
 
 pub struct WebSocketApi {
-    connect: Connect,
-    disconnect: Disconnect,
+    connect: Arc<dyn WebSocketEndpoint>,
+    disconnect: Arc<dyn WebSocketEndpoint>,
+    default: Arc<dyn WebSocketEndpoint>,
     live: Mutex<HashMap<String, LiveConnection>>,
 }
 
 impl WebSocketApi {
-    pub fn new(sdk: &SdkConfig, resources: &Resources, keys: &JwtKeys) -> Arc<Self> {
-        let table = Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), &resources.table_name));
-        Arc::new(Self {
-            connect: Connect::new(keys.clone(), table.clone()),
-            disconnect: Disconnect::new(table),
+    /// The API with the functions its route keys are declared on.
+    pub fn new(functions: &Functions) -> Result<Arc<Self>, String> {
+        let route = |key: &str| {
+            topology()
+                .websocket_function(key)
+                .and_then(|name| functions.websocket(name))
+                .ok_or_else(|| format!("no function is declared on the WebSocket route {key}"))
+        };
+        Ok(Arc::new(Self {
+            connect: route("$connect")?,
+            disconnect: route("$disconnect")?,
+            default: route("$default")?,
             live: Mutex::new(HashMap::new()),
-        })
+        }))
     }
 
     fn send(&self, connection_id: &str, message: Outbound) -> bool {
@@ -152,7 +156,7 @@ async fn handshake(
         headers.iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect();
     event["headers"] = json!(header_map);
 
-    let answer = api.connect.handle(parse_event(event)).await;
+    let answer = api.connect.call(parse_event(event)).await;
     if answer.status_code != 200 {
         let status =
             StatusCode::from_u16(u16::try_from(answer.status_code).unwrap_or(500)).unwrap_or(StatusCode::FORBIDDEN);
@@ -200,7 +204,7 @@ async fn run_connection(
                     let mut event = route_event("$default", "MESSAGE", &id, connected_at, &source_ip);
                     event["body"] = Value::String(text.to_string());
                     event["requestContext"]["messageId"] = Value::String(crate::http_api::request_id());
-                    let reply = ws_default::handle(&parse_event(event));
+                    let reply = api.default.call(parse_event(event)).await;
                     if let Some(text) = reply_text(reply)
                         && sink.send(Message::Text(text.into())).await.is_err()
                     {
@@ -219,7 +223,7 @@ async fn run_connection(
     let mut event = route_event("$disconnect", "DISCONNECT", &id, connected_at, &source_ip);
     event["requestContext"]["disconnectStatusCode"] = json!(status);
     event["requestContext"]["disconnectReason"] = json!(reason);
-    api.disconnect.handle(parse_event(event)).await;
+    api.disconnect.call(parse_event(event)).await;
 }
 
 fn touch(api: &WebSocketApi, id: &str) {

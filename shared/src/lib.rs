@@ -9,11 +9,11 @@ pub mod domain;
 pub mod editing;
 pub mod error;
 pub mod events;
+pub mod function;
 pub mod http;
 pub mod keys;
 pub mod pagination;
 pub mod ports;
-pub mod routes;
 pub mod telemetry;
 pub mod topology;
 

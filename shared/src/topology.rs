@@ -1,6 +1,7 @@
-//! The event topology in `shared/topology.json`: queues, rules, the event source mapping and
-//! per-function limits. The local stack provisions from it and the CDK app builds from it, so
-//! the two cannot drift; code that needs one of its numbers reads it here.
+//! The topology in `shared/topology.json`: queues, rules, the event source mapping and the one
+//! declaration of each function (trigger, limits, configuration, permissions). The local stack
+//! provisions and routes from it and the CDK app builds from it, so the two cannot drift; code
+//! that needs one of its facts reads it here.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -17,7 +18,8 @@ pub struct Topology {
     pub queues: Queues,
     pub rules: Rules,
     pub save_note_event_source: EventSourceMapping,
-    pub functions: BTreeMap<String, FunctionLimits>,
+    /// Every function, by name: the name of its crate, its binary and its Lambda function.
+    pub functions: BTreeMap<String, FunctionDecl>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,7 +63,9 @@ pub struct Rules {
 #[serde(rename_all = "camelCase")]
 pub struct Rule {
     pub event_pattern: serde_json::Value,
-    pub target: String,
+    /// The queue it delivers to; a rule that invokes a function is named by that function's trigger.
+    #[serde(default)]
+    pub target: Option<String>,
     #[serde(default)]
     pub retry_policy: Option<RetryPolicy>,
 }
@@ -81,11 +85,70 @@ pub struct EventSourceMapping {
     pub report_batch_item_failures: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// What invokes a function.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FunctionLimits {
+pub enum Trigger {
+    /// A route of the HTTP API.
+    Http(HttpRoute),
+    /// A route key of the WebSocket API (`$connect`, `$disconnect`, `$default`).
+    WebSocket(String),
+    /// The queue of `queues` whose event source mapping hands it batches.
+    Queue(String),
+    /// The rule of `rules` that invokes it asynchronously.
+    Rule(String),
+}
+
+/// A route of the HTTP API, in API Gateway's syntax (`GET /notes/{noteId}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HttpRoute {
+    pub method: String,
+    pub path: String,
+}
+
+impl HttpRoute {
+    /// API Gateway's route key, e.g. `GET /notes/{noteId}`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// The one declaration of a function.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FunctionDecl {
+    pub trigger: Trigger,
     pub timeout_seconds: u32,
     pub memory_mb: u32,
+    /// The configuration variables it reads (contract section 5).
+    pub environment: Vec<String>,
+    /// The DynamoDB actions its adapters call, and nothing else.
+    pub table_actions: Vec<String>,
+    #[serde(default)]
+    pub put_events: bool,
+    #[serde(default)]
+    pub read_secret: bool,
+    /// Posts to WebSocket connections through the Management API.
+    #[serde(default)]
+    pub manage_connections: bool,
+}
+
+impl Topology {
+    /// The HTTP API's routes: (function name, route), in declaration order of names.
+    pub fn http_routes(&self) -> impl Iterator<Item = (&str, &HttpRoute)> {
+        self.functions.iter().filter_map(|(name, f)| match &f.trigger {
+            Trigger::Http(route) => Some((name.as_str(), route)),
+            _ => None,
+        })
+    }
+
+    /// The function behind a WebSocket route key.
+    pub fn websocket_function(&self, route_key: &str) -> Option<&str> {
+        self.functions.iter().find_map(|(name, f)| match &f.trigger {
+            Trigger::WebSocket(key) if key == route_key => Some(name.as_str()),
+            _ => None,
+        })
+    }
 }
 
 /// The topology, parsed once.
@@ -114,6 +177,28 @@ mod tests {
         let t = topology();
         let save_timeout = t.functions["save-note"].timeout_seconds;
         assert!(t.queues.note_created.visibility_timeout_seconds >= 6 * save_timeout);
+    }
+
+    #[test]
+    fn every_function_has_one_trigger_and_no_two_share_a_route() {
+        let t = topology();
+        assert_eq!(t.functions.len(), 14);
+        let mut routes: Vec<String> = t.http_routes().map(|(_, r)| r.key()).collect();
+        let count = routes.len();
+        routes.sort();
+        routes.dedup();
+        assert_eq!(routes.len(), count, "two functions declare the same HTTP route");
+        for key in ["$connect", "$disconnect", "$default"] {
+            assert!(t.websocket_function(key).is_some(), "{key}");
+        }
+        for f in t.functions.values() {
+            match &f.trigger {
+                Trigger::Queue(q) => assert_eq!(q, "noteCreated"),
+                Trigger::Rule(r) => assert_eq!(r, "noteResultsToNotify"),
+                Trigger::Http(r) => assert!(r.path.starts_with('/'), "{r:?}"),
+                Trigger::WebSocket(k) => assert!(k.starts_with('$'), "{k}"),
+            }
+        }
     }
 
     #[test]

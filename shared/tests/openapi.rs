@@ -1,12 +1,12 @@
-//! `shared/openapi.yaml` describes what the suite serves: exactly the routes of
-//! `HTTP_ROUTES`, each with the success and error statuses of the contract's table, and
+//! `shared/openapi.yaml` describes what the suite serves: exactly the HTTP routes the functions
+//! declare in `shared/topology.json`, each with the success and error statuses of the contract's table, and
 //! schemas that the values the code returns satisfy.
 
 use std::collections::BTreeSet;
 
 use notes_core::ApiError;
 use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
-use notes_core::routes::HTTP_ROUTES;
+use notes_core::topology::topology;
 use serde_json::{Value, json};
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -117,7 +117,7 @@ fn the_document_is_openapi_3_1() {
 fn the_documented_routes_are_exactly_the_served_routes() {
     let documented = documented_routes(&document());
     let served: BTreeSet<(String, String)> =
-        HTTP_ROUTES.iter().map(|(method, path, _)| ((*method).to_owned(), (*path).to_owned())).collect();
+        topology().http_routes().map(|(_, route)| (route.method.clone(), route.path.clone())).collect();
     let undocumented: Vec<_> = served.difference(&documented).collect();
     let not_served: Vec<_> = documented.difference(&served).collect();
     assert!(undocumented.is_empty(), "served but not documented: {undocumented:?}");
@@ -127,7 +127,8 @@ fn the_documented_routes_are_exactly_the_served_routes() {
 #[test]
 fn the_contract_table_covers_every_served_route() {
     let contract: BTreeSet<(&str, &str)> = CONTRACT.iter().map(|r| (r.method, r.path)).collect();
-    let served: BTreeSet<(&str, &str)> = HTTP_ROUTES.iter().map(|(m, p, _)| (*m, *p)).collect();
+    let served: BTreeSet<(&str, &str)> =
+        topology().http_routes().map(|(_, route)| (route.method.as_str(), route.path.as_str())).collect();
     assert_eq!(contract, served);
 }
 

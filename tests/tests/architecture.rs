@@ -59,6 +59,64 @@ fn every_function_crate_has_a_tiny_main_and_its_handler_in_the_library() {
         let main = std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap();
         assert!(crate_dir.join("src/lib.rs").exists(), "{} has no library", crate_dir.display());
         assert!(main.lines().count() <= 20, "{}/src/main.rs is not tiny", crate_dir.display());
-        assert!(main.contains("telemetry::init"), "{} does not set up logging", crate_dir.display());
+        assert!(
+            ["function::run_http::<", "function::run_websocket::<", "function::init::<"]
+                .iter()
+                .any(|s| main.contains(s)),
+            "{} is not built through notes_core::function (telemetry, settings, Function::build)",
+            crate_dir.display()
+        );
+    }
+}
+
+/// The code of a file, without its `#[cfg(test)]` module.
+fn code_of(text: &str) -> &str {
+    text.split("#[cfg(test)]").next().unwrap_or(text)
+}
+
+#[test]
+fn every_declared_function_has_a_crate_named_after_it_and_every_crate_is_declared() {
+    let declared: std::collections::BTreeSet<String> =
+        notes_core::topology::topology().functions.keys().cloned().collect();
+    let mut crates = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(repo().join("functions")).unwrap().flatten() {
+        if entry.path().join("Cargo.toml").exists() {
+            let lib = std::fs::read_to_string(entry.path().join("src/lib.rs")).unwrap();
+            assert!(
+                lib.contains("const NAME: &'static str = env!(\"CARGO_PKG_NAME\");"),
+                "{}: a function is named by its crate, never by a string of its own",
+                entry.path().display()
+            );
+            crates.insert(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    assert_eq!(crates, declared, "functions/ and the declarations in shared/topology.json differ");
+}
+
+#[test]
+fn a_function_is_declared_in_one_place_only() {
+    // Its name, its route and its trigger live in shared/topology.json; code reads them from there.
+    let topology = notes_core::topology::topology();
+    let mut facts: Vec<String> = Vec::new();
+    for (name, function) in &topology.functions {
+        facts.push(format!("\"{name}\""));
+        if let notes_core::topology::Trigger::Http(route) = &function.trigger {
+            facts.push(format!("\"{}\"", route.path));
+            facts.push(format!("\"{}\"", route.key()));
+        }
+    }
+    for folder in ["shared/src", "functions", "local/src"] {
+        for (path, text) in sources_under(folder) {
+            if path.components().any(|c| c.as_os_str() == "tests") {
+                continue;
+            }
+            for fact in &facts {
+                assert!(
+                    !code_of(&text).contains(fact.as_str()),
+                    "{} declares {fact} again; read it from shared/topology.json",
+                    path.display()
+                );
+            }
+        }
     }
 }

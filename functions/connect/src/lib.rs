@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use notes_core::auth::JwtKeys;
-use notes_core::aws;
 use notes_core::config::ConfigError;
 use notes_core::domain::Timestamp;
+use notes_core::function::{Function, Settings, WebSocketFunction};
 use notes_core::http::websocket_response;
 use notes_core::ports::{Connection, ConnectionStore};
 
@@ -24,13 +25,19 @@ impl Connect {
     pub fn new(keys: JwtKeys, connections: Arc<dyn ConnectionStore>) -> Self {
         Self { keys, connections }
     }
+}
 
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::table_from_env(&sdk)?)))
+impl Function for Connect {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
     }
+}
 
-    pub async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+#[async_trait]
+impl WebSocketFunction for Connect {
+    async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
         let context = &request.request_context;
         let connection_id = context.connection_id.clone().unwrap_or_default();
         let span = tracing::info_span!("connect", connectionId = %connection_id, requestId = context.request_id.as_deref().unwrap_or_default());

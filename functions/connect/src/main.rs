@@ -1,13 +1,6 @@
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use connect::Connect;
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+//! The Lambda binary of `connect`: built once per cold start from the environment, then run.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    notes_core::telemetry::init("connect");
-    let app = &Connect::from_env().await?;
-    run(service_fn(move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-        Ok::<_, Error>(app.handle(event.payload).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    notes_core::function::run_websocket::<connect::Connect>().await
 }

@@ -7,6 +7,7 @@ use connect::{CONNECTION_LIFETIME_SECONDS, Connect};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Timestamp, Username};
 use notes_core::fakes::{InMemoryTable, jwt_keys, token_for};
+use notes_core::function::WebSocketFunction;
 use notes_core::ports::ConnectionStore;
 
 fn request(token: Option<&str>, connection_id: &str) -> ApiGatewayWebsocketProxyRequest {

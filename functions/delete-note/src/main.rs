@@ -1,11 +1,6 @@
-use std::convert::Infallible;
-
-use delete_note::DeleteNote;
-use lambda_http::{Error, Request, run, service_fn};
+//! The Lambda binary of `delete-note`: built once per cold start from the environment, then run.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    notes_core::telemetry::init("delete-note");
-    let app = &DeleteNote::from_env().await?;
-    run(service_fn(move |req: Request| async move { Ok::<_, Infallible>(app.handle(req).await) })).await
+async fn main() -> Result<(), lambda_http::Error> {
+    notes_core::function::run_http::<delete_note::DeleteNote>().await
 }

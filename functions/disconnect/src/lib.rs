@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use notes_core::aws;
 use notes_core::config::ConfigError;
+use notes_core::function::{Function, Settings, WebSocketFunction};
 use notes_core::http::websocket_response;
 use notes_core::ports::ConnectionStore;
 
@@ -17,13 +18,19 @@ impl Disconnect {
     pub fn new(connections: Arc<dyn ConnectionStore>) -> Self {
         Self { connections }
     }
+}
 
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(Arc::new(aws::table_from_env(&sdk)?)))
+impl Function for Disconnect {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.table()?))
     }
+}
 
-    pub async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+#[async_trait]
+impl WebSocketFunction for Disconnect {
+    async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
         let connection_id = request.request_context.connection_id.unwrap_or_default();
         match self.connections.remove(&connection_id).await {
             Ok(Some(gone)) => {

@@ -6,6 +6,7 @@ use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use disconnect::Disconnect;
 use notes_core::domain::{Timestamp, Username};
 use notes_core::fakes::InMemoryTable;
+use notes_core::function::WebSocketFunction;
 use notes_core::ports::{Connection, ConnectionStore};
 
 fn request(connection_id: &str) -> ApiGatewayWebsocketProxyRequest {

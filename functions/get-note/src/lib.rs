@@ -5,11 +5,13 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
+use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{api_request_id, authenticate, json_response, note_id_param, respond};
 use notes_core::ports::NoteStore;
-use notes_core::{ApiError, aws, config::ConfigError};
+use notes_core::{ApiError, config::ConfigError};
 use tracing::{Instrument as _, field};
 
 pub struct GetNote {
@@ -22,22 +24,27 @@ impl GetNote {
         Self { keys, notes }
     }
 
-    /// Builds the table client and reads the signing secret once, from the environment.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::table_from_env(&sdk)?)))
-    }
-
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let span = tracing::info_span!("get_note", correlationId = %api_request_id(&req), noteId = field::Empty);
-        respond(self.get(&req).instrument(span).await)
-    }
-
     async fn get(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         let owner = authenticate(&self.keys, req)?;
         let note_id = note_id_param(req)?;
         tracing::Span::current().record("noteId", field::display(note_id));
         let note = self.notes.get(&owner, note_id).await?.ok_or(ApiError::NotFound)?;
         Ok(json_response(http::StatusCode::OK, &note))
+    }
+}
+
+impl Function for GetNote {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+    }
+}
+
+#[async_trait]
+impl HttpFunction for GetNote {
+    async fn handle(&self, req: Request) -> Response<Body> {
+        let span = tracing::info_span!("get_note", correlationId = %api_request_id(&req), noteId = field::Empty);
+        respond(self.get(&req).instrument(span).await)
     }
 }

@@ -6,6 +6,7 @@ use get_note::GetNote;
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Note, NoteId, Timestamp};
 use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
+use notes_core::function::HttpFunction;
 use serde_json::Value;
 
 struct World {

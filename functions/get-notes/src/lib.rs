@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
+use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{api_request_id, authenticate, json_response, query_param, respond};
 use notes_core::pagination::{NotesPage, page_request};
 use notes_core::ports::NoteStore;
-use notes_core::{ApiError, aws, config::ConfigError};
+use notes_core::{ApiError, config::ConfigError};
 use tracing::Instrument as _;
 
 pub struct GetNotes {
@@ -23,21 +25,26 @@ impl GetNotes {
         Self { keys, notes }
     }
 
-    /// Builds the table client and reads the signing secret once, from the environment.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::table_from_env(&sdk)?)))
-    }
-
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let span = tracing::info_span!("get_notes", correlationId = %api_request_id(&req));
-        respond(self.list(&req).instrument(span).await)
-    }
-
     async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         let owner = authenticate(&self.keys, req)?;
         let request = page_request(query_param(req, "limit").as_deref(), query_param(req, "cursor").as_deref())?;
         let page = self.notes.list_by_owner(&owner, request).await?;
         Ok(json_response(http::StatusCode::OK, &NotesPage::from(page)))
+    }
+}
+
+impl Function for GetNotes {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+    }
+}
+
+#[async_trait]
+impl HttpFunction for GetNotes {
+    async fn handle(&self, req: Request) -> Response<Body> {
+        let span = tracing::info_span!("get_notes", correlationId = %api_request_id(&req));
+        respond(self.list(&req).instrument(span).await)
     }
 }

@@ -1,11 +1,6 @@
-use std::convert::Infallible;
-
-use get_public_notes::GetPublicNotes;
-use lambda_http::{Error, Request, run, service_fn};
+//! The Lambda binary of `get-public-notes`: built once per cold start from the environment, then run.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    notes_core::telemetry::init("get-public-notes");
-    let app = &GetPublicNotes::from_env().await?;
-    run(service_fn(move |req: Request| async move { Ok::<_, Infallible>(app.handle(req).await) })).await
+async fn main() -> Result<(), lambda_http::Error> {
+    notes_core::function::run_http::<get_public_notes::GetPublicNotes>().await
 }

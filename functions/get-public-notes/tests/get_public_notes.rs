@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use get_public_notes::GetPublicNotes;
 use notes_core::fakes::{ApiRequest, InMemoryTable, read_response};
+use notes_core::function::HttpFunction;
 use serde_json::{Value, json};
 
 struct World {

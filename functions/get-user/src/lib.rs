@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Timestamp, Username};
+use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{api_request_id, authenticate, json_response, respond};
 use notes_core::ports::UserStore;
-use notes_core::{ApiError, aws, config::ConfigError};
+use notes_core::{ApiError, config::ConfigError};
 use serde::Serialize;
 use tracing::Instrument as _;
 
@@ -28,21 +30,26 @@ impl GetUser {
         Self { keys, users }
     }
 
-    /// Builds the table client and reads the signing secret once, from the environment.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::table_from_env(&sdk)?)))
-    }
-
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let span = tracing::info_span!("get_user", correlationId = %api_request_id(&req));
-        respond(self.current_user(&req).instrument(span).await)
-    }
-
     async fn current_user(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         let username = authenticate(&self.keys, req)?;
         // A token can outlive its account: once the account is gone the token no longer counts.
         let user = self.users.get(&username).await?.ok_or(ApiError::Unauthorized)?;
         Ok(json_response(http::StatusCode::OK, &Account { username: user.username, created_at: user.created_at }))
+    }
+}
+
+impl Function for GetUser {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+    }
+}
+
+#[async_trait]
+impl HttpFunction for GetUser {
+    async fn handle(&self, req: Request) -> Response<Body> {
+        let span = tracing::info_span!("get_user", correlationId = %api_request_id(&req));
+        respond(self.current_user(&req).instrument(span).await)
     }
 }

@@ -6,6 +6,7 @@ use get_user::GetUser;
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Timestamp, Username};
 use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
+use notes_core::function::HttpFunction;
 use notes_core::ports::UserStore;
 use serde_json::Value;
 

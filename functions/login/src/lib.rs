@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::{JwtKeys, PasswordHasher};
 use notes_core::domain::{Password, Timestamp, Username};
+use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{JsonObject, api_request_id, json_response, respond};
 use notes_core::ports::UserStore;
-use notes_core::{ApiError, aws, config::ConfigError};
+use notes_core::{ApiError, config::ConfigError};
 use serde::Serialize;
 use tracing::Instrument as _;
 
@@ -34,17 +36,6 @@ pub struct Login {
 impl Login {
     pub fn new(keys: JwtKeys, users: Arc<dyn UserStore>) -> Self {
         Self { keys, users, hasher: Arc::new(PasswordHasher::new()) }
-    }
-
-    /// Builds the table client and reads the signing secret once, from the environment.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::table_from_env(&sdk)?)))
-    }
-
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let span = tracing::info_span!("login", correlationId = %api_request_id(&req));
-        respond(self.log_in(&req).instrument(span).await)
     }
 
     async fn log_in(&self, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -88,5 +79,21 @@ impl Login {
                 username: user.username,
             },
         ))
+    }
+}
+
+impl Function for Login {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+    }
+}
+
+#[async_trait]
+impl HttpFunction for Login {
+    async fn handle(&self, req: Request) -> Response<Body> {
+        let span = tracing::info_span!("login", correlationId = %api_request_id(&req));
+        respond(self.log_in(&req).instrument(span).await)
     }
 }

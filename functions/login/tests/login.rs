@@ -6,6 +6,7 @@ use login::Login;
 use notes_core::auth::PasswordHasher;
 use notes_core::domain::{Password, Timestamp, Username};
 use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
+use notes_core::function::HttpFunction;
 use notes_core::ports::{UserRecord, UserStore};
 use serde_json::{Value, json};
 

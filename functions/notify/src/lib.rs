@@ -20,9 +20,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use futures::StreamExt as _;
-use notes_core::aws;
 use notes_core::config::ConfigError;
 use notes_core::events::{EventType, NoteEvent};
+use notes_core::function::{Function, Settings};
 use notes_core::ports::{Connection, ConnectionPusher, ConnectionStore, PushError, StoreError};
 use notes_core::telemetry::{self, metric};
 use serde_json::Value;
@@ -62,11 +62,6 @@ enum PushResult {
 impl Notify {
     pub fn new(connections: Arc<dyn ConnectionStore>, pusher: Arc<dyn ConnectionPusher>) -> Self {
         Self { connections, pusher }
-    }
-
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(Arc::new(aws::table_from_env(&sdk)?), Arc::new(aws::management_api_from_env(&sdk)?)))
     }
 
     pub async fn handle(&self, event: EventBridgeEvent<Value>) -> Result<Delivery, NotifyError> {
@@ -171,5 +166,13 @@ impl Notify {
                 PushResult::Failed
             }
         }
+    }
+}
+
+impl Function for Notify {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.table()?, settings.management_api()?))
     }
 }

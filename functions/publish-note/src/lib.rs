@@ -12,14 +12,16 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{IdempotencyKey, NoteContent, NoteId, Timestamp};
 use notes_core::events::{EventBody, NoteEvent};
+use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{JsonObject, api_request_id, authenticate, header, json_response, respond};
 use notes_core::ports::{Claim, EventPublisher, IdempotencyStore, NoteStore};
 use notes_core::telemetry::{self, metric};
-use notes_core::{ApiError, aws, config::ConfigError};
+use notes_core::{ApiError, config::ConfigError};
 use serde::Serialize;
 use tracing::{Instrument, field};
 
@@ -58,19 +60,6 @@ impl PublishNote {
         notes: Arc<dyn NoteStore>,
     ) -> Self {
         Self { keys, bus, idempotency, notes }
-    }
-
-    /// Builds the function's clients once, from the environment.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        let table = Arc::new(aws::table_from_env(&sdk)?);
-        Ok(Self::new(aws::jwt_keys_from_env(&sdk).await?, Arc::new(aws::bus_from_env(&sdk)?), table.clone(), table))
-    }
-
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let correlation_id = api_request_id(&req);
-        let span = tracing::info_span!("publish_note", correlationId = %correlation_id, noteId = field::Empty);
-        respond(self.accept(&req, correlation_id).instrument(span).await)
     }
 
     async fn accept(&self, req: &Request, correlation_id: String) -> Result<Response<Body>, ApiError> {
@@ -132,5 +121,23 @@ impl PublishNote {
         }
         tracing::info!("idempotent retry; publishing the first request's event again");
         Ok(Retry::Pending(first))
+    }
+}
+
+impl Function for PublishNote {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        let table = settings.table()?;
+        Ok(Self::new(settings.jwt_keys().await?, settings.bus()?, table.clone(), table))
+    }
+}
+
+#[async_trait]
+impl HttpFunction for PublishNote {
+    async fn handle(&self, req: Request) -> Response<Body> {
+        let correlation_id = api_request_id(&req);
+        let span = tracing::info_span!("publish_note", correlationId = %correlation_id, noteId = field::Empty);
+        respond(self.accept(&req, correlation_id).instrument(span).await)
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use notes_core::domain::{Note, NoteStatus, Timestamp};
 use notes_core::events::{EventBody, EventType, NoteEvent};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::function::HttpFunction;
 use notes_core::ports::SaveOutcome;
 use publish_note::PublishNote;
 use serde_json::{Value, json};

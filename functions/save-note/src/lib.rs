@@ -20,9 +20,10 @@ use futures::StreamExt as _;
 use notes_core::config::ConfigError;
 use notes_core::domain::{Note, NoteStatus, Timestamp, Username};
 use notes_core::events::{EVENT_SOURCE, Envelope, EventBody, EventType, NoteEvent};
+use notes_core::function::{Function, Settings};
 use notes_core::ports::{EventPublisher, NoteStore, SaveOutcome};
 use notes_core::telemetry::{self, Unit, metric};
-use notes_core::{aws, domain::NoteId, topology::topology};
+use notes_core::{domain::NoteId, topology::topology};
 use serde_json::Value;
 use tracing::Instrument as _;
 use uuid::Uuid;
@@ -64,11 +65,6 @@ enum Parsed {
 impl SaveNote {
     pub fn new(notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
         Self { notes, bus }
-    }
-
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(Arc::new(aws::table_from_env(&sdk)?), Arc::new(aws::bus_from_env(&sdk)?)))
     }
 
     pub async fn handle(&self, batch: SqsEvent) -> SqsBatchResponse {
@@ -184,6 +180,14 @@ impl SaveNote {
             }
             Err(err) => Disposition::Retry(err.to_string()),
         }
+    }
+}
+
+impl Function for SaveNote {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.table()?, settings.bus()?))
     }
 }
 

@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::PasswordHasher;
 use notes_core::domain::{Password, Timestamp, Username};
+use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{JsonObject, api_request_id, json_response, respond};
 use notes_core::ports::{UserRecord, UserStore};
-use notes_core::{ApiError, aws, config::ConfigError};
+use notes_core::{ApiError, config::ConfigError};
 use serde::Serialize;
 use tracing::Instrument as _;
 
@@ -31,17 +33,6 @@ impl Signup {
         Self { users, hasher: Arc::new(PasswordHasher::new()) }
     }
 
-    /// Builds the table client once, from the environment. No JWT secret is needed here.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(Arc::new(aws::table_from_env(&sdk)?)))
-    }
-
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let span = tracing::info_span!("signup", correlationId = %api_request_id(&req));
-        respond(self.sign_up(&req).instrument(span).await)
-    }
-
     async fn sign_up(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         let body = JsonObject::from_request(req)?;
         let username = Username::parse(body.required_string("username")?)?;
@@ -59,5 +50,21 @@ impl Signup {
         }
         tracing::info!(username = %user.username, "account created");
         Ok(json_response(http::StatusCode::CREATED, &Account { username: user.username, created_at: user.created_at }))
+    }
+}
+
+impl Function for Signup {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.table()?))
+    }
+}
+
+#[async_trait]
+impl HttpFunction for Signup {
+    async fn handle(&self, req: Request) -> Response<Body> {
+        let span = tracing::info_span!("signup", correlationId = %api_request_id(&req));
+        respond(self.sign_up(&req).instrument(span).await)
     }
 }

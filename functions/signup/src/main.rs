@@ -1,11 +1,6 @@
-use std::convert::Infallible;
-
-use lambda_http::{Error, Request, run, service_fn};
-use signup::Signup;
+//! The Lambda binary of `signup`: built once per cold start from the environment, then run.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    notes_core::telemetry::init("signup");
-    let app = &Signup::from_env().await?;
-    run(service_fn(move |req: Request| async move { Ok::<_, Infallible>(app.handle(req).await) })).await
+async fn main() -> Result<(), lambda_http::Error> {
+    notes_core::function::run_http::<signup::Signup>().await
 }

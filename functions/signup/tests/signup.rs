@@ -5,6 +5,7 @@ use std::sync::Arc;
 use notes_core::auth::PasswordHasher;
 use notes_core::domain::{Password, Timestamp, Username};
 use notes_core::fakes::{ApiRequest, InMemoryTable, read_response};
+use notes_core::function::HttpFunction;
 use notes_core::ports::UserStore;
 use serde_json::{Value, json};
 use signup::Signup;

@@ -8,14 +8,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, Timestamp, Username};
 use notes_core::editing::change_own_note;
 use notes_core::events::NoteEvent;
+use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{JsonObject, api_request_id, authenticate, json_response, note_id_param, respond};
 use notes_core::ports::{EventPublisher, NoteStore};
-use notes_core::{ApiError, aws, config::ConfigError};
+use notes_core::{ApiError, config::ConfigError};
 use tracing::{Instrument as _, field};
 
 pub struct UpdateNote {
@@ -27,22 +29,6 @@ pub struct UpdateNote {
 impl UpdateNote {
     pub fn new(keys: JwtKeys, notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
         Self { keys, notes, bus }
-    }
-
-    /// Builds the table and bus clients and reads the signing secret once, from the environment.
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let sdk = aws::sdk_config().await;
-        Ok(Self::new(
-            aws::jwt_keys_from_env(&sdk).await?,
-            Arc::new(aws::table_from_env(&sdk)?),
-            Arc::new(aws::bus_from_env(&sdk)?),
-        ))
-    }
-
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let correlation_id = api_request_id(&req);
-        let span = tracing::info_span!("update_note", correlationId = %correlation_id, noteId = field::Empty);
-        respond(self.update(&req, correlation_id).instrument(span).await)
     }
 
     async fn update(&self, req: &Request, correlation_id: String) -> Result<Response<Body>, ApiError> {
@@ -68,6 +54,23 @@ impl UpdateNote {
             Ok((outcome, (before, after)))
         })
         .await
+    }
+}
+
+impl Function for UpdateNote {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self::new(settings.jwt_keys().await?, settings.table()?, settings.bus()?))
+    }
+}
+
+#[async_trait]
+impl HttpFunction for UpdateNote {
+    async fn handle(&self, req: Request) -> Response<Body> {
+        let correlation_id = api_request_id(&req);
+        let span = tracing::info_span!("update_note", correlationId = %correlation_id, noteId = field::Empty);
+        respond(self.update(&req, correlation_id).instrument(span).await)
     }
 }
 

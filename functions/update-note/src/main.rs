@@ -1,11 +1,6 @@
-use std::convert::Infallible;
-
-use lambda_http::{Error, Request, run, service_fn};
-use update_note::UpdateNote;
+//! The Lambda binary of `update-note`: built once per cold start from the environment, then run.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    notes_core::telemetry::init("update-note");
-    let app = &UpdateNote::from_env().await?;
-    run(service_fn(move |req: Request| async move { Ok::<_, Infallible>(app.handle(req).await) })).await
+async fn main() -> Result<(), lambda_http::Error> {
+    notes_core::function::run_http::<update_note::UpdateNote>().await
 }

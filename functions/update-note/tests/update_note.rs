@@ -7,6 +7,7 @@ use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Userna
 use notes_core::editing::MAX_CONFLICT_RETRIES;
 use notes_core::events::{EventBody, EventType};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::function::HttpFunction;
 use notes_core::ports::{ChangeOutcome, NoteStore};
 use serde_json::{Value, json};
 use update_note::UpdateNote;

@@ -2,11 +2,33 @@
 //! under API Gateway's 10-minute idle timeout); anything else gets a short JSON error. The route
 //! is two-way, so the returned body is what the client receives.
 
+use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use notes_core::config::ConfigError;
+use notes_core::function::{Function, Settings, WebSocketFunction};
 use notes_core::http::websocket_response;
 use serde_json::{Value, json};
 
-pub fn handle(request: &ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+/// Needs no adapter and no configuration.
+pub struct WsDefault;
+
+impl Function for WsDefault {
+    const NAME: &'static str = env!("CARGO_PKG_NAME");
+
+    async fn build(_settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(WsDefault)
+    }
+}
+
+#[async_trait]
+impl WebSocketFunction for WsDefault {
+    async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+        reply(&request)
+    }
+}
+
+/// The answer to one message.
+pub fn reply(request: &ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
     let action = request
         .body
         .as_deref()

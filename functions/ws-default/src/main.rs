@@ -1,11 +1,6 @@
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+//! The Lambda binary of `ws-default`: built once per cold start from the environment, then run.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    notes_core::telemetry::init("ws-default");
-    run(service_fn(|event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
-        Ok::<_, Error>(ws_default::handle(&event.payload))
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    notes_core::function::run_websocket::<ws_default::WsDefault>().await
 }

@@ -10,7 +10,7 @@ fn reply_to(body: &str) -> Value {
         "body": body, "isBase64Encoded": false
     }))
     .unwrap();
-    let response = ws_default::handle(&request);
+    let response = ws_default::reply(&request);
     assert_eq!(response.status_code, 200);
     match response.body {
         Some(Body::Text(text)) => serde_json::from_str(&text).unwrap(),

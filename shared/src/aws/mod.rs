@@ -1,6 +1,7 @@
-//! AWS adapters for the ports. Clients are built here, once per cold start, from the standard
-//! SDK configuration, which honours `AWS_REGION` and `AWS_ENDPOINT_URL` (the local stack and
-//! the moto-backed tests point every client at an emulator that way).
+//! AWS adapters for the ports. Their clients are built once per cold start, by
+//! [`crate::function::Settings`], from the standard SDK configuration, which honours `AWS_REGION`
+//! and `AWS_ENDPOINT_URL` (the local stack and the moto-backed tests point every client at an
+//! emulator that way).
 
 mod eventbridge;
 mod management;
@@ -12,33 +13,11 @@ pub use table::DynamoTable;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
-use crate::auth::JwtKeys;
-use crate::config::{self, ConfigError, SecretSource};
+use crate::config::{ConfigError, SecretSource};
 
 /// The shared SDK configuration (region, credentials, endpoint), loaded once.
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
-}
-
-/// The table named by `TABLE_NAME`.
-pub fn table_from_env(sdk: &SdkConfig) -> Result<DynamoTable, ConfigError> {
-    Ok(DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), config::required(config::TABLE_NAME)?))
-}
-
-/// The bus named by `EVENT_BUS_NAME`.
-pub fn bus_from_env(sdk: &SdkConfig) -> Result<EventBridgeBus, ConfigError> {
-    Ok(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(sdk), config::required(config::EVENT_BUS_NAME)?))
-}
-
-/// The Management API at `WEBSOCKET_MANAGEMENT_ENDPOINT`.
-pub fn management_api_from_env(sdk: &SdkConfig) -> Result<ManagementApi, ConfigError> {
-    Ok(ManagementApi::new(sdk, &config::required(config::WEBSOCKET_MANAGEMENT_ENDPOINT)?))
-}
-
-/// The JWT keys, with the secret read once: from Secrets Manager (`JWT_SECRET_ARN`) in AWS,
-/// from `JWT_SECRET` locally. The secret's value is never logged.
-pub async fn jwt_keys_from_env(sdk: &SdkConfig) -> Result<JwtKeys, ConfigError> {
-    config::jwt_keys(&read_secret(sdk, SecretSource::from_env()?).await?)
 }
 
 /// The signing secret's value, from where `source` says.
