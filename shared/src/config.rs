@@ -1,4 +1,4 @@
-//! Configuration from the environment (contract section 5). A missing required variable stops
+//! Configuration from the environment (docs/configuration.md). A missing required variable stops
 //! the function at init with a message naming it.
 
 use crate::auth::JwtKeys;

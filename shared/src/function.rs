@@ -41,7 +41,7 @@ enum Jwt {
 }
 
 impl Settings {
-    /// In Lambda: the standard SDK configuration and the contract's variables (section 5).
+    /// In Lambda: the standard SDK configuration and the variables of docs/configuration.md.
     pub async fn from_env() -> Self {
         Settings {
             sdk: aws::sdk_config().await,

@@ -1,4 +1,4 @@
-//! The single table's key design, in one place (contract section 4).
+//! The single table's key design, in one place (docs/table.md).
 //!
 //! | item | pk | sk |
 //! | --- | --- | --- |

@@ -120,7 +120,7 @@ pub struct FunctionDecl {
     pub trigger: Trigger,
     pub timeout_seconds: u32,
     pub memory_mb: u32,
-    /// The configuration variables it reads (contract section 5).
+    /// The configuration variables it reads (docs/configuration.md).
     pub environment: Vec<String>,
     /// The DynamoDB actions its adapters call, and nothing else.
     pub table_actions: Vec<String>,

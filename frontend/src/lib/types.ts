@@ -1,4 +1,4 @@
-/** Shapes from CONTRACT.md sections 1 to 3. */
+/** Shapes of docs/rest-api.md, docs/websocket.md and docs/events.md. */
 
 export interface RuntimeConfig {
 	apiUrl: string;
