@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
-use notes_core::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use notes_core::events::ChangeRecord;
+use notes_core::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
 
 pub const TRANSIENT_FAULT_MARKER: &str = "[[local-fault:transient]]";
 
@@ -47,12 +48,21 @@ impl NoteStore for FaultyNoteStore {
         self.inner.list_public(page).await
     }
 
-    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError> {
-        self.inner.replace(before, after).await
+    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
+        self.inner.replace(before, after, change).await
     }
 
-    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
-        self.inner.delete(note, tombstone_until).await
+    async fn delete(
+        &self,
+        note: &Note,
+        tombstone_until: Timestamp,
+        change: &ChangeRecord,
+    ) -> Result<ChangeOutcome, StoreError> {
+        self.inner.delete(note, tombstone_until, change).await
+    }
+
+    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
+        self.inner.last_change(owner, note_id).await
     }
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {

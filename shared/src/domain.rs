@@ -301,6 +301,14 @@ pub struct NoteChange {
     pub is_public: Option<bool>,
 }
 
+impl NoteChange {
+    /// Whether `note` already is what this change would make it.
+    pub fn is_applied_to(&self, note: &Note) -> bool {
+        self.content.as_ref().is_none_or(|content| content == &note.content)
+            && self.is_public.is_none_or(|is_public| is_public == note.is_public)
+    }
+}
+
 impl Note {
     /// The note after `change`, stamped `updated_at`.
     pub fn changed(&self, change: &NoteChange, updated_at: Timestamp) -> Note {

@@ -90,7 +90,7 @@ impl From<StoreError> for ApiError {
         tracing::error!(error = %err, "table access failed");
         match err {
             StoreError::Unavailable(_) => ApiError::Unavailable,
-            StoreError::Corrupt(_) => ApiError::Internal,
+            StoreError::Corrupt(_) | StoreError::Rejected(_) => ApiError::Internal,
         }
     }
 }

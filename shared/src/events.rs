@@ -76,6 +76,19 @@ impl Envelope {
         }
     }
 
+    /// The envelope of an edit or delete event kept as `record`.
+    fn recorded(note_id: NoteId, username: Username, record: &ChangeRecord) -> Self {
+        Envelope {
+            event_version: EVENT_VERSION,
+            event_id: record.event_id,
+            timestamp: record.at,
+            correlation_id: record.correlation_id.clone(),
+            causation_id: None,
+            note_id,
+            username,
+        }
+    }
+
     /// The envelope of a `kind` event caused by the event `cause`. Its id is derived from the
     /// cause's, so re-publishing after a redelivery yields the very same event.
     pub fn caused_by(cause: &Envelope, kind: EventType, at: Timestamp) -> Self {
@@ -114,6 +127,19 @@ pub struct NoteEvent {
     pub envelope: Envelope,
     #[serde(flatten)]
     pub body: EventBody,
+}
+
+/// What a committed edit or delete published, kept beside the change in the same write (on the
+/// owner's copy, or on the tombstone), so that a retried request can publish the very same event
+/// again from what was committed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRecord {
+    pub event_id: Uuid,
+    pub correlation_id: String,
+    /// `updatedAt` or `deletedAt`.
+    pub at: Timestamp,
+    pub was_public: bool,
 }
 
 /// Why a `detail` could not be read as a note event.
@@ -245,6 +271,42 @@ impl NoteEvent {
         }
     }
 
+    /// The record to keep with the change this `note-updated` or `note-deleted` announces.
+    pub fn change_record(&self) -> Option<ChangeRecord> {
+        let (at, was_public) = match &self.body {
+            EventBody::NoteUpdated { updated_at, was_public, .. } => (*updated_at, *was_public),
+            EventBody::NoteDeleted { deleted_at, was_public } => (*deleted_at, *was_public),
+            _ => return None,
+        };
+        Some(ChangeRecord {
+            event_id: self.envelope.event_id,
+            correlation_id: self.envelope.correlation_id.clone(),
+            at,
+            was_public,
+        })
+    }
+
+    /// The `note-updated` that the change `record` of `note` (as it is now) published.
+    pub fn updated_again(note: &Note, record: &ChangeRecord) -> Self {
+        NoteEvent {
+            envelope: Envelope::recorded(note.note_id, note.username.clone(), record),
+            body: EventBody::NoteUpdated {
+                content: note.content.clone(),
+                is_public: note.is_public,
+                updated_at: record.at,
+                was_public: record.was_public,
+            },
+        }
+    }
+
+    /// The `note-deleted` that the delete `record` of the note published.
+    pub fn deleted_again(note_id: NoteId, owner: Username, record: &ChangeRecord) -> Self {
+        NoteEvent {
+            envelope: Envelope::recorded(note_id, owner, record),
+            body: EventBody::NoteDeleted { deleted_at: record.at, was_public: record.was_public },
+        }
+    }
+
     /// A UUID v5 of the cause's id and the derived type: stable across retries.
     pub fn derived_id(cause: Uuid, kind: EventType) -> Uuid {
         let mut name = cause.as_bytes().to_vec();
@@ -368,6 +430,21 @@ mod tests {
         assert_eq!(seen["wasPublic"], true);
         assert_eq!(seen["eventId"], event.to_detail()["eventId"]);
         assert_eq!(seen["updatedAt"], event.to_detail()["updatedAt"]);
+    }
+
+    #[test]
+    fn an_edit_or_delete_rebuilt_from_its_record_is_the_event_first_published() {
+        let created = created();
+        let before = saved_note(&created);
+        let mut after = before.clone();
+        after.is_public = false;
+        after.updated_at = Some(Timestamp::now());
+        let updated = NoteEvent::note_updated(&before, &after, "r".into());
+        assert_eq!(NoteEvent::updated_again(&after, &updated.change_record().unwrap()), updated);
+        let deleted = NoteEvent::note_deleted(&after, "r2".into(), Timestamp::now());
+        let again = NoteEvent::deleted_again(after.note_id, after.username.clone(), &deleted.change_record().unwrap());
+        assert_eq!(again, deleted);
+        assert_eq!(created.change_record(), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! sees only these types, never an SDK type. Adapters decide no business rules.
 
 use crate::domain::{IdempotencyKey, Note, NoteId, Timestamp, Username};
-use crate::events::NoteEvent;
+use crate::events::{ChangeRecord, NoteEvent};
 use async_trait::async_trait;
 
 /// A table call that did not succeed.
@@ -15,6 +15,17 @@ pub enum StoreError {
     /// An item that does not read as its kind: retrying will not help.
     #[error("an item in the table could not be read: {0}")]
     Corrupt(String),
+    /// A request the table refuses and always will (validation, an item too large, access
+    /// denied, no such table): retrying will not help.
+    #[error("the table refused the request: {0}")]
+    Rejected(String),
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
 }
 
 /// A publish to the bus that did not succeed; always worth retrying.
@@ -81,13 +92,31 @@ pub trait NoteStore: Send + Sync {
     async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError>;
     async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError>;
     /// Replaces `before` by `after` (same id and owner), adding, changing or removing the public
-    /// copy to match, in one transaction that applies only if the note is still `before`.
-    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError>;
+    /// copy to match, in one transaction that applies only if the note is still `before`. The
+    /// owner's copy keeps `change`, the record of the `note-updated` this edit publishes.
+    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError>;
     /// Deletes both copies if the note is still `note`, leaving a tombstone until
-    /// `tombstone_until` so a late redelivery of its `note-created` cannot bring it back.
-    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError>;
+    /// `tombstone_until` so a late redelivery or a replay of its `note-created` cannot bring it
+    /// back. The tombstone keeps `change`, the record of the `note-deleted` this delete publishes.
+    async fn delete(
+        &self,
+        note: &Note,
+        tombstone_until: Timestamp,
+        change: &ChangeRecord,
+    ) -> Result<ChangeOutcome, StoreError>;
     /// Whether the note was deleted and its tombstone has not expired yet.
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError>;
+    /// The last committed edit or delete of the caller's note, as recorded with it.
+    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError>;
+}
+
+/// The last committed change of a note, with the record of the event it published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LastChange {
+    /// The note as it is now, last edited by `change`.
+    Updated { note: Note, change: ChangeRecord },
+    /// The note is deleted.
+    Deleted(ChangeRecord),
 }
 
 /// A stored account.

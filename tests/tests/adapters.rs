@@ -7,10 +7,10 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use notes_core::aws::{DynamoTable, EventBridgeBus};
 use notes_core::domain::{IdempotencyKey, Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
-use notes_core::events::NoteEvent;
+use notes_core::events::{ChangeRecord, NoteEvent};
 use notes_core::ports::{
-    ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, IdempotencyStore, NoteStore, PageRequest,
-    SaveOutcome, UserRecord, UserStore,
+    ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, IdempotencyStore, LastChange, NoteStore,
+    PageRequest, SaveOutcome, UserRecord, UserStore,
 };
 use notes_e2e::unique;
 use notes_local::{Resources, StackConfig};
@@ -92,10 +92,16 @@ async fn a_deleted_note_leaves_a_tombstone_that_refuses_a_late_save() {
     let alice = with_user(&aws.table, "alice").await;
     let n = note(&alice, "short-lived", true);
     aws.table.save_new(&n).await.unwrap();
-    assert_eq!(aws.table.delete(&n, Timestamp::now().plus_seconds(3600)).await.unwrap(), ChangeOutcome::Applied);
+    let deleted = NoteEvent::note_deleted(&n, "r".into(), Timestamp::now());
+    let record = deleted.change_record().unwrap();
+    assert_eq!(
+        aws.table.delete(&n, Timestamp::now().plus_seconds(3600), &record).await.unwrap(),
+        ChangeOutcome::Applied
+    );
     assert_eq!(NoteStore::get(&aws.table, &alice, n.note_id).await.unwrap(), None);
     assert!(aws.table.list_public(PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
     assert_eq!(aws.table.save_new(&n).await.unwrap(), SaveOutcome::Deleted);
+    assert_eq!(aws.table.last_change(&alice, n.note_id).await.unwrap(), Some(LastChange::Deleted(record)));
 }
 
 #[tokio::test]
@@ -107,19 +113,36 @@ async fn replace_moves_the_public_copy_with_is_public_and_refuses_a_stale_before
     let public_page = || aws.table.list_public(PageRequest { limit: 10, after: None });
 
     let published = original.changed(&NoteChange { content: None, is_public: Some(true) }, Timestamp::now());
-    assert_eq!(aws.table.replace(&original, &published).await.unwrap(), ChangeOutcome::Applied);
+    assert_eq!(
+        aws.table.replace(&original, &published, &record_of(&original, &published)).await.unwrap(),
+        ChangeOutcome::Applied
+    );
     assert_eq!(public_page().await.unwrap().items, vec![published.clone()]);
 
     // `original` is no longer what is stored: a change computed from it is refused.
     let stale = original
         .changed(&NoteChange { content: Some(NoteContent::parse("x").unwrap()), is_public: None }, Timestamp::now());
-    assert_eq!(aws.table.replace(&original, &stale).await.unwrap(), ChangeOutcome::Conflict);
+    assert_eq!(
+        aws.table.replace(&original, &stale, &record_of(&original, &stale)).await.unwrap(),
+        ChangeOutcome::Conflict
+    );
 
     let hidden =
         published.changed(&NoteChange { content: None, is_public: Some(false) }, Timestamp::now().plus_seconds(1));
-    assert_eq!(aws.table.replace(&published, &hidden).await.unwrap(), ChangeOutcome::Applied);
+    let hiding = record_of(&published, &hidden);
+    assert_eq!(aws.table.replace(&published, &hidden, &hiding).await.unwrap(), ChangeOutcome::Applied);
     assert!(public_page().await.unwrap().items.is_empty());
-    assert_eq!(NoteStore::get(&aws.table, &alice, original.note_id).await.unwrap(), Some(hidden));
+    assert_eq!(NoteStore::get(&aws.table, &alice, original.note_id).await.unwrap(), Some(hidden.clone()));
+    // The edit's record is kept on the owner's copy, for a retry to publish the same event again.
+    assert_eq!(
+        aws.table.last_change(&alice, original.note_id).await.unwrap(),
+        Some(LastChange::Updated { note: hidden, change: hiding })
+    );
+}
+
+/// The record an edit from `before` to `after` keeps.
+fn record_of(before: &Note, after: &Note) -> ChangeRecord {
+    NoteEvent::note_updated(before, after, "r".into()).change_record().unwrap()
 }
 
 #[tokio::test]
@@ -254,3 +277,4 @@ async fn the_jwt_secret_is_read_from_secrets_manager() {
     let err = notes_core::aws::read_secret(&aws.sdk, missing).await.unwrap_err();
     assert!(matches!(err, notes_core::config::ConfigError::Secret(_)));
 }
+

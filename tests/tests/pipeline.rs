@@ -127,3 +127,95 @@ async fn replaying_the_archive_stores_nothing_twice_and_repeats_the_same_events(
     assert_eq!(status, 200);
     assert_eq!(mine["notes"].as_array().unwrap().len(), 1, "the replayed note-created stored nothing new");
 }
+
+#[tokio::test]
+async fn replaying_a_deleted_notes_events_late_in_the_archives_retention_does_not_bring_it_back() {
+    let stack = Stack::start().await;
+    let (token, mut socket) = stack.connected_user("gus").await;
+    let username = socket_owner(&stack, &token).await;
+    let started = std::time::SystemTime::now() - Duration::from_secs(60);
+    let note_id = stack.post_note(&token, "deleted for good", true).await;
+    socket.expect_event("note-saved", &note_id).await;
+    let (status, _) = stack.call(reqwest::Method::DELETE, &format!("/notes/{note_id}"), Some(&token), None).await;
+    assert_eq!(status, 204);
+    socket.expect_event("note-deleted", &note_id).await;
+
+    // Time passes up to the last moment the archive still holds the note's note-created. By
+    // then DynamoDB's TTL sweep has removed every item whose ttl is past: do what it would.
+    let sdk = notes_local::emulator_sdk_config(&stack.running.aws_endpoint).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let retention_days = notes_core::topology::topology().archive.retention_days;
+    let late = notes_core::domain::Timestamp::now().plus_seconds(i64::from(retention_days) * 24 * 3600 - 60);
+    let key = notes_core::keys::tombstone(
+        &notes_core::domain::Username::parse(&username).unwrap(),
+        notes_core::domain::NoteId::parse(&note_id).unwrap(),
+    );
+    let key = std::collections::HashMap::from([
+        ("pk".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(key.pk)),
+        ("sk".to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(key.sk)),
+    ]);
+    let table = &stack.running.resources.table_name;
+    let tombstone = dynamodb.get_item().table_name(table).set_key(Some(key.clone())).send().await.unwrap();
+    let ttl: i64 = tombstone.item.expect("a tombstone")["ttl"].as_n().unwrap().parse().unwrap();
+    if ttl < late.epoch_seconds() {
+        dynamodb.delete_item().table_name(table).set_key(Some(key)).send().await.unwrap();
+    }
+
+    // An operator replays the window holding all of the note's events.
+    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    let archive = events.describe_archive().archive_name(&stack.running.resources.archive_name).send().await.unwrap();
+    let bus = events.describe_event_bus().name(&stack.running.resources.bus_name).send().await.unwrap();
+    let destination = aws_sdk_eventbridge::types::ReplayDestination::builder().arn(bus.arn.unwrap()).build().unwrap();
+    events
+        .start_replay()
+        .replay_name(unique("replay"))
+        .event_source_arn(archive.archive_arn.unwrap())
+        .event_start_time(started.into())
+        .event_end_time(std::time::SystemTime::now().into())
+        .destination(destination)
+        .send()
+        .await
+        .unwrap();
+    socket.expect_event("note-deleted", &note_id).await;
+    drained(&stack, &sdk).await;
+
+    let (status, _) = stack.call(reqwest::Method::GET, &format!("/notes/{note_id}"), Some(&token), None).await;
+    assert_eq!(status, 404, "the replayed note-created stored the deleted note again");
+    let (_, mine) = stack.call(reqwest::Method::GET, "/notes", Some(&token), None).await;
+    assert!(mine["notes"].as_array().unwrap().is_empty(), "{mine}");
+    let (_, feed) = stack.call(reqwest::Method::GET, "/notes/public", None, None).await;
+    assert!(feed["notes"].as_array().unwrap().is_empty(), "{feed}");
+}
+
+/// The username behind a token, as the API knows it.
+async fn socket_owner(stack: &Stack, token: &str) -> String {
+    let (_, me) = stack.call(reqwest::Method::GET, "/auth/user", Some(token), None).await;
+    me["username"].as_str().unwrap().to_owned()
+}
+
+/// Waits until the note-created queue holds no message, visible or in flight, for a second.
+async fn drained(stack: &Stack, sdk: &aws_config::SdkConfig) {
+    use aws_sdk_sqs::types::QueueAttributeName::{ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible};
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut quiet = 0;
+    while quiet < 5 {
+        let out = sqs
+            .get_queue_attributes()
+            .queue_url(&stack.running.resources.note_queue_url)
+            .attribute_names(ApproximateNumberOfMessages)
+            .attribute_names(ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap();
+        let attributes = out.attributes.unwrap_or_default();
+        let count = |name| attributes.get(&name).map_or(0, |v: &String| v.parse::<u32>().unwrap_or(0));
+        quiet = if count(ApproximateNumberOfMessages) + count(ApproximateNumberOfMessagesNotVisible) == 0 {
+            quiet + 1
+        } else {
+            0
+        };
+        assert!(tokio::time::Instant::now() < deadline, "the note-created queue never drained");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,8 +1,11 @@
 //! `DELETE /notes/{noteId}`: removes a note (and its public copy); `204`.
 //!
 //! The delete applies only if the note is still what was read, and leaves a tombstone so a late
-//! redelivery of the note's `note-created` cannot store it again. `note-deleted` is published
-//! after the write, carrying `wasPublic` so public feeds can drop the note.
+//! redelivery, a redrive or a replay of the note's `note-created` cannot store it again.
+//! `note-deleted` is published after the write, carrying `wasPublic` so public feeds can drop
+//! the note. The tombstone keeps the record of that event: if the publish fails (or the function
+//! dies) after the write, the client's retried DELETE answers 204 and publishes the same event
+//! again, so no committed delete is left without its event.
 
 use std::sync::Arc;
 
@@ -14,15 +17,19 @@ use notes_core::editing::change_own_note;
 use notes_core::events::NoteEvent;
 use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{api_request_id, authenticate, empty_response, note_id_param, respond};
-use notes_core::ports::{EventPublisher, NoteStore};
+use notes_core::ports::{EventPublisher, LastChange, NoteStore};
 use notes_core::topology::topology;
 use notes_core::{ApiError, config::ConfigError};
 use tracing::{Instrument as _, field};
 
-/// How long a tombstone is kept: a day longer than a `note-created` message can stay on its
-/// queue, so no delivery of it can arrive after the tombstone is gone.
+/// How long a tombstone is kept: a day longer than a `note-created` can come back, whether as a
+/// message on its queue (or its DLQ, for a redrive) or as an event replayed from the archive. No
+/// delivery of a deleted note's `note-created` can then arrive after its tombstone is gone.
 pub fn tombstone_seconds() -> i64 {
-    i64::from(topology().queues.note_created.retention_seconds) + 24 * 3600
+    let t = topology();
+    let queue = t.queues.note_created.retention_seconds.max(t.queues.note_created_dlq.retention_seconds);
+    let archive = t.archive.retention_days * 24 * 3600;
+    i64::from(queue.max(archive)) + 24 * 3600
 }
 
 pub struct DeleteNote {
@@ -41,20 +48,34 @@ impl DeleteNote {
         let note_id = note_id_param(req)?;
         tracing::Span::current().record("noteId", field::display(note_id));
 
-        let (note, deleted_at) = self.remove(&owner, note_id).await?;
+        let event = match self.remove(&owner, note_id, &correlation_id).await {
+            Ok(event) => event,
+            // The note is gone. If this caller deleted it, this is a retry: the delete was
+            // committed, and its note-deleted (recorded on the tombstone) is published again.
+            Err(ApiError::NotFound) => match self.notes.last_change(&owner, note_id).await? {
+                Some(LastChange::Deleted(record)) => {
+                    tracing::info!("the note is already deleted; publishing its note-deleted again");
+                    NoteEvent::deleted_again(note_id, owner, &record)
+                }
+                _ => return Err(ApiError::NotFound),
+            },
+            Err(err) => return Err(err),
+        };
         // The delete is done whatever happens next. If the publish fails the client gets a 503;
-        // sending the DELETE again answers 404, as the note is gone.
-        self.bus.publish(&[NoteEvent::note_deleted(&note, correlation_id, deleted_at)]).await?;
-        tracing::info!(wasPublic = note.is_public, "note deleted");
+        // sending the DELETE again publishes this same event.
+        self.bus.publish(std::slice::from_ref(&event)).await?;
+        tracing::info!("note deleted");
         Ok(empty_response(http::StatusCode::NO_CONTENT))
     }
 
-    /// Deletes the caller's note; the note as it was and when it was deleted.
-    async fn remove(&self, owner: &Username, note_id: NoteId) -> Result<(Note, Timestamp), ApiError> {
+    /// Deletes the caller's note; the event to publish.
+    async fn remove(&self, owner: &Username, note_id: NoteId, correlation_id: &str) -> Result<NoteEvent, ApiError> {
         change_own_note(self.notes.as_ref(), owner, note_id, |note: Note| async move {
             let now = Timestamp::now();
-            let outcome = self.notes.delete(&note, now.plus_seconds(tombstone_seconds())).await?;
-            Ok((outcome, (note, now)))
+            let event = NoteEvent::note_deleted(&note, correlation_id.to_owned(), now);
+            let record = event.change_record().expect("a note-deleted has a change record");
+            let outcome = self.notes.delete(&note, now.plus_seconds(tombstone_seconds()), &record).await?;
+            Ok((outcome, event))
         })
         .await
     }

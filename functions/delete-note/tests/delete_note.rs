@@ -86,16 +86,22 @@ async fn deleting_a_public_note_removes_both_copies_and_says_it_was_public() {
 }
 
 #[tokio::test]
-async fn the_tombstone_outlasts_the_note_created_queue_by_a_day() {
+async fn the_tombstone_outlasts_the_queue_the_dead_letter_queue_and_the_archive_by_a_day() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
     let before = Timestamp::now();
     send(&w, delete(note.note_id).bearer("alice")).await;
-    let retention = i64::from(topology().queues.note_created.retention_seconds);
-    assert_eq!(tombstone_seconds(), retention + 24 * 3600);
+    let t = topology();
+    let longest = [
+        i64::from(t.queues.note_created.retention_seconds),
+        i64::from(t.queues.note_created_dlq.retention_seconds),
+        i64::from(t.archive.retention_days) * 24 * 3600,
+    ];
+    let lifetime = longest.iter().max().unwrap() + 24 * 3600;
+    assert_eq!(tombstone_seconds(), lifetime);
     let until = w.table.tombstone_expiries()[0];
-    assert!(until >= before.plus_seconds(retention + 24 * 3600));
-    assert!(until <= Timestamp::now().plus_seconds(retention + 24 * 3600));
+    assert!(until >= before.plus_seconds(lifetime));
+    assert!(until <= Timestamp::now().plus_seconds(lifetime));
 }
 
 #[tokio::test]
@@ -108,11 +114,38 @@ async fn a_late_note_created_cannot_bring_a_deleted_note_back() {
 }
 
 #[tokio::test]
-async fn deleting_twice_is_404_the_second_time_and_publishes_once() {
+async fn deleting_again_answers_204_and_publishes_the_same_note_deleted_again() {
     let w = world();
-    let note = store_note(&w, "alice", false).await;
+    let note = store_note(&w, "alice", true).await;
     send(&w, delete(note.note_id).bearer("alice")).await;
-    let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
+    let (status, _) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!(status, 204);
+    let events = w.bus.of_type(EventType::NoteDeleted);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0], events[1]);
+}
+
+#[tokio::test]
+async fn a_retry_after_the_publish_failed_answers_204_and_publishes_note_deleted() {
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    w.bus.set_failing(true);
+    assert_eq!(send(&w, delete(note.note_id).bearer("alice")).await.0, 503);
+    w.bus.set_failing(false);
+    let (status, _) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!(status, 204);
+    let events = w.bus.of_type(EventType::NoteDeleted);
+    assert_eq!(events.len(), 1);
+    assert!(matches!(events[0].body, EventBody::NoteDeleted { was_public: true, .. }), "{:?}", events[0]);
+    assert_eq!(events[0].note_id(), note.note_id);
+}
+
+#[tokio::test]
+async fn another_users_deleted_note_stays_404() {
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    send(&w, delete(note.note_id).bearer("alice")).await;
+    let (status, body) = send(&w, delete(note.note_id).bearer("bob")).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
     assert_eq!(w.bus.events().len(), 1);
 }

@@ -197,7 +197,8 @@ async fn a_retry_after_the_note_was_deleted_is_410_and_publishes_nothing() {
     let note = stored_copy(&created);
     let store: &dyn notes_core::ports::NoteStore = w.table.as_ref();
     store.save_new(&note).await.unwrap();
-    store.delete(&note, Timestamp::now().plus_seconds(3600)).await.unwrap();
+    let deleted = NoteEvent::note_deleted(&note, "r".into(), Timestamp::now()).change_record().unwrap();
+    store.delete(&note, Timestamp::now().plus_seconds(3600), &deleted).await.unwrap();
 
     let (status, body) = send(&w, req()).await;
     assert_eq!((status, body["error"].as_str()), (410, Some("note_deleted")), "{body}");

@@ -204,7 +204,8 @@ async fn a_redelivery_after_the_note_was_deleted_does_not_bring_it_back() {
     let body = on_the_bus(event.to_detail());
     failed_ids(&w, vec![record("m1", body.clone())]).await;
     let note = w.table.get(&alice(), event.note_id()).await.unwrap().unwrap();
-    w.table.delete(&note, Timestamp::now().plus_seconds(3600)).await.unwrap();
+    let deleted = NoteEvent::note_deleted(&note, "r".into(), Timestamp::now()).change_record().unwrap();
+    w.table.delete(&note, Timestamp::now().plus_seconds(3600), &deleted).await.unwrap();
 
     assert!(failed_ids(&w, vec![record("m2", body)]).await.is_empty());
     assert!(w.table.owner_copies(&alice()).is_empty());

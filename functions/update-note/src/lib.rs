@@ -4,6 +4,11 @@
 //! (optimistic concurrency on `updatedAt`), and the owner's copy and the public copy change in
 //! one transaction. A write that lost a race is retried on a fresh read. `note-updated` is
 //! published after the write, carrying `wasPublic` so public feeds can drop the note.
+//!
+//! The write keeps the record of its `note-updated` on the owner's copy. If the publish fails
+//! (or the function dies) after the write, the client's retry finds its change already applied
+//! and publishes that same event again, `wasPublic` and `eventId` included: no committed edit is
+//! left without its event.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +21,7 @@ use notes_core::editing::change_own_note;
 use notes_core::events::NoteEvent;
 use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{JsonObject, api_request_id, authenticate, json_response, note_id_param, respond};
-use notes_core::ports::{EventPublisher, NoteStore};
+use notes_core::ports::{ChangeOutcome, EventPublisher, LastChange, NoteStore};
 use notes_core::{ApiError, config::ConfigError};
 use tracing::{Instrument as _, field};
 
@@ -37,21 +42,38 @@ impl UpdateNote {
         tracing::Span::current().record("noteId", field::display(note_id));
         let change = read_change(req)?;
 
-        let (before, after) = self.write(&owner, note_id, &change).await?;
+        let (event, after) = self.write(&owner, note_id, &change, &correlation_id).await?;
         // The write is done whatever happens next. If the publish fails the client gets a 503
-        // and may send the PUT again: the stored content comes out the same, and this time
-        // note-updated reaches the bus.
-        self.bus.publish(&[NoteEvent::note_updated(&before, &after, correlation_id)]).await?;
-        tracing::info!(isPublic = after.is_public, wasPublic = before.is_public, "note updated");
+        // and may send the PUT again, which publishes this same event (see `write`).
+        self.bus.publish(std::slice::from_ref(&event)).await?;
+        tracing::info!(isPublic = after.is_public, "note updated");
         Ok(json_response(http::StatusCode::OK, &after))
     }
 
-    /// Applies `change` to the caller's note; the note as it was and as it is now.
-    async fn write(&self, owner: &Username, note_id: NoteId, change: &NoteChange) -> Result<(Note, Note), ApiError> {
+    /// Applies `change` to the caller's note; the event to publish and the note as it is now.
+    async fn write(
+        &self,
+        owner: &Username,
+        note_id: NoteId,
+        change: &NoteChange,
+        correlation_id: &str,
+    ) -> Result<(NoteEvent, Note), ApiError> {
         change_own_note(self.notes.as_ref(), owner, note_id, |before: Note| async move {
+            if change.is_applied_to(&before)
+                && let Some(LastChange::Updated { note, change: record }) =
+                    self.notes.last_change(owner, note_id).await?
+                && note == before
+                && note.updated_at == Some(record.at)
+            {
+                // A retry of the edit that made the note what it is: its event, once more.
+                tracing::info!("the change is already applied; publishing its note-updated again");
+                return Ok((ChangeOutcome::Applied, (NoteEvent::updated_again(&note, &record), note)));
+            }
             let after = before.changed(change, update_time(&before));
-            let outcome = self.notes.replace(&before, &after).await?;
-            Ok((outcome, (before, after)))
+            let event = NoteEvent::note_updated(&before, &after, correlation_id.to_owned());
+            let record = event.change_record().expect("a note-updated has a change record");
+            let outcome = self.notes.replace(&before, &after, &record).await?;
+            Ok((outcome, (event, after)))
         })
         .await
     }

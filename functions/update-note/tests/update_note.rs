@@ -5,7 +5,7 @@ use std::sync::Arc;
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::editing::MAX_CONFLICT_RETRIES;
-use notes_core::events::{EventBody, EventType};
+use notes_core::events::{EventBody, EventType, NoteEvent};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
 use notes_core::function::HttpFunction;
 use notes_core::ports::{ChangeOutcome, NoteStore};
@@ -141,7 +141,8 @@ async fn updated_at_moves_forward_even_when_the_clock_does_not() {
     let note = store_note(&w, "alice", false).await;
     // A last update stamped ahead of this host's clock (another host's, or the same millisecond).
     let ahead = note.changed(&NoteChange { content: None, is_public: None }, Timestamp::now().plus_seconds(60));
-    assert_eq!(w.table.replace(&note, &ahead).await.unwrap(), ChangeOutcome::Applied);
+    let record = NoteEvent::note_updated(&note, &ahead, "r".into()).change_record().unwrap();
+    assert_eq!(w.table.replace(&note, &ahead, &record).await.unwrap(), ChangeOutcome::Applied);
     let (_, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
     let updated_at = Timestamp::parse(body["updatedAt"].as_str().unwrap()).unwrap();
     assert!(updated_at > ahead.updated_at.unwrap(), "{body}");
@@ -308,6 +309,31 @@ async fn when_the_bus_is_down_the_answer_is_503_but_the_change_is_stored_and_a_r
     let (status, body) = send(&w, req()).await;
     assert_eq!((status, body["content"].as_str()), (200, Some("second draft")));
     assert_eq!(w.bus.of_type(EventType::NoteUpdated).len(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_of_a_committed_edit_publishes_its_event_as_it_was_committed() {
+    // Public note, new text and isPublic false in one save; the publish fails after the write.
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    w.bus.set_failing(true);
+    let req = || put(note.note_id).bearer("alice").json(json!({"content": "now private", "isPublic": false}));
+    assert_eq!(send(&w, req()).await.0, 503);
+    let committed = stored(&w, &note).await.unwrap();
+    w.bus.set_failing(false);
+
+    let (status, body) = send(&w, req()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, serde_json::to_value(&committed).unwrap());
+    assert_eq!(stored(&w, &note).await.unwrap(), committed, "the retry wrote nothing");
+    let published = w.bus.of_type(EventType::NoteUpdated);
+    assert_eq!(published.len(), 1);
+    assert!(
+        matches!(published[0].body, EventBody::NoteUpdated { is_public: false, was_public: true, updated_at, .. }
+            if Some(updated_at) == committed.updated_at),
+        "{:?}",
+        published[0]
+    );
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::domain::{Note, NoteId, Timestamp, Username};
-use crate::events::NoteEvent;
+use crate::events::{ChangeRecord, NoteEvent};
 use crate::ports::{Connection, StoreError, UserRecord};
 
 pub use bus::{RecordingPublisher, assert_detail_matches_schema, assert_matches_schema};
@@ -33,7 +33,10 @@ struct Tables {
     /// Owner's copies, by (owner, id); ids are time-ordered.
     notes: BTreeMap<(Username, NoteId), Note>,
     public: BTreeMap<NoteId, Note>,
-    tombstones: HashSet<(Username, NoteId)>,
+    /// Tombstones, with the record of the `note-deleted` each delete published.
+    tombstones: HashMap<(Username, NoteId), ChangeRecord>,
+    /// The record of each note's last edit.
+    last_edits: HashMap<(Username, NoteId), ChangeRecord>,
     idempotency: HashMap<(Username, String), NoteEvent>,
     connections: HashMap<String, Connection>,
     /// Successful writes, to show that a retry wrote nothing.
@@ -46,6 +49,8 @@ pub struct InMemoryTable {
     tables: Mutex<Tables>,
     /// Note ids whose `save_new` fails as if DynamoDB throttled.
     throttled_notes: Mutex<HashSet<NoteId>>,
+    /// Note ids whose `save_new` DynamoDB refuses for good (a validation error, say).
+    refused_notes: Mutex<HashSet<NoteId>>,
     unavailable: Mutex<bool>,
     /// Reads still to be followed by a competing change (see `race_next_reads`).
     races: Mutex<usize>,
@@ -60,6 +65,11 @@ impl InMemoryTable {
     /// Makes `save_new` of this note fail with a transient error until `recover_note`.
     pub fn throttle_note(&self, note_id: NoteId) {
         self.throttled_notes.lock().unwrap().insert(note_id);
+    }
+
+    /// Makes `save_new` of this note fail as DynamoDB fails a request it will never accept.
+    pub fn refuse_note(&self, note_id: NoteId) {
+        self.refused_notes.lock().unwrap().insert(note_id);
     }
 
     pub fn recover_note(&self, note_id: NoteId) {
@@ -96,7 +106,7 @@ impl InMemoryTable {
     }
 
     pub fn has_tombstone(&self, owner: &Username, note_id: NoteId) -> bool {
-        self.tables.lock().unwrap().tombstones.contains(&(owner.clone(), note_id))
+        self.tables.lock().unwrap().tombstones.contains_key(&(owner.clone(), note_id))
     }
 
     pub fn connection_ids(&self) -> Vec<String> {

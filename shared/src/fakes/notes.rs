@@ -4,7 +4,8 @@ use async_trait::async_trait;
 
 use super::InMemoryTable;
 use crate::domain::{Note, NoteChange, NoteId, Timestamp, Username};
-use crate::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use crate::events::{ChangeRecord, NoteEvent};
+use crate::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
 
 fn page<'a>(notes: impl DoubleEndedIterator<Item = &'a Note>, request: PageRequest) -> Page<Note> {
     let mut items: Vec<Note> = notes
@@ -29,12 +30,15 @@ impl NoteStore for InMemoryTable {
         if self.throttled_notes.lock().unwrap().contains(&note.note_id) {
             return Err(StoreError::Unavailable("ThrottlingException (injected)".into()));
         }
+        if self.refused_notes.lock().unwrap().contains(&note.note_id) {
+            return Err(StoreError::Rejected("ValidationException (injected)".into()));
+        }
         let mut t = self.tables.lock().unwrap();
         let key = (note.username.clone(), note.note_id);
         if !t.users.contains_key(&note.username) {
             return Ok(SaveOutcome::OwnerMissing);
         }
-        if t.tombstones.contains(&key) {
+        if t.tombstones.contains_key(&key) {
             return Ok(SaveOutcome::Deleted);
         }
         if let Some(existing) = t.notes.get(&key) {
@@ -60,7 +64,9 @@ impl NoteStore for InMemoryTable {
         if let (true, Some(note)) = (race, &read) {
             let last = note.updated_at.unwrap_or(note.saved_at);
             let theirs = note.changed(&NoteChange { content: None, is_public: Some(true) }, last.plus_seconds(1));
-            assert_eq!(self.replace(note, &theirs).await, Ok(ChangeOutcome::Applied));
+            let record = NoteEvent::note_updated(note, &theirs, "a competing request".into()).change_record();
+            let record = record.expect("an edit has a record");
+            assert_eq!(self.replace(note, &theirs, &record).await, Ok(ChangeOutcome::Applied));
         }
         Ok(read)
     }
@@ -77,14 +83,15 @@ impl NoteStore for InMemoryTable {
         Ok(page(t.public.values(), request))
     }
 
-    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError> {
+    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
         self.check_available()?;
         let mut t = self.tables.lock().unwrap();
         let key = (before.username.clone(), before.note_id);
         if t.notes.get(&key).map(|n| n.updated_at) != Some(before.updated_at) {
             return Ok(ChangeOutcome::Conflict);
         }
-        t.notes.insert(key, after.clone());
+        t.notes.insert(key.clone(), after.clone());
+        t.last_edits.insert(key, change.clone());
         if after.is_public {
             t.public.insert(after.note_id, after.clone());
         } else {
@@ -94,7 +101,12 @@ impl NoteStore for InMemoryTable {
         Ok(ChangeOutcome::Applied)
     }
 
-    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
+    async fn delete(
+        &self,
+        note: &Note,
+        tombstone_until: Timestamp,
+        change: &ChangeRecord,
+    ) -> Result<ChangeOutcome, StoreError> {
         self.check_available()?;
         self.tombstone_expiries.lock().unwrap().push(tombstone_until);
         let mut t = self.tables.lock().unwrap();
@@ -103,15 +115,29 @@ impl NoteStore for InMemoryTable {
             return Ok(ChangeOutcome::Conflict);
         }
         t.notes.remove(&key);
+        t.last_edits.remove(&key);
         t.public.remove(&note.note_id);
-        t.tombstones.insert(key);
+        t.tombstones.insert(key, change.clone());
         t.writes += 1;
         Ok(ChangeOutcome::Applied)
     }
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
         self.check_available()?;
-        Ok(self.tables.lock().unwrap().tombstones.contains(&(owner.clone(), note_id)))
+        Ok(self.tables.lock().unwrap().tombstones.contains_key(&(owner.clone(), note_id)))
+    }
+
+    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
+        self.check_available()?;
+        let t = self.tables.lock().unwrap();
+        let key = (owner.clone(), note_id);
+        if let Some(note) = t.notes.get(&key) {
+            return Ok(t
+                .last_edits
+                .get(&key)
+                .map(|change| LastChange::Updated { note: note.clone(), change: change.clone() }));
+        }
+        Ok(t.tombstones.get(&key).cloned().map(LastChange::Deleted))
     }
 }
 

@@ -9,28 +9,42 @@ use serde::{Deserialize, Serialize};
 
 use super::{DynamoTable, Item, from_item, to_item, unavailable};
 use crate::domain::{Note, NoteId, Timestamp, Username};
+use crate::events::ChangeRecord;
 use crate::keys::{self, Key};
-use crate::ports::{ChangeOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use crate::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
 
 #[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct NoteItem {
     pk: String,
     sk: String,
     kind: String,
     #[serde(flatten)]
     note: Note,
+    /// On the owner's copy, the record of the last edit's `note-updated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_change: Option<ChangeRecord>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 struct TombstoneItem {
     pk: String,
     sk: String,
-    kind: &'static str,
+    kind: String,
     ttl: i64,
+    /// The record of the delete's `note-deleted`.
+    #[serde(default)]
+    change: Option<ChangeRecord>,
 }
 
-fn note_item(key: Key, note: &Note) -> Result<Item, StoreError> {
-    to_item(&NoteItem { pk: key.pk, sk: key.sk, kind: "note".into(), note: note.clone() })
+fn note_item(key: Key, note: &Note, last_change: Option<&ChangeRecord>) -> Result<Item, StoreError> {
+    to_item(&NoteItem {
+        pk: key.pk,
+        sk: key.sk,
+        kind: "note".into(),
+        note: note.clone(),
+        last_change: last_change.cloned(),
+    })
 }
 
 /// The items of the transaction that stores a new note, named by what their conditions stand for.
@@ -110,9 +124,14 @@ impl NoteStore for DynamoTable {
         let mut tx = self.transaction();
         tx.check(NewNote::OwnerExists, &keys::user_profile(&note.username), "attribute_exists(pk)")?;
         tx.check(NewNote::NotDeleted, &keys::tombstone(&note.username, note.note_id), "attribute_not_exists(pk)")?;
-        tx.put(NewNote::OwnerCopyIsNew, note_item(owner_key.clone(), note)?, Some("attribute_not_exists(pk)"), None)?;
+        tx.put(
+            NewNote::OwnerCopyIsNew,
+            note_item(owner_key.clone(), note, None)?,
+            Some("attribute_not_exists(pk)"),
+            None,
+        )?;
         if note.is_public {
-            let public = note_item(keys::public_note(note.note_id), note)?;
+            let public = note_item(keys::public_note(note.note_id), note, None)?;
             tx.put(NewNote::PublicCopyIsNew, public, Some("attribute_not_exists(pk)"), None)?;
         }
         match tx.run(&self.client).await? {
@@ -143,14 +162,14 @@ impl NoteStore for DynamoTable {
         self.query_notes(keys::PUBLIC_NOTES_PK.to_owned(), page).await
     }
 
-    async fn replace(&self, before: &Note, after: &Note) -> Result<ChangeOutcome, StoreError> {
+    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
         let public_key = keys::public_note(after.note_id);
         let (condition, values) = unchanged(before);
         let mut tx = self.transaction();
-        let owner_copy = note_item(keys::owner_note(&after.username, after.note_id), after)?;
+        let owner_copy = note_item(keys::owner_note(&after.username, after.note_id), after, Some(change))?;
         tx.put(Change::OwnerCopyUnchanged, owner_copy, Some(condition), values)?;
         match (before.is_public, after.is_public) {
-            (_, true) => tx.put(Change::PublicCopy, note_item(public_key, after)?, None, None)?,
+            (_, true) => tx.put(Change::PublicCopy, note_item(public_key, after, None)?, None, None)?,
             (true, false) => tx.delete(Change::PublicCopy, &public_key, None)?,
             (false, false) => {}
         }
@@ -160,13 +179,19 @@ impl NoteStore for DynamoTable {
         })
     }
 
-    async fn delete(&self, note: &Note, tombstone_until: Timestamp) -> Result<ChangeOutcome, StoreError> {
+    async fn delete(
+        &self,
+        note: &Note,
+        tombstone_until: Timestamp,
+        change: &ChangeRecord,
+    ) -> Result<ChangeOutcome, StoreError> {
         let tombstone_key = keys::tombstone(&note.username, note.note_id);
         let tombstone = TombstoneItem {
             pk: tombstone_key.pk,
             sk: tombstone_key.sk,
-            kind: "tombstone",
+            kind: "tombstone".into(),
             ttl: tombstone_until.epoch_seconds(),
+            change: Some(change.clone()),
         };
         let mut tx = self.transaction();
         let owner_key = keys::owner_note(&note.username, note.note_id);
@@ -183,5 +208,16 @@ impl NoteStore for DynamoTable {
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
         Ok(self.get_item(&keys::tombstone(owner, note_id)).await?.is_some())
+    }
+
+    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
+        if let Some(item) = self.get_item(&keys::owner_note(owner, note_id)).await? {
+            let item: NoteItem = from_item(item)?;
+            return Ok(item.last_change.map(|change| LastChange::Updated { note: item.note, change }));
+        }
+        match self.get_item(&keys::tombstone(owner, note_id)).await? {
+            Some(item) => Ok(from_item::<TombstoneItem>(item)?.change.map(LastChange::Deleted)),
+            None => Ok(None),
+        }
     }
 }
