@@ -4,9 +4,12 @@
 //! whose content contains [`TRANSIENT_FAULT_MARKER`] fails to save with a transient error, every
 //! time: `save-note` reports it in `batchItemFailures`, SQS delivers it again after the
 //! visibility timeout, and after the third receive the queue's redrive policy moves it to the
-//! dead-letter queue. This lives only in the local stack; no deployed function contains it.
+//! dead-letter queue. [`FaultSwitch`] turns it off while the stack runs, as fixing the cause
+//! would, so a redrive of the DLQ can then succeed. This lives only in the local stack; no
+//! deployed function contains it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
@@ -15,20 +18,39 @@ use notes_core::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest,
 
 pub const TRANSIENT_FAULT_MARKER: &str = "[[local-fault:transient]]";
 
+/// Turns the injected faults on and off while the stack runs (an operator's fix, before a redrive).
+#[derive(Clone, Debug)]
+pub struct FaultSwitch(Arc<AtomicBool>);
+
+impl FaultSwitch {
+    pub fn new(on: bool) -> Self {
+        FaultSwitch(Arc::new(AtomicBool::new(on)))
+    }
+
+    pub fn set(&self, on: bool) {
+        self.0.store(on, Ordering::SeqCst);
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 pub struct FaultyNoteStore {
     inner: Arc<dyn NoteStore>,
+    switch: FaultSwitch,
 }
 
 impl FaultyNoteStore {
-    pub fn new(inner: Arc<dyn NoteStore>) -> Self {
-        Self { inner }
+    pub fn new(inner: Arc<dyn NoteStore>, switch: FaultSwitch) -> Self {
+        Self { inner, switch }
     }
 }
 
 #[async_trait]
 impl NoteStore for FaultyNoteStore {
     async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        if note.content.as_str().contains(TRANSIENT_FAULT_MARKER) {
+        if self.switch.is_on() && note.content.as_str().contains(TRANSIENT_FAULT_MARKER) {
             return Err(StoreError::Unavailable(
                 "ProvisionedThroughputExceededException (local fault injection)".into(),
             ));

@@ -19,6 +19,7 @@ pub mod http_api;
 pub mod moto;
 pub mod pollers;
 pub mod provision;
+pub mod redrive;
 pub mod ws_api;
 
 use std::net::SocketAddr;
@@ -101,6 +102,9 @@ pub struct RunningStack {
     pub frontend_addr: Option<SocketAddr>,
     pub aws_endpoint: String,
     pub resources: Resources,
+    /// The fault-injection switch, when the stack was started with fault injection.
+    pub faults: Option<faults::FaultSwitch>,
+    sdk: SdkConfig,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<moto::MotoServer>,
 }
@@ -116,6 +120,12 @@ impl RunningStack {
 
     pub fn frontend_url(&self) -> Option<String> {
         self.frontend_addr.map(|a| format!("http://{a}"))
+    }
+
+    /// Sends every dead-lettered `note-created` back to its queue (`notes-local redrive`).
+    pub async fn redrive_note_dlq(&self) -> Result<usize, String> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
+        redrive::redrive(&sqs, &self.resources.note_dlq_url, &self.resources.note_queue_url).await
     }
 }
 
@@ -194,8 +204,9 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     tasks.push(tokio::spawn(http_api::serve(http_listener, functions.clone(), allowed_origins)));
     let ws = ws_api::WebSocketApi::new(&functions).map_err(StackError::Config)?;
     tasks.push(tokio::spawn(ws_api::serve(ws_listener, ws)));
+    let faults = config.fault_injection.then(|| faults::FaultSwitch::new(true));
     let save_note =
-        pollers::save_note(&settings, config.fault_injection).await.map_err(|e| StackError::Config(e.to_string()))?;
+        pollers::save_note(&settings, faults.clone()).await.map_err(|e| StackError::Config(e.to_string()))?;
     tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), save_note)));
     let notify = <notify::Notify as Function>::build(&settings).await.map_err(|e| StackError::Config(e.to_string()))?;
     let notify_retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
@@ -206,5 +217,15 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         tasks.push(tokio::spawn(frontend::serve(listener, dir, runtime_config)));
     }
 
-    Ok(RunningStack { http_addr, ws_addr, frontend_addr, aws_endpoint: endpoint, resources, tasks, _moto: moto })
+    Ok(RunningStack {
+        http_addr,
+        ws_addr,
+        frontend_addr,
+        aws_endpoint: endpoint,
+        resources,
+        faults,
+        sdk,
+        tasks,
+        _moto: moto,
+    })
 }

@@ -30,7 +30,7 @@ use save_note::SaveNote;
 use serde_json::{Value, json};
 
 use crate::Resources;
-use crate::faults::FaultyNoteStore;
+use crate::faults::{FaultSwitch, FaultyNoteStore};
 
 /// Lambda's SQS event source mapping reads at most 10 messages per batch.
 const BATCH_SIZE: i32 = 10;
@@ -113,13 +113,12 @@ pub fn acknowledged<'a>(messages: &'a [Message], response: &SqsBatchResponse) ->
     messages.iter().filter(|m| !failed.contains(m.message_id.as_deref().unwrap_or_default())).collect()
 }
 
-/// `save-note` as its Lambda builds it; with the fault-injection switch on, its table is wrapped
-/// by [`FaultyNoteStore`], which exists only here.
-pub async fn save_note(settings: &Settings, fault_injection: bool) -> Result<SaveNote, ConfigError> {
-    if fault_injection {
-        Ok(SaveNote::new(Arc::new(FaultyNoteStore::new(settings.table()?)), settings.bus()?))
-    } else {
-        SaveNote::build(settings).await
+/// `save-note` as its Lambda builds it; with fault injection, its table is wrapped by
+/// [`FaultyNoteStore`], which exists only here.
+pub async fn save_note(settings: &Settings, faults: Option<FaultSwitch>) -> Result<SaveNote, ConfigError> {
+    match faults {
+        Some(switch) => Ok(SaveNote::new(Arc::new(FaultyNoteStore::new(settings.table()?, switch)), settings.bus()?)),
+        None => SaveNote::build(settings).await,
     }
 }
 

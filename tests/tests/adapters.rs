@@ -10,7 +10,7 @@ use notes_core::domain::{IdempotencyKey, Note, NoteChange, NoteContent, NoteId, 
 use notes_core::events::{ChangeRecord, NoteEvent};
 use notes_core::ports::{
     ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, IdempotencyStore, LastChange, NoteStore,
-    PageRequest, SaveOutcome, UserRecord, UserStore,
+    PageRequest, SaveOutcome, StoreError, UserRecord, UserStore,
 };
 use notes_e2e::unique;
 use notes_local::{Resources, StackConfig};
@@ -278,3 +278,27 @@ async fn the_jwt_secret_is_read_from_secrets_manager() {
     assert!(matches!(err, notes_core::config::ConfigError::Secret(_)));
 }
 
+#[tokio::test]
+async fn a_write_the_table_can_never_accept_is_rejected_not_unavailable() {
+    let aws = aws().await;
+    let missing = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws.sdk), unique("no-such-table"));
+    let alice = user("alice");
+    let outcome = missing.save_new(&note(&alice, "nowhere to go", false)).await;
+    assert!(matches!(outcome, Err(StoreError::Rejected(_))), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn put_events_that_refuses_an_entry_is_a_failed_publish() {
+    let aws = aws().await;
+    let nowhere = EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&aws.sdk), unique("no-such-bus"));
+    let event = NoteEvent::note_created(
+        NoteId::new(),
+        user("alice"),
+        NoteContent::parse("x").unwrap(),
+        false,
+        "r".into(),
+        Timestamp::now(),
+    );
+    let outcome = nowhere.publish(&[event]).await;
+    assert!(outcome.is_err(), "{outcome:?}");
+}

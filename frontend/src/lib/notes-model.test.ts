@@ -5,6 +5,7 @@ import {
 	applyEvent,
 	applyNote,
 	emptyModel,
+	forgetNote,
 	pendingIds,
 	removeNote,
 	replaceFirstPage
@@ -112,6 +113,24 @@ describe('notes model', () => {
 		);
 		expect(m.feed.items).toEqual([]);
 		expect(m.mine.items).toEqual([]);
+	});
+
+	it('moves a failed note to saved when a redrive stores it', () => {
+		let m = addPending(emptyModel('ann'), 'n1', 'hello', false, T0);
+		m = applyEvent(m, ev({ eventType: 'note-failed', error: 'The service kept failing.' }));
+		expect(m.mine.items[0]).toMatchObject({ status: 'failed', error: 'The service kept failing.' });
+		m = applyEvent(m, saved({ isPublic: false, timestamp: iso(5000), savedAt: iso(5000) }));
+		expect(m.mine.items).toHaveLength(1);
+		expect(m.mine.items[0]).toMatchObject({ noteId: 'n1', status: 'saved', content: 'hello' });
+	});
+
+	it('shows a forgotten failed note again if a redrive saves it', () => {
+		let m = addPending(emptyModel('ann'), 'n1', 'hello', false, T0);
+		m = applyEvent(m, ev({ eventType: 'note-failed', error: 'x' }));
+		m = forgetNote(m, 'n1');
+		expect(m.mine.items).toEqual([]);
+		m = applyEvent(m, saved({ isPublic: false }));
+		expect(m.mine.items[0]).toMatchObject({ noteId: 'n1', status: 'saved' });
 	});
 
 	it('ignores an update older than what is shown', () => {

@@ -216,6 +216,11 @@ export function applyNote(model: NotesModel, note: Note, now = Date.now()): Note
 	return { ...model, mine, feed: syncFeed(model.feed, view) };
 }
 
+/** A failed note taken off the list (sent again as a new note); it may still be saved later by a redrive. */
+export function forgetNote(model: NotesModel, noteId: string): NotesModel {
+	return { ...model, mine: remove(model.mine, noteId), feed: remove(model.feed, noteId) };
+}
+
 /** A note deleted through REST (DELETE answered 204), or dismissed after failing. */
 export function removeNote(model: NotesModel, noteId: string): NotesModel {
 	const deleted = new Set(model.deleted);

@@ -8,10 +8,16 @@
 //! | what happened | answer |
 //! | --- | --- |
 //! | stored now, or stored by an earlier delivery | publish `note-saved` (same `eventId` both times), acknowledge |
-//! | event fails validation, owner gone | publish `note-failed`, acknowledge |
+//! | event fails validation, owner gone, the table refuses the write for good | publish `note-failed`, acknowledge |
 //! | note deleted since an earlier delivery stored it | acknowledge, store nothing |
 //! | throttling, network, bus down (transient) | report the item: SQS redelivers it, the DLQ takes it after 3 receives |
+//! | a transient failure on the last receive | as above, and publish `note-failed` first, so the owner is not left waiting |
 //! | body with no note identity at all | report the item, so it reaches the DLQ for an operator |
+//!
+//! A dead-lettered note is announced from here, on its last receive, rather than by a consumer
+//! of the DLQ: this function already holds the note's identity and the reason, no other function
+//! or permission is needed, and the message stays in the DLQ untouched for an operator to redrive
+//! (a redriven note that then saves publishes `note-saved`, which replaces the failure).
 
 use std::sync::Arc;
 
@@ -33,6 +39,9 @@ pub const MAX_CONCURRENT_RECORDS: usize = 8;
 
 pub const OWNER_MISSING_MESSAGE: &str = "Your note was not saved because your account no longer exists.";
 pub const INVALID_NOTE_MESSAGE: &str = "Your note was not saved because it is not a valid note.";
+pub const REFUSED_MESSAGE: &str = "Your note was not saved because it could not be stored.";
+pub const DEAD_LETTER_MESSAGE: &str =
+    "Your note could not be saved because the service kept failing. Please try again in a moment.";
 
 pub struct SaveNote {
     notes: Arc<dyn NoteStore>,
@@ -44,8 +53,15 @@ pub struct SaveNote {
 enum Disposition {
     /// Done with: delete it from the queue.
     Acknowledge,
-    /// Worth another try: report it in `batchItemFailures`.
-    Retry(String),
+    /// Worth another try: report it in `batchItemFailures`. `owner` is the note's envelope when
+    /// the record names one, to tell the owner if this was the last try.
+    Retry { reason: String, owner: Option<Box<Envelope>> },
+}
+
+impl Disposition {
+    fn retry(reason: impl ToString, envelope: &Envelope) -> Self {
+        Disposition::Retry { reason: reason.to_string(), owner: Some(Box::new(envelope.clone())) }
+    }
 }
 
 /// A record's body, read as far as it could be.
@@ -79,8 +95,12 @@ impl SaveNote {
             .filter_map(|(id, record, disposition)| async move {
                 match disposition {
                     Disposition::Acknowledge => None,
-                    Disposition::Retry(reason) => {
-                        report_retry(&record, &reason);
+                    Disposition::Retry { reason, owner } => {
+                        if report_retry(&record, &reason)
+                            && let Some(envelope) = owner
+                        {
+                            self.announce_dead_letter(&envelope).await;
+                        }
                         let mut failure = BatchItemFailure::default();
                         failure.item_identifier = id;
                         Some(failure)
@@ -113,7 +133,7 @@ impl SaveNote {
             }
             Parsed::Unidentifiable(reason) => {
                 tracing::error!(reason, "record names no note; leaving it for the dead-letter queue");
-                Disposition::Retry(reason)
+                Disposition::Retry { reason, owner: None }
             }
         }
     }
@@ -159,11 +179,28 @@ impl SaveNote {
                 tracing::info!("the note was deleted after it was stored; nothing to do");
                 return Disposition::Acknowledge;
             }
-            Err(err) => return Disposition::Retry(err.to_string()),
+            Err(err) if err.is_transient() => return Disposition::retry(err, &created.envelope),
+            Err(err) => {
+                tracing::error!(error = %err, "the table refuses this note for good");
+                return self.fail(&created.envelope, REFUSED_MESSAGE).await;
+            }
         };
         match self.bus.publish(&[NoteEvent::note_saved(created, &stored)]).await {
             Ok(()) => Disposition::Acknowledge,
-            Err(err) => Disposition::Retry(err.to_string()),
+            Err(err) => Disposition::retry(err, &created.envelope),
+        }
+    }
+
+    /// The record failed its last receive and goes to the DLQ: its owner hears of it now. If
+    /// even this publish fails, the DLQ alarm and the `NoteRecordsDeadLettered` metric remain.
+    async fn announce_dead_letter(&self, envelope: &Envelope) {
+        let failed = NoteEvent::note_failed(envelope, DEAD_LETTER_MESSAGE, Timestamp::now());
+        match self.bus.publish(&[failed]).await {
+            Ok(()) => telemetry::count(
+                metric::NOTES_FAILED,
+                &[("noteId", &envelope.note_id.to_string()), ("correlationId", &envelope.correlation_id)],
+            ),
+            Err(err) => tracing::error!(error = %err, "the dead-lettered note's note-failed could not be published"),
         }
     }
 
@@ -178,7 +215,7 @@ impl SaveNote {
                 );
                 Disposition::Acknowledge
             }
-            Err(err) => Disposition::Retry(err.to_string()),
+            Err(err) => Disposition::retry(err, envelope),
         }
     }
 }
@@ -191,7 +228,9 @@ impl Function for SaveNote {
     }
 }
 
-fn report_retry(record: &SqsMessage, reason: &str) {
+/// Logs and counts a record that will be delivered again, or dead-lettered; `true` when this was
+/// its last receive.
+fn report_retry(record: &SqsMessage, reason: &str) -> bool {
     let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(1);
     let last_chance = receives >= topology().queues.note_created.max_receive_count;
     let id = record.message_id.as_deref().unwrap_or_default();
@@ -207,6 +246,7 @@ fn report_retry(record: &SqsMessage, reason: &str) {
         tracing::warn!(messageId = id, receives, reason, "record failed; SQS will deliver it again");
         telemetry::count(metric::RECORDS_RETRIED, &[("messageId", id)]);
     }
+    last_chance
 }
 
 /// Reads an SQS body: the EventBridge event the rule put there, whose `detail` is the note event.

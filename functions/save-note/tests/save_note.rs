@@ -7,7 +7,7 @@ use notes_core::domain::{NoteContent, NoteId, Timestamp, Username};
 use notes_core::events::{EventBody, EventType, NoteEvent};
 use notes_core::fakes::{InMemoryTable, RecordingPublisher};
 use notes_core::ports::NoteStore;
-use save_note::{OWNER_MISSING_MESSAGE, SaveNote};
+use save_note::{DEAD_LETTER_MESSAGE, OWNER_MISSING_MESSAGE, REFUSED_MESSAGE, SaveNote};
 use serde_json::{Value, json};
 
 struct World {
@@ -195,6 +195,60 @@ async fn when_the_bus_is_down_after_storing_the_item_is_retried_and_the_retry_pu
     assert!(failed_ids(&w, vec![record("m1", on_the_bus(event.to_detail()))]).await.is_empty());
     assert_eq!(w.bus.of_type(EventType::NoteSaved).len(), 1);
     assert_eq!(w.table.owner_copies(&alice()).len(), 1);
+}
+
+/// The record on its `n`th receive.
+fn receive(id: &str, body: String, n: u32) -> SqsMessage {
+    let mut message = record(id, body);
+    message.attributes.insert("ApproximateReceiveCount".into(), n.to_string());
+    message
+}
+
+#[tokio::test]
+async fn a_transient_failure_on_the_last_receive_tells_the_owner_and_leaves_the_record_for_the_dlq() {
+    let w = world();
+    let event = created("unlucky", true);
+    w.table.throttle_note(event.note_id());
+    let failed = failed_ids(&w, vec![receive("m1", on_the_bus(event.to_detail()), 3)]).await;
+    assert_eq!(failed, vec!["m1"], "reported, so SQS moves it to the DLQ for a redrive");
+    let told = w.bus.of_type(EventType::NoteFailed);
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].note_id(), event.note_id());
+    assert_eq!(told[0].envelope.causation_id, Some(event.envelope.event_id));
+    assert!(matches!(&told[0].body, EventBody::NoteFailed { error } if error == DEAD_LETTER_MESSAGE));
+}
+
+#[tokio::test]
+async fn a_transient_failure_before_the_last_receive_tells_no_one() {
+    let w = world();
+    let event = created("unlucky", true);
+    w.table.throttle_note(event.note_id());
+    assert_eq!(failed_ids(&w, vec![receive("m1", on_the_bus(event.to_detail()), 2)]).await, vec!["m1"]);
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn a_redriven_note_that_now_saves_publishes_note_saved() {
+    let w = world();
+    let event = created("unlucky, then lucky", false);
+    w.table.throttle_note(event.note_id());
+    failed_ids(&w, vec![receive("m1", on_the_bus(event.to_detail()), 3)]).await;
+    w.table.recover_note(event.note_id());
+    // A redrive sends the message back to the queue, where it is received anew.
+    assert!(failed_ids(&w, vec![receive("m1", on_the_bus(event.to_detail()), 1)]).await.is_empty());
+    assert_eq!(w.bus.of_type(EventType::NoteSaved).len(), 1);
+    assert_eq!(w.table.owner_copies(&alice()).len(), 1);
+}
+
+#[tokio::test]
+async fn a_write_the_table_refuses_for_good_publishes_note_failed_and_is_acknowledged() {
+    let w = world();
+    let event = created("refused", false);
+    w.table.refuse_note(event.note_id());
+    assert!(failed_ids(&w, vec![record("m1", on_the_bus(event.to_detail()))]).await.is_empty());
+    let told = w.bus.of_type(EventType::NoteFailed);
+    assert_eq!(told.len(), 1);
+    assert!(matches!(&told[0].body, EventBody::NoteFailed { error } if error == REFUSED_MESSAGE));
 }
 
 #[tokio::test]

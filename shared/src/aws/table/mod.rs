@@ -13,7 +13,7 @@ mod users;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
@@ -63,8 +63,25 @@ async fn put_if(request: PutItemFluentBuilder) -> Result<bool, StoreError> {
     }
 }
 
-fn unavailable<E: std::error::Error + 'static>(err: E) -> StoreError {
-    StoreError::Unavailable(DisplayErrorContext(err).to_string())
+/// Error codes of requests DynamoDB will refuse however often they are sent.
+const PERMANENT_ERRORS: [&str; 5] = [
+    "ValidationException",
+    "ItemCollectionSizeLimitExceededException",
+    "AccessDeniedException",
+    "ResourceNotFoundException",
+    "UnrecognizedClientException",
+];
+
+/// Cancellation reasons of a transaction that retrying will not get past (a failed condition is
+/// an answer, not an error, and is read by the caller).
+const PERMANENT_CANCELLATIONS: [&str; 2] = ["ValidationError", "ItemCollectionSizeLimitExceeded"];
+
+/// A failed call, classified: refused for good ([`StoreError::Rejected`]) or worth retrying
+/// ([`StoreError::Unavailable`]: throttling, timeouts, 5xx, transaction conflicts, the network).
+fn unavailable<E: std::error::Error + ProvideErrorMetadata + 'static>(err: E) -> StoreError {
+    let permanent = err.code().is_some_and(|code| PERMANENT_ERRORS.contains(&code));
+    let text = DisplayErrorContext(err).to_string();
+    if permanent { StoreError::Rejected(text) } else { StoreError::Unavailable(text) }
 }
 
 fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
@@ -129,16 +146,19 @@ impl<L: Copy> Transaction<L> {
             Ok(_) => Ok(Ok(())),
             Err(err) => {
                 let err = err.into_service_error();
-                let failed: Vec<L> = match &err {
-                    TransactWriteItemsError::TransactionCanceledException(e) => e
-                        .cancellation_reasons()
-                        .iter()
-                        .zip(&labels)
-                        .filter(|(reason, _)| reason.code() == Some("ConditionalCheckFailed"))
-                        .map(|(_, label)| *label)
-                        .collect(),
-                    _ => Vec::new(),
+                let TransactWriteItemsError::TransactionCanceledException(cancelled) = &err else {
+                    return Err(unavailable(err));
                 };
+                let reasons = cancelled.cancellation_reasons();
+                if reasons.iter().any(|r| r.code().is_some_and(|code| PERMANENT_CANCELLATIONS.contains(&code))) {
+                    return Err(StoreError::Rejected(DisplayErrorContext(err).to_string()));
+                }
+                let failed: Vec<L> = reasons
+                    .iter()
+                    .zip(&labels)
+                    .filter(|(reason, _)| reason.code() == Some("ConditionalCheckFailed"))
+                    .map(|(_, label)| *label)
+                    .collect();
                 if failed.is_empty() { Err(unavailable(err)) } else { Ok(Err(failed)) }
             }
         }
