@@ -38,6 +38,11 @@ fn failed(what: &str, err: impl std::error::Error) -> StackError {
     StackError::Provision(format!("{what}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(err)))
 }
 
+/// The names of the note-created DLQ and queue of the stack named `prefix`.
+pub fn note_queue_names(prefix: &str) -> (String, String) {
+    (format!("{prefix}-note-created-dlq"), format!("{prefix}-note-created"))
+}
+
 pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resources, StackError> {
     let prefix = &config.prefix;
     let t = topology();
@@ -46,21 +51,16 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let note_queue = &t.queues.note_created;
-    let note_dlq = create_queue(
-        &sqs,
-        &format!("{prefix}-note-created-dlq"),
-        t.queues.note_created_dlq.retention_seconds,
-        None,
-        None,
-    )
-    .await?;
+    let note_dlq =
+        create_queue(&sqs, &note_queue_names(prefix).0, t.queues.note_created_dlq.retention_seconds, None, None)
+            .await?;
     let note_queue_settings = QueueSettings {
         visibility_timeout_seconds: config.visibility_timeout_seconds.unwrap_or(note_queue.visibility_timeout_seconds),
         receive_wait_time_seconds: note_queue.receive_wait_time_seconds,
     };
     let note_main = create_queue(
         &sqs,
-        &format!("{prefix}-note-created"),
+        &note_queue_names(prefix).1,
         note_queue.retention_seconds,
         Some(note_queue_settings),
         Some((&note_dlq.arn, note_queue.max_receive_count)),

@@ -6,6 +6,21 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
+/// Moves every dead-lettered `note-created` of the stack named `prefix` back to its queue.
+pub async fn note_dlq_of(sqs: &aws_sdk_sqs::Client, prefix: &str) -> Result<usize, String> {
+    let url = |name: String| async move {
+        sqs.get_queue_url()
+            .queue_name(&name)
+            .send()
+            .await
+            .map_err(|e| format!("no queue {name} ({}); is a stack running with this prefix?", e.into_service_error()))?
+            .queue_url
+            .ok_or_else(|| format!("no URL for {name}"))
+    };
+    let (dlq, queue) = crate::provision::note_queue_names(prefix);
+    redrive(sqs, &url(dlq).await?, &url(queue).await?).await
+}
+
 /// Moves every message of `dlq_url` to `queue_url`; how many were moved.
 pub async fn redrive(sqs: &aws_sdk_sqs::Client, dlq_url: &str, queue_url: &str) -> Result<usize, String> {
     let failed = |what: &str, err: &dyn std::fmt::Display| format!("{what}: {err}");
