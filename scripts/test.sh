@@ -7,8 +7,11 @@
 #     table and queues in it) and stops it at the end;
 #  3. Rust: formatting, clippy, unit tests with fakes, adapter tests against moto, end-to-end
 #     tests that start local stacks and drive them over HTTP and WebSocket;
-#  4. frontend: svelte-check, vitest, build; CDK: typecheck, jest, synth, cdk-nag, cfn-lint, SAM;
-#  5. the browser tests: the local stack with the built frontend, driven by Chromium.
+#  4. frontend: svelte-check, vitest, build; CDK: typecheck, jest, synth, cdk-nag, cfn-lint, SAM
+#     (sam validate, and the SAM CLI's own providers on the README's sam commands);
+#  5. the browser tests: the local stack with the built frontend, driven by Chromium, under the
+#     Content-Security-Policy CloudFront sends;
+#  6. cargo-lambda: the README's `cargo lambda watch` / `invoke` lines against a local stack.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
@@ -57,6 +60,13 @@ target/debug/notes-local --http-port "$HTTP_PORT" --ws-port "$WS_PORT" --fronten
   --frontend-dir frontend/build --prefix "browser-$RANDOM" >"${TMPDIR:-/tmp}/notes-test-stack.log" 2>&1 &
 PIDS+=($!)
 wait_for_port "$WEB_PORT" 120 "$!" || { cat "${TMPDIR:-/tmp}/notes-test-stack.log" >&2; exit 1; }
-(cd frontend && E2E_BASE_URL="http://127.0.0.1:$WEB_PORT" E2E_API_URL="http://127.0.0.1:$HTTP_PORT" npm run test:e2e)
+# The Content-Security-Policy CloudFront sends with this build (cdk/lib/csp.ts), with the local APIs
+# in place of the deployed ones: the browser test sends it with every page and fails on a violation.
+E2E_CSP="$(cd cdk && npx --no-install ts-node scripts/csp.ts ../frontend/build "http://127.0.0.1:$HTTP_PORT" "ws://127.0.0.1:$WS_PORT")"
+(cd frontend && E2E_CSP="$E2E_CSP" E2E_BASE_URL="http://127.0.0.1:$WEB_PORT" E2E_API_URL="http://127.0.0.1:$HTTP_PORT" npm run test:e2e)
+
+step "cargo-lambda: the README's cargo lambda watch + invoke against the local stack (scripts/cargo_lambda_local_test.py)"
+# Its own stack on make local's fixed ports (3000-3002) and cargo-lambda's (9000), debug builds.
+"$VENV/bin/python" scripts/cargo_lambda_local_test.py -v
 
 step "all tests passed"

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { buildNotesApp } from '../lib/notes-app';
+import { buildApp } from '../lib/notes-app';
 
-// Context: -c arch=arm64 (default x86_64), -c allowedOrigins=https://a.example,http://localhost:5173
+// Context (README, "Deploy"): -c stage=prod, -c arch=x86_64 (default arm64),
+// -c allowedOrigins=https://a.example,http://localhost:5173, -c alarmEmail=…, -c domainName=… …
+// `-c sam=true` synthesizes only the SAM CLI's local-testing stack (README, "Local testing").
 //
 // `-c skipBundling=true` (or SKIP_RUST_BUNDLING=1) synthesizes without building the Rust functions
 // (cargo lambda): the templates are complete, the function code assets are placeholders. The CLI
@@ -18,5 +20,5 @@ function skipBundling(): boolean {
 }
 
 const app = new App(skipBundling() ? { postCliContext: { 'aws:cdk:bundling-stacks': [] } } : {});
-buildNotesApp(app);
+buildApp(app);
 app.synth();

@@ -13,118 +13,35 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { RustFunction } from 'cargo-lambda-cdk';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
   AppSettings,
-  FUNCTION_NAMES,
-  FunctionName,
   EVENT_TYPES,
+  FunctionName,
   Topology,
+  functionTriggeredBy,
   loadEventSchema,
-  loadRoutes,
-  manifestPathFor,
   seconds,
   toCdkEventPattern,
+  webSocketRoutes,
 } from './config';
+import { createFunctions } from './functions';
+import { createHttpApi } from './http-api';
 import { Monitoring } from './monitoring';
+import { constructIdFor, resourceName } from './naming';
 
 /** Lambda's asynchronous retries of a failed notify invocation (its default; 3 attempts in all). */
 export const NOTIFY_ASYNC_RETRIES = 2;
-import { constructIdFor } from './naming';
 
 export interface BackendStackProps extends StackProps {
   readonly topology: Topology;
   readonly settings: AppSettings;
   readonly table: dynamodb.ITable;
   readonly jwtSecret: secretsmanager.ISecret;
-  /** Origin of the CloudFront-hosted frontend, always allowed by CORS. */
-  readonly siteOrigin: string;
+  /** Origins of the CloudFront-hosted frontend (its own domain, and the custom one if any), always allowed by CORS. */
+  readonly siteOrigins: string[];
 }
-
-/** Environment variables of the contract (section 5) a function may be given. */
-type EnvKey = 'TABLE_NAME' | 'EVENT_BUS_NAME' | 'WEBSOCKET_MANAGEMENT_ENDPOINT' | 'JWT_SECRET_ARN' | 'JWT_TTL_SECONDS';
-
-/** What each function is given: its environment and its DynamoDB actions (least privilege). */
-interface FunctionSpec {
-  readonly env: EnvKey[];
-  readonly tableActions: string[];
-  readonly putEvents?: boolean;
-  readonly readSecret?: boolean;
-}
-
-// DynamoDB has no IAM action for TransactWriteItems itself: a transaction is authorized through
-// the actions of its parts (PutItem, UpdateItem, DeleteItem, ConditionCheckItem). No Scan anywhere.
-export const FUNCTION_SPECS: Record<FunctionName, FunctionSpec> = {
-  'publish-note': {
-    env: ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-    putEvents: true,
-    readSecret: true,
-  },
-  'save-note': {
-    env: ['TABLE_NAME', 'EVENT_BUS_NAME'],
-    // One transaction: ConditionCheck (owner exists, no tombstone) + conditional Puts of the copies.
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
-    putEvents: true,
-  },
-  notify: {
-    env: ['TABLE_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT'],
-    // Queries the owner's and the broadcast connections; on 410 Gone reads the connection and
-    // deletes its items in one transaction.
-    tableActions: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
-  },
-  connect: {
-    env: ['TABLE_NAME', 'JWT_SECRET_ARN'],
-    tableActions: ['dynamodb:PutItem'],
-    readSecret: true,
-  },
-  disconnect: {
-    env: ['TABLE_NAME'],
-    tableActions: ['dynamodb:GetItem', 'dynamodb:DeleteItem'],
-  },
-  'ws-default': { env: [], tableActions: [] },
-  signup: { env: ['TABLE_NAME'], tableActions: ['dynamodb:PutItem'] },
-  login: {
-    env: ['TABLE_NAME', 'JWT_SECRET_ARN', 'JWT_TTL_SECONDS'],
-    tableActions: ['dynamodb:GetItem'],
-    readSecret: true,
-  },
-  'get-user': { env: ['TABLE_NAME', 'JWT_SECRET_ARN'], tableActions: ['dynamodb:GetItem'], readSecret: true },
-  'get-notes': { env: ['TABLE_NAME', 'JWT_SECRET_ARN'], tableActions: ['dynamodb:Query'], readSecret: true },
-  'get-public-notes': { env: ['TABLE_NAME'], tableActions: ['dynamodb:Query'] },
-  'get-note': { env: ['TABLE_NAME', 'JWT_SECRET_ARN'], tableActions: ['dynamodb:GetItem'], readSecret: true },
-  'update-note': {
-    env: ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
-    // Conditional Put of the owner's copy, Put or Delete of the public copy, in one transaction.
-    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-    putEvents: true,
-    readSecret: true,
-  },
-  'delete-note': {
-    env: ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
-    // Conditional Delete of the owner's copy, Delete of the public copy and Put of a tombstone
-    // (so a late note-created cannot bring the note back), in one transaction.
-    tableActions: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'],
-    putEvents: true,
-    readSecret: true,
-  },
-};
-
-/** HTTP routes of the contract (section 1), from shared/routes.json: method, path, function. */
-export const HTTP_ROUTES: ReadonlyArray<{ method: apigwv2.HttpMethod; path: string; fn: FunctionName }> = loadRoutes().http.map(
-  (r) => {
-    if (!(FUNCTION_NAMES as ReadonlyArray<string>).includes(r.function)) {
-      throw new Error(`routes.json: ${r.method} ${r.path} names an unknown function '${r.function}'`);
-    }
-    return { method: r.method as apigwv2.HttpMethod, path: r.path, fn: r.function as FunctionName };
-  },
-);
-
-
-const AUTH_IN_LAMBDA_REASON =
-  'Authentication is done inside the Lambda handlers (HS256 JWT from Secrets Manager, contract section 1), so that the same handlers behave identically behind API Gateway and in the local stack; routes without a token (signup, login, public feed, CORS preflight) are public by design.';
 
 /**
  * The stateless backend: event bus, archive, queues and rules, every Lambda function, the HTTP API,
@@ -134,12 +51,15 @@ export class BackendStack extends Stack {
   public readonly bus: events.EventBus;
   public readonly noteCreatedQueue: sqs.Queue;
   public readonly noteCreatedDlq: sqs.Queue;
+  /** Events the note-created rule could not deliver to the queue. */
+  public readonly noteCreatedRuleDlq: sqs.Queue;
   public readonly notifyDlq: sqs.Queue;
   public readonly functions: Record<FunctionName, lambda.Function>;
   public readonly httpApi: apigwv2.HttpApi;
   public readonly httpStage: apigwv2.HttpStage;
   public readonly wsApi: apigwv2.WebSocketApi;
   public readonly wsStage: apigwv2.WebSocketStage;
+  public readonly monitoring: Monitoring;
   /** https URL of the HTTP API (no trailing slash). */
   public readonly httpApiUrl: string;
   /** wss://<api>.execute-api.<region>.amazonaws.com/<stage> */
@@ -148,17 +68,16 @@ export class BackendStack extends Stack {
   constructor(scope: Construct, id: string, props: BackendStackProps) {
     super(scope, id, props);
     const { topology, settings, table, jwtSecret } = props;
-    const fnSizing = (name: FunctionName) => {
-      const sizing = topology.functions[name];
-      if (!sizing) throw new Error(`shared/topology.json has no settings for function '${name}'`);
-      return sizing;
-    };
+    const stage = settings.stage;
+    const name = (suffix: string) => resourceName(stage, suffix);
 
     // ---------------------------------------------------------------- events
     this.bus = new events.EventBus(this, 'EventBus', {
+      eventBusName: name('bus'),
       description: `Note events (source ${topology.eventSource})`,
     });
     const archive = this.bus.archive('AllEventsArchive', {
+      archiveName: name('archive'),
       description: 'Every note event, kept for replay',
       eventPattern: toCdkEventPattern(topology.archive.eventPattern),
       retention: Duration.days(topology.archive.retentionDays),
@@ -168,6 +87,7 @@ export class BackendStack extends Stack {
     // generate code bindings. The content is the committed schema files, the same ones the Rust
     // tests hold every emitted event to. Named `source@detail-type`, as discovered schemas are.
     const registry = new eventschemas.CfnRegistry(this, 'EventSchemaRegistry', {
+      registryName: name('events'),
       description: 'The notes.service event catalog (shared/schemas/)',
     });
     for (const eventType of EVENT_TYPES) {
@@ -181,12 +101,29 @@ export class BackendStack extends Stack {
     }
 
     const q = topology.queues;
+    const deadLetterQueue = (cid: string, queueName: string, retentionSeconds: number, whose: string) => {
+      const dlq = new sqs.Queue(this, cid, {
+        queueName,
+        retentionPeriod: seconds(retentionSeconds),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      NagSuppressions.addResourceSuppressions(dlq, [
+        {
+          id: 'AwsSolutions-SQS3',
+          reason: `This queue is a dead-letter queue: the DLQ of ${whose} (cdk-nag only recognises DLQs named in another queue's redrive policy).`,
+        },
+      ]);
+      return dlq;
+    };
     this.noteCreatedDlq = new sqs.Queue(this, 'NoteCreatedDlq', {
+      queueName: name('note-created-dlq'),
       retentionPeriod: seconds(q.noteCreatedDlq.retentionSeconds),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
     this.noteCreatedQueue = new sqs.Queue(this, 'NoteCreatedQueue', {
+      queueName: name('note-created'),
       visibilityTimeout: seconds(q.noteCreated.visibilityTimeoutSeconds),
       receiveMessageWaitTime: seconds(q.noteCreated.receiveWaitTimeSeconds),
       retentionPeriod: seconds(q.noteCreated.retentionSeconds),
@@ -194,25 +131,27 @@ export class BackendStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.noteCreatedDlq, maxReceiveCount: q.noteCreated.maxReceiveCount },
     });
-    this.notifyDlq = new sqs.Queue(this, 'NotifyDlq', {
-      retentionPeriod: seconds(q.notifyDlq.retentionSeconds),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    NagSuppressions.addResourceSuppressions(this.notifyDlq, [
-      {
-        id: 'AwsSolutions-SQS3',
-        reason:
-          "This queue is a dead-letter queue: the DLQ of the EventBridge rule target 'notify' (cdk-nag only recognises DLQs named in another queue's redrive policy).",
-      },
-    ]);
+    this.noteCreatedRuleDlq = deadLetterQueue(
+      'NoteCreatedRuleDlq',
+      name('note-created-rule-dlq'),
+      q.noteCreatedRuleDlq.retentionSeconds,
+      "the EventBridge rule target 'note-created queue'",
+    );
+    this.notifyDlq = deadLetterQueue(
+      'NotifyDlq',
+      name('notify-dlq'),
+      q.notifyDlq.retentionSeconds,
+      "the rule noteResultsToNotify's target and of that function's asynchronous invocations",
+    );
 
     // ------------------------------------------------------------- websocket
     this.wsApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
+      apiName: name('ws'),
       description: 'Notes suite live updates',
     });
     const wsStageName = 'prod';
     const wsLogGroup = new logs.LogGroup(this, 'WebSocketAccessLogs', {
+      logGroupName: `/aws/apigateway/${name('ws-access')}`,
       retention: settings.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -240,116 +179,56 @@ export class BackendStack extends Stack {
     this.wsUrl = this.wsStage.url;
 
     // ------------------------------------------------------------- functions
-    const envValues: Record<EnvKey, string> = {
-      TABLE_NAME: table.tableName,
-      EVENT_BUS_NAME: this.bus.eventBusName,
-      WEBSOCKET_MANAGEMENT_ENDPOINT: this.wsStage.callbackUrl,
-      JWT_SECRET_ARN: jwtSecret.secretArn,
-      JWT_TTL_SECONDS: String(settings.jwtTtlSeconds),
-    };
+    const fns = createFunctions(this, {
+      settings,
+      topology,
+      table,
+      bus: this.bus,
+      jwt: { secret: jwtSecret },
+      websocketManagementEndpoint: this.wsStage.callbackUrl,
+    });
+    this.functions = fns;
 
-    const fns = {} as Record<FunctionName, lambda.Function>;
-    for (const name of FUNCTION_NAMES) {
-      const spec = FUNCTION_SPECS[name];
-      const sizing = fnSizing(name);
-      const cid = constructIdFor(name);
-
-      const logGroup = new logs.LogGroup(this, `${cid}Logs`, {
-        retention: settings.logRetentionDays as logs.RetentionDays,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-      // One role per function, with no managed policy: logging to its own log group only.
-      const role = new iam.Role(this, `${cid}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `Execution role of the ${name} function`,
-      });
-      logGroup.grantWrite(role);
-
-      const environment: Record<string, string> = { RUST_LOG: 'info' };
-      for (const key of spec.env) environment[key] = envValues[key];
-
-      const fn = new RustFunction(this, cid, {
-        manifestPath: manifestPathFor(settings.functionsDir, name),
-        architecture: settings.architecture,
-        memorySize: sizing.memoryMb,
-        timeout: seconds(sizing.timeoutSeconds),
-        description: `notes suite: ${name}`,
-        environment,
-        role,
-        logGroup,
-        tracing: lambda.Tracing.ACTIVE,
-        loggingFormat: lambda.LoggingFormat.TEXT,
-      });
-
-      if (spec.tableActions.length > 0) {
-        role.addToPrincipalPolicy(
-          new iam.PolicyStatement({ actions: spec.tableActions, resources: [table.tableArn] }),
-        );
-      }
-      if (spec.putEvents) this.bus.grantPutEventsTo(fn);
-      if (spec.readSecret) {
-        role.addToPrincipalPolicy(
-          new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [jwtSecret.secretArn] }),
-        );
-      }
+    // Functions declared with manageConnections (notify) push to WebSocket clients:
+    // PostToConnection on this API's stage only.
+    for (const [fnName, declared] of Object.entries(topology.functions)) {
+      if (!declared.manageConnections) continue;
+      fns[fnName].addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['execute-api:ManageConnections'],
+          resources: [
+            this.formatArn({
+              service: 'execute-api',
+              resource: this.wsApi.apiId,
+              resourceName: `${wsStageName}/POST/@connections/*`,
+            }),
+          ],
+        }),
+      );
       NagSuppressions.addResourceSuppressions(
-        role,
+        fns[fnName].role!,
         [
           {
             id: 'AwsSolutions-IAM5',
-            reason:
-              'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".',
-            appliesTo: ['Resource::*'],
+            reason: `${fnName} may post to any open connection of this WebSocket API stage; connection ids are only known at run time, hence the /@connections/* wildcard (limited to POST on this API and stage).`,
+            appliesTo: [
+              {
+                regex:
+                  '/^Resource::arn:<AWS::Partition>:execute-api:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]+):<WebSocketApi[0-9A-F]+>\\/prod\\/POST\\/@connections\\/\\*$/g',
+              },
+            ],
           },
         ],
         true,
       );
-      fns[name] = fn;
     }
-    this.functions = fns;
-
-    // notify pushes to WebSocket clients: PostToConnection on this API's stage only.
-    fns.notify.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['execute-api:ManageConnections'],
-        resources: [
-          this.formatArn({
-            service: 'execute-api',
-            resource: this.wsApi.apiId,
-            resourceName: `${wsStageName}/POST/@connections/*`,
-          }),
-        ],
-      }),
-    );
-    NagSuppressions.addResourceSuppressions(
-      fns.notify.role!,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'notify may post to any open connection of this WebSocket API stage; connection ids are only known at run time, hence the /@connections/* wildcard (limited to POST on this API and stage).',
-          appliesTo: [
-            {
-              regex:
-                '/^Resource::arn:<AWS::Partition>:execute-api:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]+):<WebSocketApi[0-9A-F]+>\\/prod\\/POST\\/@connections\\/\\*$/g',
-            },
-          ],
-        },
-      ],
-      true,
-    );
 
     // ---------------------------------------------------------------- routes
-    const wsRoutes: Array<[string, FunctionName, boolean]> = [
-      ['$connect', 'connect', false],
-      ['$disconnect', 'disconnect', false],
-      ['$default', 'ws-default', true],
-    ];
-    for (const [routeKey, fnName, twoWay] of wsRoutes) {
+    for (const { routeKey, fn: fnName } of webSocketRoutes(topology)) {
       this.wsApi.addRoute(routeKey, {
         integration: new integrations.WebSocketLambdaIntegration(`${constructIdFor(fnName)}Integration`, fns[fnName]),
         // $default answers {"type":"pong"} to a ping: a two-way route sends the Lambda's result back.
-        returnResponse: twoWay,
+        returnResponse: routeKey === '$default',
       });
     }
     NagSuppressions.addResourceSuppressions(
@@ -365,83 +244,50 @@ export class BackendStack extends Stack {
     );
 
     // ---------------------------------------------------------------- http api
-    const allowOrigins = [props.siteOrigin, ...settings.allowedOrigins];
-    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
-      description: 'Notes suite REST API',
-      createDefaultStage: false,
-      corsPreflight: {
-        allowOrigins,
-        allowMethods: [
-          apigwv2.CorsHttpMethod.GET,
-          apigwv2.CorsHttpMethod.POST,
-          apigwv2.CorsHttpMethod.PUT,
-          apigwv2.CorsHttpMethod.DELETE,
-          apigwv2.CorsHttpMethod.OPTIONS,
-        ],
-        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-        maxAge: Duration.hours(1),
-      },
+    const http = createHttpApi(this, {
+      settings,
+      topology,
+      functions: fns,
+      allowOrigins: [...props.siteOrigins, ...settings.allowedOrigins],
     });
-    const httpLogGroup = new logs.LogGroup(this, 'HttpApiAccessLogs', {
-      retention: settings.logRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.httpStage = this.httpApi.addStage('DefaultStage', {
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: settings.httpThrottle,
-      accessLogSettings: {
-        destination: new apigwv2.LogGroupLogDestination(httpLogGroup),
-        format: apigw.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            ip: '$context.identity.sourceIp',
-            requestTime: '$context.requestTime',
-            httpMethod: '$context.httpMethod',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            protocol: '$context.protocol',
-            responseLength: '$context.responseLength',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
-    });
-    for (const route of HTTP_ROUTES) {
-      this.httpApi.addRoutes({
-        path: route.path,
-        methods: [route.method],
-        integration: new integrations.HttpLambdaIntegration(
-          `${constructIdFor(route.fn)}Integration`,
-          fns[route.fn],
-        ),
-      });
-    }
-    NagSuppressions.addResourceSuppressions(
-      this.httpApi,
-      [{ id: 'AwsSolutions-APIG4', reason: AUTH_IN_LAMBDA_REASON }],
-      true,
-    );
-    // $default stage URL: https://<api-id>.execute-api.<region>.amazonaws.com (no trailing slash).
-    this.httpApiUrl = `https://${this.httpApi.apiId}.execute-api.${this.region}.${this.urlSuffix}`;
+    this.httpApi = http.api;
+    this.httpStage = http.stage;
+    this.httpApiUrl = http.url;
 
     // ------------------------------------------------------------------ rules
     const rules = topology.rules;
-    new events.Rule(this, 'NoteCreatedRule', {
+    // The function the results rule invokes (notify) and the one the queue feeds (save-note).
+    const ruleTarget = fns[functionTriggeredBy(topology, { rule: 'noteResultsToNotify' })];
+    const queueConsumer = fns[functionTriggeredBy(topology, { queue: 'noteCreated' })];
+    const dlqOf = (key: string): sqs.Queue => {
+      const byKey: Record<string, sqs.Queue> = { noteCreatedRuleDlq: this.noteCreatedRuleDlq, notifyDlq: this.notifyDlq };
+      if (!byKey[key]) throw new Error(`topology.json: no dead-letter queue '${key}'`);
+      return byKey[key];
+    };
+    const noteCreatedRule = new events.Rule(this, 'NoteCreatedRule', {
+      ruleName: name('note-created-to-queue'),
       description: 'note-created -> note-created queue -> save-note',
       eventBus: this.bus,
       eventPattern: toCdkEventPattern(rules.noteCreatedToQueue.eventPattern),
-      targets: [new targets.SqsQueue(this.noteCreatedQueue)],
+      // A failed delivery to the queue (throttled, queue policy broken) is retried, then kept in its DLQ.
+      targets: [
+        new targets.SqsQueue(this.noteCreatedQueue, {
+          retryAttempts: rules.noteCreatedToQueue.retryPolicy.maximumRetryAttempts,
+          maxEventAge: seconds(rules.noteCreatedToQueue.retryPolicy.maximumEventAgeSeconds),
+          deadLetterQueue: dlqOf(rules.noteCreatedToQueue.deadLetterQueue),
+        }),
+      ],
     });
-    new events.Rule(this, 'NoteResultsRule', {
+    const noteResultsRule = new events.Rule(this, 'NoteResultsRule', {
+      ruleName: name('note-results-to-notify'),
       description: 'note-saved/failed/updated/deleted -> notify',
       eventBus: this.bus,
       eventPattern: toCdkEventPattern(rules.noteResultsToNotify.eventPattern),
       targets: [
-        new targets.LambdaFunction(fns.notify, {
+        new targets.LambdaFunction(ruleTarget, {
           retryAttempts: rules.noteResultsToNotify.retryPolicy.maximumRetryAttempts,
           maxEventAge: seconds(rules.noteResultsToNotify.retryPolicy.maximumEventAgeSeconds),
-          deadLetterQueue: this.notifyDlq,
+          deadLetterQueue: dlqOf(rules.noteResultsToNotify.deadLetterQueue),
         }),
       ],
     });
@@ -449,32 +295,47 @@ export class BackendStack extends Stack {
     // The rule's retry policy and DLQ cover failures to *invoke* notify. When notify itself fails
     // (a push failed transiently), Lambda's asynchronous invocation retries it, then sends the event
     // to the same DLQ, so an event is never dropped either way (the local stack mirrors this).
-    fns.notify.configureAsyncInvoke({
+    ruleTarget.configureAsyncInvoke({
       retryAttempts: NOTIFY_ASYNC_RETRIES,
       maxEventAge: seconds(rules.noteResultsToNotify.retryPolicy.maximumEventAgeSeconds),
       onFailure: new destinations.SqsDestination(this.notifyDlq),
     });
 
     const esm = topology.saveNoteEventSource;
-    fns['save-note'].addEventSource(
+    queueConsumer.addEventSource(
       new SqsEventSource(this.noteCreatedQueue, {
         batchSize: esm.batchSize,
         maxBatchingWindow: seconds(esm.maximumBatchingWindowSeconds),
         reportBatchItemFailures: esm.reportBatchItemFailures,
+        // At most this many concurrent save-note invocations drain the queue: a burst of notes
+        // queues up instead of taking the account's concurrency (or throttling the API's functions).
+        maxConcurrency: esm.maximumConcurrency,
       }),
     );
 
     // ------------------------------------------------------------- monitoring
-    new Monitoring(this, 'Monitoring', {
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage,
       functions: fns,
       noteCreatedQueue: this.noteCreatedQueue,
-      noteCreatedDlq: this.noteCreatedDlq,
-      notifyDlq: this.notifyDlq,
+      deadLetterQueues: [
+        { id: 'NoteCreatedDlq', what: 'The note-created DLQ', queue: this.noteCreatedDlq },
+        { id: 'NoteCreatedRuleDlq', what: "The note-created rule's DLQ", queue: this.noteCreatedRuleDlq },
+        { id: 'NotifyDlq', what: 'The notify DLQ', queue: this.notifyDlq },
+      ],
+      rules: [
+        { id: 'NoteCreatedRule', rule: noteCreatedRule },
+        { id: 'NoteResultsRule', rule: noteResultsRule },
+      ],
+      bus: this.bus,
       httpApi: this.httpApi,
       wsApi: this.wsApi,
       wsStageName,
       // A note-created message older than five minutes means save-note is not keeping up or is failing.
       oldestMessageAgeThresholdSeconds: 300,
+      destinationFunction: ruleTarget,
+      queueConsumerName: functionTriggeredBy(topology, { queue: 'noteCreated' }),
+      alarmEmail: settings.alarmEmail,
     });
 
     // ---------------------------------------------------------------- outputs
@@ -487,6 +348,8 @@ export class BackendStack extends Stack {
     new CfnOutput(this, 'EventBusArn', { value: this.bus.eventBusArn });
     new CfnOutput(this, 'EventArchiveArn', { value: archive.archiveArn, description: 'for aws events start-replay' });
     new CfnOutput(this, 'NoteCreatedDlqUrl', { value: this.noteCreatedDlq.queueUrl });
+    new CfnOutput(this, 'NoteCreatedRuleDlqUrl', { value: this.noteCreatedRuleDlq.queueUrl });
     new CfnOutput(this, 'NotifyDlqUrl', { value: this.notifyDlq.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'subscribe to be alerted' });
   }
 }

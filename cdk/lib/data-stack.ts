@@ -28,8 +28,10 @@ export class DataStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: t.ttlAttribute,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      deletionProtection: false,
-      // Notes and users are user data: a stack deletion leaves the table behind (see README, tear-down).
+      // Notes and users are user data: neither a stack deletion nor a DeleteTable call removes the
+      // table (see README, tear-down). Its name is generated from the stack name, so it carries the
+      // stage and a redeploy after a destroy creates a new table instead of failing on the old name.
+      deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

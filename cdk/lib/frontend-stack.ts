@@ -1,9 +1,24 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { AppSettings } from './config';
+import { contentSecurityPolicy, inlineHashesOfBuild } from './csp';
+import { resourceName } from './naming';
+
+export interface FrontendStackProps extends StackProps {
+  readonly settings: AppSettings;
+}
+
+/** Where the deployed app connects: this region's HTTP and WebSocket APIs (created after this stack). */
+export function apiConnectSources(region: string, urlSuffix: string): string[] {
+  return [`https://*.execute-api.${region}.${urlSuffix}`, `wss://*.execute-api.${region}.${urlSuffix}`];
+}
 
 /**
  * Hosting for the static frontend: a private S3 bucket behind CloudFront with origin access
@@ -13,11 +28,17 @@ import { Construct } from 'constructs';
 export class FrontendStack extends Stack {
   public readonly bucket: s3.Bucket;
   public readonly distribution: cloudfront.Distribution;
-  /** https://<distribution domain>, allowed by the HTTP API's CORS. */
+  /** https://<custom domain> if there is one, else https://<distribution domain>: where people open the app. */
   public readonly siteOrigin: string;
+  /** Every origin that serves the app (the distribution's own domain, and the custom one): all allowed by CORS. */
+  public readonly siteOrigins: string[];
+  /** The Content-Security-Policy header value CloudFront adds. */
+  public readonly contentSecurityPolicy: string;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: FrontendStackProps) {
     super(scope, id, props);
+    const { settings } = props;
+    const domain = settings.domain;
 
     this.bucket = new s3.Bucket(this, 'SiteBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -37,8 +58,16 @@ export class FrontendStack extends Stack {
       },
     ]);
 
+    // The APIs are in the backend stack, which needs this stack's domain for CORS: the policy names
+    // the region's execute-api hosts rather than the APIs themselves.
+    this.contentSecurityPolicy = contentSecurityPolicy({
+      connectSources: apiConnectSources(this.region, this.urlSuffix),
+      inline: inlineHashesOfBuild(settings.frontendBuildDir),
+    });
     const securityHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: `Security headers of the ${resourceName(settings.stage)} app`,
       securityHeadersBehavior: {
+        contentSecurityPolicy: { contentSecurityPolicy: this.contentSecurityPolicy, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: {
@@ -55,7 +84,15 @@ export class FrontendStack extends Stack {
 
     const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
-      comment: 'Notes suite frontend',
+      comment: `Notes suite frontend (${settings.stage})`,
+      ...(domain
+        ? {
+            domainNames: [domain.domainName],
+            certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn),
+            minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            sslSupportMethod: cloudfront.SSLMethod.SNI,
+          }
+        : {}),
       defaultRootObject: 'index.html',
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
@@ -96,14 +133,30 @@ export class FrontendStack extends Stack {
         reason:
           'CloudFront standard logs need an ACL-enabled log bucket; the distribution only serves static files and its CloudWatch metrics are enough for this app.',
       },
-      {
-        id: 'AwsSolutions-CFR4',
-        reason:
-          'The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the viewer security policy (TLSv1); a custom domain with its own certificate should set minimumProtocolVersion TLSv1.2_2021.',
-      },
+      ...(domain
+        ? []
+        : [
+            {
+              id: 'AwsSolutions-CFR4',
+              reason:
+                'Without a custom domain the distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the viewer security policy (TLSv1); with -c domainName the distribution has its own certificate and TLSv1.2_2021.',
+            },
+          ]),
     ]);
 
-    this.siteOrigin = `https://${this.distribution.distributionDomainName}`;
+    if (domain?.hostedZone) {
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+        hostedZoneId: domain.hostedZone.id,
+        zoneName: domain.hostedZone.name,
+      });
+      const target = route53.RecordTarget.fromAlias(new route53Targets.CloudFrontTarget(this.distribution));
+      new route53.ARecord(this, 'AliasA', { zone, recordName: domain.domainName, target });
+      new route53.AaaaRecord(this, 'AliasAAAA', { zone, recordName: domain.domainName, target });
+    }
+
+    const distributionOrigin = `https://${this.distribution.distributionDomainName}`;
+    this.siteOrigin = domain ? `https://${domain.domainName}` : distributionOrigin;
+    this.siteOrigins = domain ? [this.siteOrigin, distributionOrigin] : [distributionOrigin];
     new CfnOutput(this, 'SiteUrl', { value: this.siteOrigin });
     new CfnOutput(this, 'SiteBucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'DistributionId', { value: this.distribution.distributionId });

@@ -1,83 +1,163 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { constructIdFor } from './naming';
+import { constructIdFor, resourceName } from './naming';
+
+/** The EMF namespace, dimension and metric the handlers write (shared/src/telemetry.rs). */
+export const APP_METRICS = {
+  namespace: 'NotesSuite',
+  deadLettered: 'NoteRecordsDeadLettered',
+  serviceDimension: 'service',
+} as const;
 
 export interface MonitoringProps {
+  readonly stage: string;
   readonly functions: Record<string, lambda.IFunction>;
   readonly noteCreatedQueue: sqs.IQueue;
-  readonly noteCreatedDlq: sqs.IQueue;
-  readonly notifyDlq: sqs.IQueue;
+  /** Every dead-letter queue, by what it holds (for the "not empty" alarms). */
+  readonly deadLetterQueues: ReadonlyArray<{ readonly id: string; readonly what: string; readonly queue: sqs.IQueue }>;
+  readonly rules: ReadonlyArray<{ readonly id: string; readonly rule: events.IRule }>;
+  readonly bus: events.IEventBus;
   readonly httpApi: apigwv2.IHttpApi;
   readonly wsApi: apigwv2.IWebSocketApi;
   readonly wsStageName: string;
   readonly oldestMessageAgeThresholdSeconds: number;
+  /** The function whose asynchronous invocations have an on-failure destination (notify). */
+  readonly destinationFunction: lambda.IFunction;
+  /** The name of the function consuming the note-created queue: the `service` of its metrics. */
+  readonly queueConsumerName: string;
+  /** Subscribed to the alarm topic by e-mail when given. */
+  readonly alarmEmail?: string;
 }
 
 /**
- * Alarms (each DLQ not empty, age of the oldest note-created message, errors and throttles of
- * every function) and one CloudWatch dashboard. Alarms have no action: subscribe a topic or
- * an incident tool to them per account (README).
+ * Alarms and one CloudWatch dashboard. Every alarm notifies the SNS topic `notes-<stage>-alarms`
+ * when it fires and when it recovers; subscribe an address with `-c alarmEmail=…` (or anything
+ * else SNS delivers to). The topic is encrypted with a customer managed key, because CloudWatch
+ * can only publish to encrypted topics whose key policy lets it use the key.
  */
 export class Monitoring extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
+  public readonly topic: sns.Topic;
   public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
     const period = Duration.minutes(1);
+    const name = (suffix: string) => resourceName(props.stage, suffix);
 
-    const dlqAlarm = (cid: string, queue: sqs.IQueue, what: string) =>
-      new cloudwatch.Alarm(this, cid, {
-        alarmDescription: `${what} has messages: events that could not be processed (inspect, fix, redrive).`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    this.alarms.push(dlqAlarm('NoteCreatedDlqNotEmpty', props.noteCreatedDlq, 'The note-created DLQ'));
-    this.alarms.push(dlqAlarm('NotifyDlqNotEmpty', props.notifyDlq, 'The notify DLQ'));
-    this.alarms.push(
-      new cloudwatch.Alarm(this, 'NoteCreatedOldestMessageAge', {
-        alarmDescription: `A note-created message waited more than ${props.oldestMessageAgeThresholdSeconds} s: save-note is failing or not keeping up.`,
-        metric: props.noteCreatedQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
-        threshold: props.oldestMessageAgeThresholdSeconds,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      alias: `alias/${name('alarms')}`,
+      description: `Encrypts the ${name('alarms')} SNS topic`,
+      enableKeyRotation: true,
+    });
+    // CloudWatch alarms publish to the topic: they must be able to use its key.
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      topicName: name('alarms'),
+      displayName: `Notes suite (${props.stage}) alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const action = new cwActions.SnsAction(this.topic);
+
+    const alarm = (cid: string, options: Omit<cloudwatch.AlarmProps, 'alarmName'>) => {
+      const a = new cloudwatch.Alarm(this, cid, { alarmName: name(kebab(cid)), ...options });
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+      this.alarms.push(a);
+      return a;
+    };
+    const anyOf = (metric: cloudwatch.IMetric, description: string, evaluationPeriods = 1) => ({
+      alarmDescription: description,
+      metric,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    for (const dlq of props.deadLetterQueues) {
+      alarm(
+        `${dlq.id}NotEmpty`,
+        anyOf(
+          dlq.queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+          `${dlq.what} has messages: events that could not be processed (inspect, fix, redrive).`,
+        ),
+      );
+    }
+    alarm('NoteCreatedOldestMessageAge', {
+      alarmDescription: `A note-created message waited more than ${props.oldestMessageAgeThresholdSeconds} s: save-note is failing or not keeping up.`,
+      metric: props.noteCreatedQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
+      threshold: props.oldestMessageAgeThresholdSeconds,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // save-note's own count of records failing their last receive (EMF): it fires in the minute the
+    // record fails, before the DLQ's visible-messages metric shows it.
+    alarm(
+      'NoteRecordsDeadLettered',
+      anyOf(
+        new cloudwatch.Metric({
+          namespace: APP_METRICS.namespace,
+          metricName: APP_METRICS.deadLettered,
+          dimensionsMap: { [APP_METRICS.serviceDimension]: props.queueConsumerName },
+          period,
+          statistic: 'Sum',
+        }),
+        `${props.queueConsumerName} gave up on a note-created record (its last receive failed): its owner was sent note-failed and it is on its way to the DLQ.`,
+      ),
+    );
+    alarm(
+      'HttpApi5xx',
+      anyOf(
+        props.httpApi.metricServerError({ period, statistic: 'Sum' }),
+        'The HTTP API answered 5xx: a function failed or timed out, or an integration is broken.',
+      ),
+    );
+    for (const { id: ruleId, rule } of props.rules) {
+      alarm(
+        `${ruleId}FailedInvocations`,
+        anyOf(
+          new cloudwatch.Metric({
+            namespace: 'AWS/Events',
+            metricName: 'FailedInvocations',
+            // A rule on a custom bus reports with both dimensions.
+            dimensionsMap: { EventBusName: props.bus.eventBusName, RuleName: rule.ruleName },
+            period,
+            statistic: 'Sum',
+          }),
+          `EventBridge failed permanently to deliver events of the rule ${ruleId} to its target.`,
+        ),
+      );
+    }
+    alarm(
+      'NotifyDestinationDeliveryFailures',
+      anyOf(
+        props.destinationFunction.metric('DestinationDeliveryFailures', { period, statistic: 'Sum' }),
+        'Lambda could not send a failed notify event to its on-failure destination (the notify DLQ): the event is lost.',
+      ),
     );
 
     const fnWidgets: cloudwatch.IWidget[] = [];
-    for (const [name, fn] of Object.entries(props.functions)) {
-      const cid = constructIdFor(name);
-      this.alarms.push(
-        new cloudwatch.Alarm(this, `${cid}Errors`, {
-          alarmDescription: `The ${name} function reported errors.`,
-          metric: fn.metricErrors({ period, statistic: 'Sum' }),
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
-      this.alarms.push(
-        new cloudwatch.Alarm(this, `${cid}Throttles`, {
-          alarmDescription: `The ${name} function was throttled.`,
-          metric: fn.metricThrottles({ period, statistic: 'Sum' }),
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
+    for (const [fnName, fn] of Object.entries(props.functions)) {
+      const cid = constructIdFor(fnName);
+      alarm(`${cid}Errors`, anyOf(fn.metricErrors({ period, statistic: 'Sum' }), `The ${fnName} function reported errors.`));
+      alarm(`${cid}Throttles`, anyOf(fn.metricThrottles({ period, statistic: 'Sum' }), `The ${fnName} function was throttled.`));
       fnWidgets.push(
         new cloudwatch.GraphWidget({
-          title: name,
+          title: fnName,
           width: 8,
           left: [fn.metricInvocations({ period }), fn.metricErrors({ period }), fn.metricThrottles({ period })],
           right: [fn.metricDuration({ period, statistic: 'p99' })],
@@ -103,10 +183,11 @@ export class Monitoring extends Construct {
       });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: name('dashboard'),
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 8 }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -125,12 +206,19 @@ export class Monitoring extends Construct {
         width: 8,
         left: [
           props.noteCreatedQueue.metricApproximateNumberOfMessagesVisible({ period }),
-          props.noteCreatedDlq.metricApproximateNumberOfMessagesVisible({ period }),
-          props.notifyDlq.metricApproximateNumberOfMessagesVisible({ period }),
+          ...props.deadLetterQueues.map((d) => d.queue.metricApproximateNumberOfMessagesVisible({ period })),
         ],
         right: [props.noteCreatedQueue.metricApproximateAgeOfOldestMessage({ period })],
       }),
     );
     this.dashboard.addWidgets(...fnWidgets);
   }
+}
+
+/** NoteCreatedDlqNotEmpty -> note-created-dlq-not-empty (alarm names). */
+export function kebab(id: string): string {
+  return id
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
 }

@@ -1,15 +1,18 @@
 import { App, Aspects, StackProps, Tags } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BackendStack } from './backend-stack';
-import { Topology, loadTopology, readSettings } from './config';
+import { AppSettings, Topology, loadTopology, readSettings } from './config';
 import { DataStack } from './data-stack';
 import { FrontendStack } from './frontend-stack';
-import { SiteStack } from './site-stack';
+import { stackName } from './naming';
 import { PruneRedundantLambdaDependsOn } from './prune-depends-on';
+import { SamLocalStack } from './sam-local-stack';
+import { SiteStack } from './site-stack';
 
 const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
 
 export interface NotesStacks {
+  readonly settings: AppSettings;
   readonly data: DataStack;
   readonly frontend: FrontendStack;
   readonly backend: BackendStack;
@@ -23,43 +26,50 @@ export interface BuildOptions {
   readonly stackProps?: StackProps;
 }
 
-/**
- * Builds the four stacks of the suite into `app`:
- *   NotesData (table, JWT secret) -> NotesFrontend (bucket, CloudFront)
- *   -> NotesBackend (events, queues, functions, APIs, monitoring) -> NotesSite (build + /config.json).
- */
-export function buildNotesApp(app: App, options: BuildOptions = {}): NotesStacks {
+function common(app: App, options: BuildOptions) {
   // Cross-stack references are plain CloudFormation exports/imports (stated, so CDK does not warn).
   if (app.node.tryGetContext(CROSS_STACK_REFERENCES) === undefined) {
     app.node.setContext(CROSS_STACK_REFERENCES, 'strong');
   }
-  const topology = options.topology ?? loadTopology();
-  const settings = readSettings(app.node);
+  Aspects.of(app).add(new PruneRedundantLambdaDependsOn());
+  if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
   // Environment-agnostic stacks: `cdk deploy` targets the account and region of the caller's
   // credentials/profile; nothing here needs a context lookup.
-  const base: StackProps = { ...options.stackProps };
+  return { topology: options.topology ?? loadTopology(), settings: readSettings(app.node), base: { ...options.stackProps } };
+}
 
-  const data = new DataStack(app, 'NotesData', {
+/**
+ * Builds the four stacks of the suite into `app`, each named `notes-<stage>-<part>`:
+ *   data (table, JWT secret) -> frontend (bucket, CloudFront) -> backend (events, queues,
+ *   functions, APIs, monitoring) -> site (build + /config.json).
+ */
+export function buildNotesApp(app: App, options: BuildOptions = {}): NotesStacks {
+  const { topology, settings, base } = common(app, options);
+  if (settings.samLocal) throw new Error("context 'sam' is set: build the SAM CLI's stack with buildSamLocalApp");
+  const { stage } = settings;
+
+  const data = new DataStack(app, stackName(stage, 'data'), {
     ...base,
-    description: 'Notes suite: single DynamoDB table and JWT signing secret',
+    description: `Notes suite (${stage}): single DynamoDB table and JWT signing secret`,
     topology,
   });
-  const frontend = new FrontendStack(app, 'NotesFrontend', {
+  const frontend = new FrontendStack(app, stackName(stage, 'frontend'), {
     ...base,
-    description: 'Notes suite: frontend hosting (S3 + CloudFront with OAC)',
+    description: `Notes suite (${stage}): frontend hosting (S3 + CloudFront with OAC)`,
+    settings,
   });
-  const backend = new BackendStack(app, 'NotesBackend', {
+  const backend = new BackendStack(app, stackName(stage, 'backend'), {
     ...base,
-    description: 'Notes suite: event bus, queues, Rust Lambda functions, HTTP and WebSocket APIs, alarms',
+    description: `Notes suite (${stage}): event bus, queues, Rust Lambda functions, HTTP and WebSocket APIs, alarms`,
     topology,
     settings,
     table: data.table,
     jwtSecret: data.jwtSecret,
-    siteOrigin: frontend.siteOrigin,
+    siteOrigins: frontend.siteOrigins,
   });
-  const site = new SiteStack(app, 'NotesSite', {
+  const site = new SiteStack(app, stackName(stage, 'site'), {
     ...base,
-    description: 'Notes suite: frontend build and runtime /config.json',
+    description: `Notes suite (${stage}): frontend build and runtime /config.json`,
     bucket: frontend.bucket,
     distribution: frontend.distribution,
     frontendBuildDir: settings.frontendBuildDir,
@@ -67,8 +77,28 @@ export function buildNotesApp(app: App, options: BuildOptions = {}): NotesStacks
     wsUrl: backend.wsUrl,
   });
 
-  for (const stack of [data, frontend, backend, site]) Tags.of(stack).add('project', 'notes-suite');
-  Aspects.of(app).add(new PruneRedundantLambdaDependsOn());
-  if (options.nag ?? true) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
-  return { data, frontend, backend, site };
+  for (const stack of [data, frontend, backend, site]) {
+    Tags.of(stack).add('project', 'notes-suite');
+    Tags.of(stack).add('stage', stage);
+  }
+  return { settings, data, frontend, backend, site };
+}
+
+/** `-c sam=true`: only the SAM CLI's local-testing stack, `notes-<stage>-sam` (stage `local` by default). */
+export function buildSamLocalApp(app: App, options: BuildOptions = {}): SamLocalStack {
+  const { topology, settings, base } = common(app, options);
+  if (!settings.samLocal) throw new Error("buildSamLocalApp needs context 'sam' = true");
+  return new SamLocalStack(app, stackName(settings.stage, 'sam'), {
+    ...base,
+    description: `Notes suite (${settings.stage}): functions and HTTP API for the SAM CLI's local testing (never deployed)`,
+    topology,
+    settings,
+  });
+}
+
+/** The app `cdk` runs: the deployable stacks, or with `-c sam=true` the SAM CLI's stack. */
+export function buildApp(app: App, options: BuildOptions = {}): void {
+  const sam = app.node.tryGetContext('sam');
+  if (sam === true || sam === 'true') buildSamLocalApp(app, options);
+  else buildNotesApp(app, options);
 }

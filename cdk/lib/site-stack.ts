@@ -66,10 +66,10 @@ export class SiteStack extends Stack {
               'Action::s3:Abort*',
               // The CDK bootstrap asset bucket (default qualifier), whatever the account and region.
               { regex: '/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-(<AWS::AccountId>|[0-9]+)-(<AWS::Region>|[a-z0-9-]+)\\/\\*$/g' },
-              // The site bucket (imported from NotesFrontend), objects only.
+              // The site bucket (imported from notes-<stage>-frontend), objects only.
               {
                 regex:
-                  '/^Resource::(<SiteBucket[0-9A-F]+\\.Arn>|NotesFrontend:ExportsOutputFnGetAttSiteBucket[0-9A-F]+Arn[0-9A-F]+)\\/\\*$/g',
+                  '/^Resource::(<SiteBucket[0-9A-F]+\\.Arn>|notes-[a-z0-9-]+-frontend:ExportsOutputFnGetAttSiteBucket[0-9A-F]+Arn[0-9A-F]+)\\/\\*$/g',
               },
               'Resource::*',
             ],

@@ -3,9 +3,12 @@
 #
 #   bash cdk/scripts/check.sh
 #
-# 1. npm ci in cdk/ (from package-lock.json)     4. cdk synth, Rust bundling skipped, into a temp dir
-# 2. TypeScript typecheck (tsc --noEmit)         5. cfn-lint on every synthesized template
-# 3. jest (CDK assertions, cdk-nag, topology)    6. sam validate --lint on every template (if SAM is installed)
+# 1. npm ci in cdk/ (from package-lock.json)     4. cdk synth of the four stacks and of the SAM stack
+# 2. TypeScript typecheck (tsc --noEmit)            (-c sam=true), Rust bundling skipped, into a temp dir
+# 3. jest (CDK assertions, cdk-nag, topology)    5. cfn-lint on every synthesized template
+#                                                6. sam validate --lint on every template (if SAM is installed)
+#                                                7. sam/test_sam_local.py: the README's sam commands through
+#                                                   the SAM CLI's own providers (if SAM is installed)
 #
 # No AWS credentials and no network beyond the npm registry. Exits non-zero on the first failure.
 # Environment:
@@ -16,6 +19,12 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CDK="$REPO/cdk"
+# CFN_LINT and SAM may be given relative to where this is run from (e.g. CFN_LINT=.venv/bin/cfn-lint).
+for tool in CFN_LINT SAM; do
+  if [[ -n "${!tool:-}" && "${!tool}" != /* && -e "${!tool}" ]]; then
+    printf -v "$tool" '%s' "$PWD/${!tool}"
+  fi
+done
 cd "$CDK"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -50,8 +59,7 @@ JEST_LOG="$WORK/jest.log"
 npx --no-install jest --ci 2>&1 | tee "$JEST_LOG"
 
 step "cdk synth (Rust bundling skipped)"
-# RustFunction reads each crate's Cargo.toml at synth time. Crates that do not exist yet are
-# replaced by stub manifests (with a warning) so the templates can still be checked.
+# RustFunction reads the workspace's Cargo.toml at synth time; every function must be a crate of it.
 FUNCTIONS=(publish-note save-note notify connect disconnect ws-default signup login get-user
   get-notes get-public-notes get-note update-note delete-note)
 FUNCTIONS_DIR="$REPO/functions"
@@ -66,13 +74,18 @@ fi
 OUT="$WORK/cdk.out"
 npx --no-install cdk synth --quiet --no-notices --no-version-reporting \
   -c skipBundling=true \
-  -c functionsDir="$FUNCTIONS_DIR" \
   -c allowedOrigins=http://localhost:5173 \
   -o "$OUT"
+# The SAM CLI's template, as the README synthesizes it (`-c sam=true -o cdk.out.sam`).
+SAM_OUT="$WORK/cdk.out.sam"
+npx --no-install cdk synth --quiet --no-notices --no-version-reporting \
+  -c skipBundling=true \
+  -c sam=true \
+  -o "$SAM_OUT"
 shopt -s nullglob
-TEMPLATES=("$OUT"/*.template.json)
-if ((${#TEMPLATES[@]} == 0)); then
-  echo "no template was synthesized" >&2
+TEMPLATES=("$OUT"/*.template.json "$SAM_OUT"/*.template.json)
+if ((${#TEMPLATES[@]} != 5)); then
+  echo "expected 5 templates (4 stacks and the SAM stack), got: ${TEMPLATES[*]}" >&2
   exit 1
 fi
 printf 'synthesized: %s\n' "${TEMPLATES[@]##*/}"
@@ -111,6 +124,18 @@ if [[ -n "${SAM:-}" ]]; then
   echo "sam validate --lint: ${#TEMPLATES[@]} templates valid"
 else
   echo "SKIPPED: SAM CLI not installed (pip install aws-sam-cli into .venv to enable this step)"
+fi
+
+step "SAM CLI: the README's sam commands, names, routes, events and variables (cdk/sam/test_sam_local.py)"
+# The Python next to the SAM CLI (its entry script's interpreter) has samcli importable.
+SAM_PYTHON=""
+if [[ -n "${SAM:-}" ]]; then
+  SAM_PYTHON="$(head -1 "$SAM" | sed -n 's/^#!//p')"
+fi
+if [[ -n "$SAM_PYTHON" ]] && "$SAM_PYTHON" -c 'import samcli' 2>/dev/null; then
+  (cd "$REPO" && NOTES_SAM_ASSEMBLY="$SAM_OUT" "$SAM_PYTHON" -W ignore::DeprecationWarning -m unittest discover -s cdk/sam -v)
+else
+  echo "SKIPPED: no Python with the SAM CLI's modules (make venv installs them into .venv)"
 fi
 
 step "summary"

@@ -2,8 +2,23 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { FUNCTION_NAMES, REPO_DIR, manifestPathFor, parseAllowedOrigins, parseArchitecture, readSettings } from '../lib/config';
-import { REAL_FUNCTIONS_DIR, missingCrates } from './synthesize';
+import {
+  CONTEXT_KEYS,
+  TOPOLOGY_PATH,
+  checkFunctionDeclarations,
+  FUNCTION_NAMES,
+  REPO_DIR,
+  crateManifest,
+  hostArchitecture,
+  parseAllowedOrigins,
+  parseArchitecture,
+  parseStage,
+  readSettings,
+  workspaceManifest,
+} from '../lib/config';
+import { missingCrates } from './synthesize';
+
+const settingsOf = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
 
 describe('context', () => {
   test('allowedOrigins: comma list or JSON array, trailing slash dropped', () => {
@@ -24,41 +39,126 @@ describe('context', () => {
     },
   );
 
-  test('arch: x86_64 by default, arm64 on request, anything else refused', () => {
-    expect(parseArchitecture(undefined)).toBe(lambda.Architecture.X86_64);
+  test('arch: arm64 (Graviton) by default, x86_64 on request, anything else refused', () => {
+    expect(parseArchitecture(undefined)).toBe(lambda.Architecture.ARM_64);
+    expect(settingsOf({}).architecture).toBe(lambda.Architecture.ARM_64);
+    expect(settingsOf({ arch: 'x86_64' }).architecture).toBe(lambda.Architecture.X86_64);
     expect(parseArchitecture('arm64')).toBe(lambda.Architecture.ARM_64);
-    expect(parseArchitecture('x86_64')).toBe(lambda.Architecture.X86_64);
     expect(() => parseArchitecture('mips')).toThrow(/arch/);
   });
 
-  test('defaults: crates in ../functions, frontend in ../frontend/build (relative to cdk/)', () => {
-    const settings = readSettings(new App().node);
-    expect(settings.functionsDir).toBe(path.join(REPO_DIR, 'functions'));
+  test("the SAM CLI's synthesis builds for this machine (no emulated containers) unless told otherwise", () => {
+    expect(settingsOf({ sam: 'true' }).architecture).toBe(hostArchitecture());
+    expect(settingsOf({ sam: 'true', arch: 'x86_64' }).architecture).toBe(lambda.Architecture.X86_64);
+  });
+
+  test('stage: dev by default, local for the SAM CLI, lower-case names only', () => {
+    expect(settingsOf({}).stage).toBe('dev');
+    expect(settingsOf({ sam: 'true' }).stage).toBe('local');
+    expect(settingsOf({ stage: 'prod' }).stage).toBe('prod');
+    for (const bad of ['Prod', 'prod_1', '1prod', 'a-very-long-stage-name', 'prod-', 'pr od']) {
+      expect(() => parseStage(bad, 'dev')).toThrow(/stage/);
+    }
+  });
+
+  test('defaults: the workspace is the repository root, frontend in ../frontend/build (relative to cdk/)', () => {
+    const settings = settingsOf({});
+    expect(settings.workspaceDir).toBe(REPO_DIR);
     expect(settings.frontendBuildDir).toBe(path.join(REPO_DIR, 'frontend', 'build'));
-    expect(manifestPathFor(settings.functionsDir, 'publish-note')).toBe(
-      path.join(REPO_DIR, 'functions', 'publish-note', 'Cargo.toml'),
-    );
+    expect(workspaceManifest(settings.workspaceDir)).toBe(path.join(REPO_DIR, 'Cargo.toml'));
     expect(settings.jwtTtlSeconds).toBe(86400);
     expect(settings.logRetentionDays).toBe(30);
+    expect(settings.logLevel).toBe('INFO');
+    expect(settings.authThrottle).toEqual({ rateLimit: 5, burstLimit: 10 });
+    expect(settings.alarmEmail).toBeUndefined();
+    expect(settings.domain).toBeUndefined();
+  });
+
+  test('an unknown context key is refused (a typo must not pass unnoticed)', () => {
+    expect(() => settingsOf({ stgae: 'prod' })).toThrow(/unknown context key\(s\): stgae/);
+    expect(() => settingsOf({ functionsDir: '../functions' })).toThrow(/functionsDir/);
+    // The CLI's own keys pass.
+    expect(settingsOf({ 'acknowledged-issue-numbers': [32775], '@aws-cdk/core:newStyleStackSynthesis': true }).stage).toBe('dev');
+  });
+
+  test('logLevel, alarmEmail and the custom domain are checked', () => {
+    expect(settingsOf({ logLevel: 'debug' }).logLevel).toBe('DEBUG');
+    expect(() => settingsOf({ logLevel: 'chatty' })).toThrow(/logLevel/);
+    // Above INFO, Lambda would drop the metric lines (EMF, no level: INFO) and the alarms on them.
+    expect(() => settingsOf({ logLevel: 'WARN' })).toThrow(/logLevel/);
+    expect(settingsOf({ alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+    expect(() => settingsOf({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail/);
+    const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555';
+    expect(settingsOf({ domainName: 'notes.example.com', certificateArn: arn }).domain).toEqual({
+      domainName: 'notes.example.com',
+      certificateArn: arn,
+    });
+    expect(() => settingsOf({ domainName: 'notes.example.com' })).toThrow(/certificateArn/);
+    expect(() =>
+      settingsOf({ domainName: 'notes.example.com', certificateArn: arn.replace('us-east-1', 'eu-west-1') }),
+    ).toThrow(/us-east-1/);
+    expect(() => settingsOf({ certificateArn: arn })).toThrow(/domainName/);
+    expect(() => settingsOf({ domainName: 'notes.example.com', certificateArn: arn, hostedZoneId: 'Z1' })).toThrow(
+      /go together/,
+    );
+  });
+
+  test('cdk.json only sets keys the app reads, and leaves stage and arch to the code', () => {
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '../cdk.json'), 'utf-8'));
+    for (const key of Object.keys(cdkJson.context)) expect(CONTEXT_KEYS).toContain(key);
+    // A stage or arch in cdk.json would also apply to `-c sam=true`, whose defaults differ.
+    expect(cdkJson.context.stage).toBeUndefined();
+    expect(cdkJson.context.arch).toBeUndefined();
+  });
+});
+
+describe('function declarations (topology.json)', () => {
+  const base = () => JSON.parse(fs.readFileSync(TOPOLOGY_PATH, 'utf-8'));
+  const refused = (edit: (t: any) => void, why: RegExp) => {
+    const t = base();
+    edit(t);
+    expect(() => checkFunctionDeclarations(t)).toThrow(why);
+  };
+
+  test('the committed file passes', () => {
+    expect(() => checkFunctionDeclarations(base())).not.toThrow();
+  });
+
+  test('a declaration the app could not deploy as written is refused', () => {
+    refused((t) => (t.functions.signup.environment = ['TABLE_NAME', 'TABEL_NAME']), /unknown variable 'TABEL_NAME'/);
+    refused((t) => (t.functions.signup.trigger = { http: { method: 'POST', path: '/x' }, queue: 'noteCreated' }), /exactly one trigger/);
+    refused((t) => (t.functions['save-note'].trigger = { queue: 'nope' }), /no queue 'nope'/);
+    refused((t) => (t.functions.notify.trigger = { rule: 'nope' }), /no rule 'nope'/);
+    refused((t) => (t.functions.login.trigger = { http: { method: 'POST', path: '/auth/signup' } }), /declared twice/);
+    refused((t) => (t.functions.login.readSecret = false), /JWT_SECRET_ARN/);
+    refused((t) => (t.functions['publish-note'].putEvents = false), /EVENT_BUS_NAME/);
+    refused((t) => (t.functions.notify.manageConnections = false), /WEBSOCKET_MANAGEMENT_ENDPOINT/);
+    refused((t) => (t.functions['get-notes'].tableActions = ['dynamodb:Scan']), /dynamodb:Scan/);
+    refused((t) => (t.functions.signup.color = 'blue'), /unknown key 'color'/);
   });
 });
 
 describe('crates', () => {
-  const present = FUNCTION_NAMES.filter((n) => !missingCrates().includes(n));
-  if (missingCrates().length > 0) {
-    test.todo(`crates not written yet: ${missingCrates().join(', ')}`);
-  }
-  test.each(present.length > 0 ? present : ['(none yet)'])(
-    'functions/%s/Cargo.toml is a package of that name whose binary has that name',
+  test('every function has its crate in the workspace', () => {
+    expect(missingCrates()).toEqual([]);
+  });
+
+  test('the root manifest is a workspace whose members include functions/*', () => {
+    const toml = fs.readFileSync(workspaceManifest(REPO_DIR), 'utf-8');
+    const members = /\[workspace\][^[]*?members\s*=\s*\[([^\]]*)\]/s.exec(toml)?.[1] ?? '';
+    expect(members).toMatch(/"functions\/\*"/);
+  });
+
+  test.each([...FUNCTION_NAMES])(
+    'functions/%s/Cargo.toml is a package of that name whose only binary has that name (cargo lambda build --bin <name>)',
     (name) => {
-      if (name === '(none yet)') return;
-      const toml = fs.readFileSync(manifestPathFor(REAL_FUNCTIONS_DIR, name), 'utf-8');
+      const toml = fs.readFileSync(crateManifest(REPO_DIR, name), 'utf-8');
       const pkg = /\[package\][^[]*?\bname\s*=\s*"([^"]+)"/s.exec(toml);
       expect(pkg?.[1]).toBe(name);
       const bins = [...toml.matchAll(/\[\[bin\]\][^[]*?\bname\s*=\s*"([^"]+)"/gs)].map((m) => m[1]);
-      // cargo-lambda-cdk builds the package's only binary: the implicit one, or a single [[bin]].
       expect(bins.length <= 1).toBe(true);
       if (bins.length === 1) expect(bins[0]).toBe(name);
+      expect(fs.existsSync(path.join(REPO_DIR, 'functions', name, 'src', 'main.rs')) || bins.length === 1).toBe(true);
     },
   );
 });

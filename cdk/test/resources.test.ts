@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { FUNCTION_NAMES, loadRoutes } from '../lib/config';
-import { actionsOf, fakeFrontendBuild, functionsDirForTests, functionLogicalId, functionProps, statementsOf, synth, Synthesized } from './synthesize';
+import { FUNCTION_NAMES, httpRoutes, loadTopology } from '../lib/config';
+import { REPO_DIR } from '../lib/config';
+import { actionsOf, fakeFrontendBuild, functionLogicalId, functionProps, statementsOf, synth, Synthesized } from './synthesize';
 
 let s: Synthesized;
 beforeAll(() => {
@@ -15,22 +16,41 @@ const importOf = (stack: string, what: string) => ({
 });
 
 describe('functions', () => {
-  test.each([...FUNCTION_NAMES])('%s is a RustFunction: provided.al2023, bootstrap, x86_64, active tracing, RUST_LOG', (name) => {
+  test.each([...FUNCTION_NAMES])('%s is a RustFunction: provided.al2023, bootstrap, arm64, active tracing, RUST_LOG', (name) => {
     const p = functionProps(s.backend, name);
     expect(p.Runtime).toBe('provided.al2023');
     expect(p.Handler).toBe('bootstrap');
-    expect(p.Architectures).toEqual(['x86_64']);
+    expect(p.Architectures).toEqual(['arm64']);
     expect(p.TracingConfig).toEqual({ Mode: 'Active' });
     expect(p.Environment.Variables.RUST_LOG).toBe('info');
   });
 
-  test('the RustFunction of each function is built from <functionsDir>/<name>/Cargo.toml', () => {
-    const path = require('path');
+  test.each([...FUNCTION_NAMES])("%s logs in Lambda's JSON format, application level INFO (= RUST_LOG), system level WARN", (name) => {
+    const p = functionProps(s.backend, name);
+    expect(p.LoggingConfig).toEqual({
+      LogFormat: 'JSON',
+      ApplicationLogLevel: 'INFO',
+      SystemLogLevel: 'WARN',
+      LogGroup: { Ref: expect.stringMatching(/Logs/) },
+    });
+  });
+
+  test('-c logLevel=DEBUG moves the application log level and RUST_LOG together', () => {
+    const t = synth({ logLevel: 'DEBUG' }).backend;
+    for (const name of FUNCTION_NAMES) {
+      const p = functionProps(t, name);
+      expect(p.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');
+      expect(p.Environment.Variables.RUST_LOG).toBe('debug');
+    }
+  });
+
+  test('every function is a binary of the workspace: one asset source (the workspace), its own --bin', () => {
+    // The asset of a RustFunction is the folder of the manifest it is given: the workspace root,
+    // which is what the Docker bundling fallback mounts (a member's folder alone cannot build).
     for (const name of FUNCTION_NAMES) {
       const fn = s.stacks.backend.functions[name];
-      // The asset of a RustFunction is the crate folder holding the manifest.
       const staging = fn.node.findAll().find((c) => c.constructor.name === 'AssetStaging') as any;
-      expect(staging.sourcePath).toBe(path.join(functionsDirForTests(), name));
+      expect(staging.sourcePath).toBe(REPO_DIR);
     }
   });
 
@@ -64,9 +84,9 @@ describe('functions', () => {
   test.each(Object.keys(expectedEnv))('%s gets exactly the environment it needs', (name) => {
     const vars = functionProps(s.backend, name).Environment.Variables;
     expect(Object.keys(vars).sort()).toEqual(['RUST_LOG', ...expectedEnv[name]].sort());
-    if (vars.TABLE_NAME) expect(vars.TABLE_NAME).toEqual(importOf('NotesData', 'Table'));
+    if (vars.TABLE_NAME) expect(vars.TABLE_NAME).toEqual(importOf('notes-dev-data', 'Table'));
     if (vars.EVENT_BUS_NAME) expect(vars.EVENT_BUS_NAME).toEqual(jRef('EventBus'));
-    if (vars.JWT_SECRET_ARN) expect(vars.JWT_SECRET_ARN).toEqual(importOf('NotesData', 'JwtSecret'));
+    if (vars.JWT_SECRET_ARN) expect(vars.JWT_SECRET_ARN).toEqual(importOf('notes-dev-data', 'JwtSecret'));
     if (vars.JWT_TTL_SECONDS) expect(vars.JWT_TTL_SECONDS).toBe('86400');
   });
 
@@ -102,7 +122,7 @@ describe('least privilege', () => {
     const st = statementsOf(s.backend, name);
     expect(actionsOf(st, 'dynamodb:')).toEqual(expectedDynamo[name].map((a) => `dynamodb:${a}`));
     for (const x of st.filter((x) => JSON.stringify(x.Action).includes('dynamodb:'))) {
-      expect(x.Resource).toEqual(importOf('NotesData', 'Table.*Arn'));
+      expect(x.Resource).toEqual(importOf('notes-dev-data', 'Table.*Arn'));
     }
   });
 
@@ -118,7 +138,7 @@ describe('least privilege', () => {
     const st = statementsOf(s.backend, name);
     expect(actionsOf(st, 'secretsmanager:')).toEqual(readsSecret.includes(name) ? ['secretsmanager:GetSecretValue'] : []);
     for (const x of st.filter((x) => JSON.stringify(x.Action).includes('secretsmanager:'))) {
-      expect(x.Resource).toEqual(importOf('NotesData', 'JwtSecret'));
+      expect(x.Resource).toEqual(importOf('notes-dev-data', 'JwtSecret'));
     }
   });
 
@@ -175,10 +195,21 @@ describe('least privilege', () => {
 });
 
 describe('HTTP API', () => {
-  // The routes as shared/routes.json lists them (the file the Rust route table is held to).
-  const routes: Array<[string, string]> = loadRoutes().http.map((r) => [`${r.method} ${r.path}`, r.function]);
-  test('routes.json has the nine routes of the contract', () => {
-    expect(routes).toHaveLength(9);
+  // The nine routes of the contract (section 1), written out here, independently of topology.json.
+  const routes: Array<[string, string]> = [
+    ['POST /auth/signup', 'signup'],
+    ['POST /auth/login', 'login'],
+    ['GET /auth/user', 'get-user'],
+    ['POST /notes', 'publish-note'],
+    ['GET /notes', 'get-notes'],
+    ['GET /notes/public', 'get-public-notes'],
+    ['GET /notes/{noteId}', 'get-note'],
+    ['PUT /notes/{noteId}', 'update-note'],
+    ['DELETE /notes/{noteId}', 'delete-note'],
+  ];
+  test('topology.json declares the nine routes of the contract, and the app reads them from it', () => {
+    const declared = httpRoutes(loadTopology()).map((r) => [`${r.method} ${r.path}`, r.fn]);
+    expect(declared.sort()).toEqual([...routes].sort());
   });
 
   test('exactly the routes of the contract', () => {
@@ -203,7 +234,7 @@ describe('HTTP API', () => {
     const cors = api.Properties.CorsConfiguration;
     expect(JSON.stringify(cors)).not.toContain('"*"');
     expect(cors.AllowOrigins).toEqual([
-      { 'Fn::Join': ['', ['https://', importOf('NotesFrontend', 'Distribution.*DomainName')]] },
+      { 'Fn::Join': ['', ['https://', importOf('notes-dev-frontend', 'Distribution.*DomainName')]] },
       'http://localhost:5173',
       'https://notes.example.com',
     ]);
@@ -295,7 +326,7 @@ describe('events and queues', () => {
 
   test('every queue has SSE and a policy that denies non-TLS requests', () => {
     const queues = s.backend.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(3);
+    expect(Object.keys(queues)).toHaveLength(4);
     for (const q of Object.values(queues) as any[]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     const policies = Object.values(s.backend.findResources('AWS::SQS::QueuePolicy')) as any[];
     for (const id of Object.keys(queues)) {
@@ -351,8 +382,8 @@ describe('frontend', () => {
     expect(dep.Properties.SourceObjectKeys).toHaveLength(1);
     expect(dep.Properties.Prune).toBe(false);
     const markers = JSON.stringify(dep.Properties.SourceMarkers);
-    expect(markers).toMatch(/NotesBackend:ExportsOutputRefHttpApi/);
-    expect(markers).toMatch(/NotesBackend:ExportsOutputRefWebSocketApi/);
+    expect(markers).toMatch(/notes-dev-backend:ExportsOutputRefHttpApi/);
+    expect(markers).toMatch(/notes-dev-backend:ExportsOutputRefWebSocketApi/);
     expect(dep.Properties.DistributionPaths).toEqual(['/*']);
   });
 
@@ -369,7 +400,7 @@ describe('frontend', () => {
     const render = (v: string) =>
       v.replace(/<<marker:0xbaba:\d+>>/g, (m) => {
         const x = markers[m];
-        if (x['Fn::ImportValue']) return `{${x['Fn::ImportValue'].replace(/^NotesBackend:ExportsOutputRef/, '').replace(/[0-9A-F]{16}$/, '')}}`;
+        if (x['Fn::ImportValue']) return `{${x['Fn::ImportValue'].replace(/^notes-dev-backend:ExportsOutputRef/, '').replace(/[0-9A-F]{16}$/, '')}}`;
         return `{${x.Ref}}`;
       });
     expect(render(config.apiUrl)).toBe('https://{HttpApi}.execute-api.{AWS::Region}.{AWS::URLSuffix}');
@@ -398,7 +429,9 @@ describe('monitoring', () => {
     const alarms = Object.values(s.backend.findResources('AWS::CloudWatch::Alarm')) as any[];
     const metric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
     const visible = metric('ApproximateNumberOfMessagesVisible');
-    expect(visible.map((a) => JSON.stringify(a.Properties.Dimensions)).sort().join()).toMatch(/NoteCreatedDlq.*NotifyDlq/);
+    expect(visible.map((a) => JSON.stringify(a.Properties.Dimensions)).sort().join()).toMatch(
+      /NoteCreatedDlq.*NoteCreatedRuleDlq.*NotifyDlq/,
+    );
     for (const a of visible) {
       expect(a.Properties.Threshold).toBe(0);
       expect(a.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
@@ -411,7 +444,8 @@ describe('monitoring', () => {
         expect(metric(m).filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${id}"`))).toHaveLength(1);
       }
     }
-    expect(alarms).toHaveLength(3 + 2 * FUNCTION_NAMES.length);
+    // 3 DLQs, queue age, dead-lettered records, HTTP 5xx, 2 rules, notify's destination, 2 per function.
+    expect(alarms).toHaveLength(3 + 1 + 1 + 1 + 2 + 1 + 2 * FUNCTION_NAMES.length);
   });
 
   test('a CloudWatch dashboard', () => {
@@ -420,9 +454,10 @@ describe('monitoring', () => {
 });
 
 describe('architecture', () => {
-  test('-c arch=arm64 builds every function for arm64', () => {
-    const t = synth({ arch: 'arm64' }).backend;
-    for (const name of FUNCTION_NAMES) expect(functionProps(t, name).Architectures).toEqual(['arm64']);
+  test('arm64 by default; -c arch=x86_64 builds every function for x86_64', () => {
+    for (const name of FUNCTION_NAMES) expect(functionProps(s.backend, name).Architectures).toEqual(['arm64']);
+    const t = synth({ arch: 'x86_64' }).backend;
+    for (const name of FUNCTION_NAMES) expect(functionProps(t, name).Architectures).toEqual(['x86_64']);
   });
 });
 
@@ -430,7 +465,7 @@ describe('outputs', () => {
   test('backend outputs the API URLs; frontend outputs the site URL', () => {
     s.backend.hasOutput('HttpApiUrl', {});
     s.backend.hasOutput('WebSocketUrl', {});
-    for (const name of ['EventBusArn', 'EventArchiveArn', 'NoteCreatedDlqUrl', 'NotifyDlqUrl']) {
+    for (const name of ['EventBusArn', 'EventArchiveArn', 'NoteCreatedDlqUrl', 'NoteCreatedRuleDlqUrl', 'NotifyDlqUrl', 'AlarmTopicArn']) {
       s.backend.hasOutput(name, {});
     }
     s.frontend.hasOutput('SiteUrl', {});

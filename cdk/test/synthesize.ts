@@ -3,26 +3,24 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { FUNCTION_NAMES, REPO_DIR, manifestPathFor } from '../lib/config';
-import { NotesStacks, buildNotesApp } from '../lib/notes-app';
+import { FUNCTION_NAMES, REPO_DIR, crateManifest } from '../lib/config';
+import { NotesStacks, buildNotesApp, buildSamLocalApp } from '../lib/notes-app';
+import { SamLocalStack } from '../lib/sam-local-stack';
 
-/** The real crates folder, ../functions relative to cdk/. */
-export const REAL_FUNCTIONS_DIR = path.join(REPO_DIR, 'functions');
-
-export function missingCrates(dir: string = REAL_FUNCTIONS_DIR): string[] {
-  return FUNCTION_NAMES.filter((n) => !fs.existsSync(manifestPathFor(dir, n)));
+export function missingCrates(workspace: string = REPO_DIR): string[] {
+  return FUNCTION_NAMES.filter((n) => !fs.existsSync(crateManifest(workspace, n)));
 }
 
 /**
- * RustFunction reads each crate's Cargo.toml at synth time (even with bundling skipped), so the
- * tests synthesize against ../functions itself and fail, naming them, if any crate is missing.
+ * RustFunction reads the workspace's root Cargo.toml at synth time (even with bundling skipped);
+ * the tests synthesize against the repository's workspace and fail, naming them, if a crate is missing.
  */
-export function functionsDirForTests(): string {
+export function workspaceForTests(): string {
   const missing = missingCrates();
   if (missing.length > 0) {
-    throw new Error(`function crates missing under ${REAL_FUNCTIONS_DIR}: ${missing.join(', ')}`);
+    throw new Error(`function crates missing under ${REPO_DIR}/functions: ${missing.join(', ')}`);
   }
-  return REAL_FUNCTIONS_DIR;
+  return REPO_DIR;
 }
 
 /** A tiny stand-in for ../frontend/build, so tests do not depend on a frontend build. */
@@ -41,18 +39,22 @@ export interface Synthesized {
   readonly site: Template;
 }
 
-/** Synthesizes the whole app with cargo-lambda bundling skipped (no Rust build). */
-export function synth(context: Record<string, unknown> = {}): Synthesized {
-  const app = new App({
+function testApp(context: Record<string, unknown>): App {
+  return new App({
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'notes-cdk-out-')),
     context: {
       'aws:cdk:bundling-stacks': [],
-      functionsDir: functionsDirForTests(),
+      cargoWorkspace: workspaceForTests(),
       frontendBuildDir: path.join(os.tmpdir(), 'notes-cdk-no-frontend-build'),
       allowedOrigins: 'http://localhost:5173',
       ...context,
     },
   });
+}
+
+/** Synthesizes the whole app with cargo-lambda bundling skipped (no Rust build). */
+export function synth(context: Record<string, unknown> = {}): Synthesized {
+  const app = testApp(context);
   const stacks = buildNotesApp(app);
   return {
     app,
@@ -62,6 +64,19 @@ export function synth(context: Record<string, unknown> = {}): Synthesized {
     backend: Template.fromStack(stacks.backend),
     site: Template.fromStack(stacks.site),
   };
+}
+
+export interface SynthesizedSam {
+  readonly app: App;
+  readonly stack: SamLocalStack;
+  readonly template: Template;
+}
+
+/** Synthesizes the SAM CLI's local-testing stack (`-c sam=true`), bundling skipped. */
+export function synthSam(context: Record<string, unknown> = {}): SynthesizedSam {
+  const app = testApp({ sam: 'true', allowedOrigins: '', ...context });
+  const stack = buildSamLocalApp(app);
+  return { app, stack, template: Template.fromStack(stack) };
 }
 
 type Resources = Record<string, { Type: string; Properties?: any; DependsOn?: string[] }>;

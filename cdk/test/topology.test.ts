@@ -16,8 +16,19 @@ test('the app reads ../shared/topology.json relative to the cdk folder', () => {
   expect(path.resolve(TOPOLOGY_PATH)).toBe(path.resolve(__dirname, '../../shared/topology.json'));
 });
 
-test('every function of the suite has sizing in topology.json and nothing else does', () => {
-  expect(Object.keys(topology.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
+test('topology.json declares the 14 functions of the suite, and the app builds exactly those', () => {
+  const suite = [
+    'publish-note', 'save-note', 'notify', 'connect', 'disconnect', 'ws-default', 'signup', 'login',
+    'get-user', 'get-notes', 'get-public-notes', 'get-note', 'update-note', 'delete-note',
+  ];
+  expect(Object.keys(topology.functions).sort()).toEqual(suite.sort());
+  expect([...FUNCTION_NAMES].sort()).toEqual(suite.sort());
+  expect(Object.keys(s.backend.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^notes suite: ') } }))).toHaveLength(14);
+});
+
+test('the queue feeds save-note and the results rule invokes notify, as their triggers declare', () => {
+  expect(topology.functions['save-note'].trigger).toEqual({ queue: 'noteCreated' });
+  expect(topology.functions.notify.trigger).toEqual({ rule: 'noteResultsToNotify' });
 });
 
 test.each(Object.keys(topology.functions))('function %s: memory and timeout equal topology.json', (name) => {
@@ -59,19 +70,45 @@ test('the queue visibility timeout is at least six times save-note timeout', () 
 
 test('DLQ retention equals topology.json (14 days)', () => {
   const dlqs = Object.entries(s.backend.findResources('AWS::SQS::Queue')).filter(([id]) => /Dlq/.test(id));
-  expect(dlqs).toHaveLength(2);
+  expect(dlqs).toHaveLength(3);
   const byId = Object.fromEntries(dlqs.map(([id, r]: [string, any]) => [id.replace(/[0-9A-F]{8}$/, ''), r]));
   expect(byId.NoteCreatedDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.noteCreatedDlq.retentionSeconds);
+  expect(byId.NoteCreatedRuleDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.noteCreatedRuleDlq.retentionSeconds);
   expect(byId.NotifyDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.notifyDlq.retentionSeconds);
   expect(topology.queues.noteCreatedDlq.retentionSeconds).toBe(14 * 24 * 3600);
 });
 
-test('rule note-created -> queue: pattern equals topology.json', () => {
+test('rule note-created -> queue: pattern, retry policy and DLQ equal topology.json', () => {
+  const r = topology.rules.noteCreatedToQueue;
+  expect(r.deadLetterQueue).toBe('noteCreatedRuleDlq');
   s.backend.hasResourceProperties('AWS::Events::Rule', {
     EventBusName: { Ref: Match.stringLikeRegexp('^EventBus') },
-    EventPattern: topology.rules.noteCreatedToQueue.eventPattern,
-    Targets: [{ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedQueue'), 'Arn'] }, Id: Match.anyValue() }],
+    EventPattern: r.eventPattern,
+    Targets: [
+      Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedQueue'), 'Arn'] },
+        RetryPolicy: {
+          MaximumRetryAttempts: r.retryPolicy.maximumRetryAttempts,
+          MaximumEventAgeInSeconds: r.retryPolicy.maximumEventAgeSeconds,
+        },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedRuleDlq'), 'Arn'] } },
+      }),
+    ],
   });
+});
+
+test("EventBridge may send to the note-created rule's DLQ (queue policy, this rule only)", () => {
+  const policies = Object.values(s.backend.findResources('AWS::SQS::QueuePolicy')) as any[];
+  const forDlq = policies.filter((p) => p.Properties.Queues.some((q: any) => /^NoteCreatedRuleDlq/.test(q.Ref)));
+  expect(forDlq).toHaveLength(1);
+  const allow = forDlq[0].Properties.PolicyDocument.Statement.filter((x: any) => x.Effect === 'Allow');
+  expect(allow).toEqual([
+    expect.objectContaining({
+      Action: 'sqs:SendMessage',
+      Principal: { Service: 'events.amazonaws.com' },
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^NoteCreatedRule/), 'Arn'] } } },
+    }),
+  ]);
 });
 
 test('rule results -> notify: pattern, retry policy and DLQ equal topology.json', () => {
@@ -114,7 +151,7 @@ test('a failed notify invocation is retried by Lambda, then sent to the notify D
   });
 });
 
-test('event source mapping save-note <- queue equals topology.json', () => {
+test('event source mapping save-note <- queue equals topology.json, with its maximum concurrency', () => {
   const e = topology.saveNoteEventSource;
   s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
   s.backend.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -123,7 +160,9 @@ test('event source mapping save-note <- queue equals topology.json', () => {
     BatchSize: e.batchSize,
     MaximumBatchingWindowInSeconds: e.maximumBatchingWindowSeconds,
     FunctionResponseTypes: e.reportBatchItemFailures ? ['ReportBatchItemFailures'] : Match.absent(),
+    ScalingConfig: { MaximumConcurrency: e.maximumConcurrency },
   });
+  expect(e.maximumConcurrency).toBeGreaterThanOrEqual(2); // Lambda's minimum
 });
 
 test('archive of all events equals topology.json', () => {

@@ -5,6 +5,8 @@
 //   E2E_API_URL   the REST API             (default http://127.0.0.1:3000)
 //   CHROMIUM_PATH the browser to drive     (default /usr/bin/chromium, Debian's package)
 //   E2E_TIMEOUT_MS how long to wait for a live update (default 30000)
+//   E2E_CSP       a Content-Security-Policy to send with the app's pages (`make test` passes the one the
+//                 CDK app gives CloudFront, for this build and the local APIs); any violation fails
 // Run: npm run test:e2e   Screenshots of every step: e2e/artifacts/
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +20,7 @@ const API_URL = (process.env.E2E_API_URL ?? 'http://127.0.0.1:3000').replace(/\/
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LIVE_TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30_000);
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
+const CSP = process.env.E2E_CSP ?? '';
 
 const CHROMIUM_ARGS = [
 	'--headless',
@@ -27,7 +30,10 @@ const CHROMIUM_ARGS = [
 	'--disable-component-update',
 	'--no-first-run',
 	'--disable-sync',
-	'--disable-quic'
+	'--disable-quic',
+	// A page the test serves itself (to add E2E_CSP) counts as public for Chromium, which then refuses
+	// its requests to the loopback APIs; the local stack's own pages are loopback and need no such flag.
+	...(CSP ? ['--disable-features=LocalNetworkAccessChecks'] : [])
 ];
 
 const suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -39,9 +45,29 @@ let browser;
 /** @type {{ A?: import('playwright-core').Page, B?: import('playwright-core').Page }} */
 const pages = {};
 const pageErrors = [];
+/** Content-Security-Policy violations reported by the pages, and the policy each page load carried. */
+const cspViolations = [];
+const cspOfDocuments = [];
 let shot = 0;
 
 // ---------------------------------------------------------------- helpers
+
+/** Sends E2E_CSP with every page of the app (as CloudFront does), and records every violation. */
+async function watchCsp(context, who) {
+	if (CSP) {
+		await context.route(`${BASE_URL}/**`, async (route) => {
+			if (route.request().resourceType() !== 'document') return route.continue();
+			const response = await route.fetch();
+			await route.fulfill({ response, headers: { ...response.headers(), 'content-security-policy': CSP } });
+		});
+	}
+	await context.exposeBinding('__e2eCspViolation', (_source, text) => cspViolations.push(`${who}: ${text}`));
+	await context.addInitScript(() => {
+		document.addEventListener('securitypolicyviolation', (e) => {
+			window.__e2eCspViolation(`${e.effectiveDirective} refused ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+		});
+	});
+}
 
 async function screenshots(label) {
 	shot += 1;
@@ -191,10 +217,18 @@ test('two people: notes go pending → saved and the public feed follows live', 
 
 	const contextA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
 	const contextB = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+	await watchCsp(contextA, 'A');
+	await watchCsp(contextB, 'B');
 	pages.A = await contextA.newPage();
 	pages.B = await contextB.newPage();
 	for (const [who, page] of Object.entries(pages)) {
 		page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
+		page.on('console', (msg) => {
+			if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(`${who}: ${msg.text()}`);
+		});
+		page.on('response', (res) => {
+			if (res.request().resourceType() === 'document') cspOfDocuments.push(res.headers()['content-security-policy'] ?? '');
+		});
 	}
 	const { A, B } = pages;
 
@@ -285,6 +319,28 @@ test('two people: notes go pending → saved and the public feed follows live', 
 
 	await step('no uncaught errors in either page', async () => {
 		assert.deepEqual(pageErrors, []);
+	});
+
+	await step('the Content-Security-Policy held: every page carried it, nothing was refused', async () => {
+		assert.ok(cspOfDocuments.length > 0, 'pages were loaded');
+		if (CSP) assert.deepEqual([...new Set(cspOfDocuments)], [CSP], 'every page load carried E2E_CSP');
+		assert.deepEqual(cspViolations, []);
+		if (CSP) {
+			// And it is enforced, and a violation would have been seen: a script the policy does not
+			// allow is refused and reported.
+			const ran = await B.evaluate(() => {
+				const s = document.createElement('script');
+				s.textContent = 'window.__e2eCspProbe = true';
+				document.head.appendChild(s);
+				return window.__e2eCspProbe === true;
+			});
+			assert.equal(ran, false, 'an inline script outside the policy ran');
+			await B.waitForTimeout(500);
+			assert.ok(
+				cspViolations.some((v) => v.startsWith('B: ') && v.includes('script-src')),
+				`the refused script was reported: ${cspViolations}`
+			);
+		}
 	});
 
 	await contextA.close();

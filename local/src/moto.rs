@@ -8,6 +8,11 @@ use tokio::process::{Child, Command};
 
 use crate::StackError;
 
+/// The port `notes-local` starts moto on unless told otherwise. Fixed, so that what runs outside
+/// the stack against its emulator (`cargo lambda watch`, `sam local`) is configured once, in the
+/// functions' `[package.metadata.lambda.env]` and in `events/env.json`.
+pub const DEFAULT_PORT: u16 = 3002;
+
 /// A moto server this process started; it is killed when this is dropped.
 pub struct MotoServer {
     port: u16,
@@ -17,9 +22,25 @@ pub struct MotoServer {
 impl MotoServer {
     /// Starts `moto_server` on a free loopback port and waits until it answers.
     pub async fn start() -> Result<Self, StackError> {
+        Self::start_on(0).await
+    }
+
+    /// Starts `moto_server` on 127.0.0.1:`port` (0 picks a free one) and waits until it answers.
+    pub async fn start_on(port: u16) -> Result<Self, StackError> {
         let program = moto_program();
-        let port = free_port().map_err(|e| StackError::Moto(e.to_string()))?;
-        let child = Command::new(&program)
+        let port = if port == 0 {
+            free_port().map_err(|e| StackError::Moto(e.to_string()))?
+        } else {
+            // Something else answering on a taken port must not pass for moto.
+            std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+                StackError::Moto(format!(
+                    "127.0.0.1:{port} is not free ({e}): stop what listens there, pass --moto-port 0 for any free \
+                     port, or set AWS_ENDPOINT_URL to an emulator that is already running"
+                ))
+            })?;
+            port
+        };
+        let mut child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -31,10 +52,12 @@ impl MotoServer {
                     program.display()
                 ))
             })?;
-        let server = Self { port, _child: child };
         for _ in 0..300 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(StackError::Moto(format!("{} exited ({status}) before answering", program.display())));
+            }
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Ok(server);
+                return Ok(Self { port, _child: child });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

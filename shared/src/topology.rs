@@ -131,6 +131,9 @@ pub struct FunctionDecl {
     /// Posts to WebSocket connections through the Management API.
     #[serde(default)]
     pub manage_connections: bool,
+    /// Hashes passwords (argon2id): its route gets a tighter throttle, its function more memory.
+    #[serde(default)]
+    pub hashes_passwords: bool,
 }
 
 impl Topology {

@@ -1,0 +1,126 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { RustFunction } from 'cargo-lambda-cdk';
+import { NagSuppressions } from 'cdk-nag';
+import { AppSettings, EnvKey, FunctionName, Topology, seconds, workspaceManifest } from './config';
+import { constructIdFor, resourceName } from './naming';
+
+/**
+ * Where the JWT signing key comes from: the Secrets Manager secret (AWS: `JWT_SECRET_ARN`, read
+ * permission granted), or, for the SAM CLI's local testing only, the `JWT_SECRET` variable, declared
+ * without a value in the template and filled in by `events/env.json` (SAM only sets declared variables).
+ */
+export type JwtKeySource = { readonly secret: secretsmanager.ISecret } | { readonly localVariable: true };
+
+export interface NotesFunctionsProps {
+  readonly settings: AppSettings;
+  readonly topology: Topology;
+  readonly table: dynamodb.ITable;
+  readonly bus: events.IEventBus;
+  readonly jwt: JwtKeySource;
+  /** WEBSOCKET_MANAGEMENT_ENDPOINT of notify. */
+  readonly websocketManagementEndpoint: string;
+  /**
+   * Variables declared on every function that calls AWS (SAM's local testing: `AWS_ENDPOINT_URL`,
+   * declared so that `events/env.json` can point the SDK at the local stack's emulator).
+   */
+  readonly awsClientEnvironment?: Record<string, string>;
+}
+
+/** `RUST_LOG` that lets through what Lambda's application log level lets through. */
+export function rustLogFor(level: string): string {
+  return level.toLowerCase();
+}
+
+/**
+ * Every function topology.json declares, created directly in `stack` (the SAM CLI names a function by the construct id
+ * right under the stack, e.g. `PublishNote`). Each one is a binary of the Cargo workspace, built by
+ * cargo-lambda from the workspace's root manifest with `--bin <name>` (what cargo-lambda-cdk advises
+ * for workspaces: the Docker fallback then mounts the whole workspace, and every function shares one
+ * target directory, so dependencies are compiled once for all of them).
+ */
+export function createFunctions(stack: Stack, props: NotesFunctionsProps): Record<FunctionName, lambda.Function> {
+  const { settings, topology, table, bus, jwt } = props;
+  const stage = settings.stage;
+  const envValues: Record<EnvKey, string> = {
+    TABLE_NAME: table.tableName,
+    EVENT_BUS_NAME: bus.eventBusName,
+    WEBSOCKET_MANAGEMENT_ENDPOINT: props.websocketManagementEndpoint,
+    JWT_SECRET_ARN: 'secret' in jwt ? jwt.secret.secretArn : '',
+    JWT_TTL_SECONDS: String(settings.jwtTtlSeconds),
+  };
+
+  const fns = {} as Record<FunctionName, lambda.Function>;
+  // Each function as topology.json declares it: limits, configuration, permissions.
+  for (const [name, spec] of Object.entries(topology.functions)) {
+    const cid = constructIdFor(name);
+    const functionName = resourceName(stage, name);
+
+    const logGroup = new logs.LogGroup(stack, `${cid}Logs`, {
+      logGroupName: `/aws/lambda/${functionName}`,
+      retention: settings.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // One role per function, with no managed policy: logging to its own log group only.
+    const role = new iam.Role(stack, `${cid}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the ${functionName} function`,
+    });
+    logGroup.grantWrite(role);
+
+    const environment: Record<string, string> = { RUST_LOG: rustLogFor(settings.logLevel) };
+    for (const key of spec.environment) {
+      if (key === 'JWT_SECRET_ARN' && 'localVariable' in jwt) environment.JWT_SECRET = '';
+      else environment[key] = envValues[key];
+    }
+    if (spec.environment.length > 0) Object.assign(environment, props.awsClientEnvironment ?? {});
+
+    const fn = new RustFunction(stack, cid, {
+      manifestPath: workspaceManifest(settings.workspaceDir),
+      binaryName: name,
+      functionName,
+      architecture: settings.architecture,
+      memorySize: spec.memoryMb,
+      timeout: seconds(spec.timeoutSeconds),
+      description: `notes suite: ${name}`,
+      environment,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      // Lambda's JSON log format: the handlers' JSON lines (tracing) keep their fields, Lambda's own
+      // platform lines become JSON too, and both are filtered by level at the source.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel[settings.logLevel],
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+    });
+
+    if (spec.tableActions.length > 0) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: spec.tableActions, resources: [table.tableArn] }));
+    }
+    if (spec.putEvents) bus.grantPutEventsTo(fn);
+    if (spec.readSecret && 'secret' in jwt) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [jwt.secret.secretArn] }),
+      );
+    }
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
+    fns[name] = fn;
+  }
+  return fns;
+}
