@@ -2,13 +2,37 @@
 
 use std::path::PathBuf;
 
+use notes_local::moto::{self, MotoServer};
 use notes_local::{StackConfig, start};
 
 const USAGE: &str = "usage: notes-local [--http-port N] [--ws-port N] [--frontend-port N] [--frontend-dir DIR]
-                   [--aws-endpoint URL] [--prefix NAME] [--visibility-timeout SECONDS]
-                   [--fault-injection] [--allowed-origin ORIGIN]...";
+                   [--aws-endpoint URL | --moto-port N] [--prefix NAME] [--visibility-timeout SECONDS]
+                   [--fault-injection] [--allowed-origin ORIGIN]...
+       notes-local redrive [--aws-endpoint URL | --moto-port N] [--prefix NAME]
+                   (moves the running stack's dead-lettered notes back to their queue)";
 
-fn parse_args() -> Result<StackConfig, String> {
+/// `notes-local redrive`: what `aws sqs start-message-move-task` does in AWS, for a running stack.
+async fn redrive(args: &[String]) -> Result<usize, String> {
+    let mut endpoint = std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty());
+    let mut prefix = StackConfig::default().prefix;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().cloned().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
+        match arg.as_str() {
+            "--aws-endpoint" => endpoint = Some(value("--aws-endpoint")?),
+            "--moto-port" => endpoint = Some(format!("http://127.0.0.1:{}", value("--moto-port")?)),
+            "--prefix" => prefix = value("--prefix")?,
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    let endpoint = endpoint.unwrap_or_else(|| format!("http://127.0.0.1:{}", moto::DEFAULT_PORT));
+    let sdk = notes_local::emulator_sdk_config(&endpoint).await;
+    notes_local::redrive::note_dlq_of(&aws_sdk_sqs::Client::new(&sdk), &prefix).await
+}
+
+/// The stack's configuration, and the port to start moto on when no emulator is given.
+fn parse_args() -> Result<(StackConfig, u16), String> {
+    let mut moto_port = moto::DEFAULT_PORT;
     let mut config = StackConfig {
         frontend_dir: Some(PathBuf::from("frontend/build")),
         aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()),
@@ -30,6 +54,7 @@ fn parse_args() -> Result<StackConfig, String> {
             "--frontend-port" => config.frontend_port = port(value("--frontend-port")?)?,
             "--frontend-dir" => config.frontend_dir = Some(PathBuf::from(value("--frontend-dir")?)),
             "--aws-endpoint" => config.aws_endpoint = Some(value("--aws-endpoint")?),
+            "--moto-port" => moto_port = port(value("--moto-port")?)?,
             "--prefix" => config.prefix = value("--prefix")?,
             "--visibility-timeout" => {
                 let v = value("--visibility-timeout")?;
@@ -42,18 +67,46 @@ fn parse_args() -> Result<StackConfig, String> {
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
-    Ok(config)
+    Ok((config, moto_port))
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     notes_core::telemetry::init("notes-local");
-    let config = match parse_args() {
-        Ok(config) => config,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("redrive") {
+        return match redrive(&args[1..]).await {
+            Ok(moved) => {
+                println!("redrive: {moved} dead-lettered notes sent back to their queue");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("notes-local redrive: {err}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    let (mut config, moto_port) = match parse_args() {
+        Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
             return std::process::ExitCode::from(2);
         }
+    };
+    // Without an emulator given, moto runs on a fixed port (3002 unless --moto-port says otherwise),
+    // the endpoint `cargo lambda watch` and `sam local` are configured with (README, local testing).
+    let _moto = match &config.aws_endpoint {
+        Some(_) => None,
+        None => match MotoServer::start_on(moto_port).await {
+            Ok(server) => {
+                config.aws_endpoint = Some(server.endpoint());
+                Some(server)
+            }
+            Err(err) => {
+                eprintln!("notes-local: {err}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
     };
     let stack = match start(config).await {
         Ok(stack) => stack,
