@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use notes_local::{StackConfig, start};
 
 const USAGE: &str = "usage: notes-local [--http-port N] [--ws-port N] [--frontend-port N] [--frontend-dir DIR]
-                   [--aws-endpoint URL] [--prefix NAME] [--visibility-timeout SECONDS]
+                   [--aws-endpoint URL] [--dynamodb-endpoint URL | --dynamodb-data DIR]
+                   [--prefix NAME] [--visibility-timeout SECONDS]
                    [--fault-injection] [--allowed-origin ORIGIN]...";
 
 fn parse_args() -> Result<StackConfig, String> {
     let mut config = StackConfig {
         frontend_dir: Some(PathBuf::from("frontend/build")),
         aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()),
+        dynamodb_endpoint: std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok().filter(|v| !v.is_empty()),
         ..StackConfig::default()
     };
     if let Ok(secret) = std::env::var("JWT_SECRET") {
@@ -30,6 +32,8 @@ fn parse_args() -> Result<StackConfig, String> {
             "--frontend-port" => config.frontend_port = port(value("--frontend-port")?)?,
             "--frontend-dir" => config.frontend_dir = Some(PathBuf::from(value("--frontend-dir")?)),
             "--aws-endpoint" => config.aws_endpoint = Some(value("--aws-endpoint")?),
+            "--dynamodb-endpoint" => config.dynamodb_endpoint = Some(value("--dynamodb-endpoint")?),
+            "--dynamodb-data" => config.dynamodb_data = Some(PathBuf::from(value("--dynamodb-data")?)),
             "--prefix" => config.prefix = value("--prefix")?,
             "--visibility-timeout" => {
                 let v = value("--visibility-timeout")?;
@@ -41,6 +45,11 @@ fn parse_args() -> Result<StackConfig, String> {
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
+    }
+    if config.dynamodb_endpoint.is_some() && config.dynamodb_data.is_some() {
+        return Err("--dynamodb-data is for the DynamoDB Local notes-local starts; it cannot go with a DynamoDB \
+                    endpoint (--dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB)"
+            .into());
     }
     Ok(config)
 }
@@ -73,10 +82,8 @@ async fn main() -> std::process::ExitCode {
         Some(url) => println!("  Frontend        {url}"),
         None => println!("  Frontend        not served (build it: cd frontend && npm ci && npm run build)"),
     }
-    println!(
-        "  AWS emulator    {} (table {}, bus {})",
-        stack.aws_endpoint, stack.resources.table_name, stack.resources.bus_name
-    );
+    println!("  DynamoDB        {} (table {})", stack.dynamodb_endpoint, stack.resources.table_name);
+    println!("  SQS, EventBridge {} (bus {})", stack.aws_endpoint, stack.resources.bus_name);
     let _ = tokio::signal::ctrl_c().await;
     println!("stopping");
     drop(stack);
