@@ -9,3 +9,5 @@ export MOTO_SERVER="$VENV/bin/moto_server"
 unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB
 step "pipeline latency: POST /notes to the WebSocket note-saved (local stack, release build)"
 cargo bench -p notes-e2e --bench pipeline_latency
+step "one TransactWriteItems as the table grows (DynamoDB Local, release build)"
+cargo bench -p notes-e2e --bench table_growth
