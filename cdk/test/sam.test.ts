@@ -61,7 +61,7 @@ test.each([...FUNCTION_NAMES])('%s: the deployed environment, for the local stac
   expect(local.MemorySize).toBe(deployed.MemorySize);
   expect(local.Timeout).toBe(deployed.Timeout);
   const expected = Object.keys(deployed.Environment.Variables).map((k) => (k === 'JWT_SECRET_ARN' ? 'JWT_SECRET' : k));
-  if (loadTopology().functions[name].environment.length > 0) expected.push('AWS_ENDPOINT_URL');
+  if (loadTopology().functions[name].environment.length > 0) expected.push('AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB');
   const vars = local.Environment.Variables;
   expect(Object.keys(vars).sort()).toEqual(expected.sort());
   // The local stack's resources, by the names it gives them (prefix notes-local).

@@ -1,7 +1,9 @@
 //! The local stack: the whole notes suite on one machine, with no AWS account.
 //!
-//! - DynamoDB, SQS and EventBridge come from moto's server, provisioned from
-//!   `shared/topology.json` like the CDK stack ([`provision`]);
+//! - the table lives in AWS's DynamoDB Local ([`dynamodb_local`]), SQS and EventBridge in moto's
+//!   server ([`moto`]), provisioned from `shared/topology.json` like the CDK stack ([`provision`]);
+//!   each SDK client reaches its emulator through the SDK's per-service endpoint
+//!   ([`emulator_sdk_config`]);
 //! - the HTTP API (default 127.0.0.1:3000) turns each request into the API Gateway v2 event
 //!   Lambda would get and calls the same handler the Lambda binary runs ([`http_api`]);
 //! - the WebSocket API and the Management API's `@connections` (default 127.0.0.1:3001) do the
@@ -12,6 +14,7 @@
 //!
 //! Everything runs in-process, so tests can start a whole stack of their own on free ports.
 
+pub mod dynamodb_local;
 pub mod faults;
 pub mod frontend;
 pub mod functions;
@@ -27,6 +30,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_types::origin::Origin;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use notes_core::auth::JwtKeys;
 use notes_core::function::{Function, Settings};
 use tokio::net::TcpListener;
@@ -45,9 +50,15 @@ pub struct StackConfig {
     pub http_port: u16,
     pub ws_port: u16,
     pub frontend_port: u16,
-    /// moto (or another emulator) to use; `None` starts moto's server from the venv.
+    /// moto (or another emulator) for SQS and EventBridge; `None` starts moto's server from the venv.
     pub aws_endpoint: Option<String>,
-    /// Prefix of every resource name, so several stacks can share one moto.
+    /// DynamoDB Local (or another DynamoDB) for the table; `None` starts DynamoDB Local from
+    /// `local/dynamodb/`, keeping its data where [`StackConfig::dynamodb_data`] says.
+    pub dynamodb_endpoint: Option<String>,
+    /// Where the DynamoDB Local the stack starts keeps its data: a folder, kept across restarts,
+    /// or `None` for memory. Only when the stack starts it (no `dynamodb_endpoint`).
+    pub dynamodb_data: Option<PathBuf>,
+    /// Prefix of every resource name, so several stacks can share one moto and one DynamoDB.
     pub prefix: String,
     /// Replaces the topology's visibility timeout of the note-created queue (seconds), so
     /// retries and the DLQ can be watched in seconds instead of minutes.
@@ -71,6 +82,8 @@ impl Default for StackConfig {
             ws_port: 3001,
             frontend_port: 8080,
             aws_endpoint: None,
+            dynamodb_endpoint: None,
+            dynamodb_data: None,
             prefix: "notes-local".into(),
             visibility_timeout_seconds: None,
             notify_retry_seconds: 2,
@@ -87,6 +100,8 @@ impl Default for StackConfig {
 pub enum StackError {
     #[error("could not start moto's server: {0}")]
     Moto(String),
+    #[error("could not start DynamoDB Local: {0}")]
+    DynamoDbLocal(String),
     #[error("could not provision the resources: {0}")]
     Provision(String),
     #[error("could not listen on 127.0.0.1:{port}: {source}")]
@@ -100,13 +115,17 @@ pub struct RunningStack {
     pub http_addr: SocketAddr,
     pub ws_addr: SocketAddr,
     pub frontend_addr: Option<SocketAddr>,
+    /// SQS and EventBridge (moto).
     pub aws_endpoint: String,
+    /// The table's DynamoDB (DynamoDB Local).
+    pub dynamodb_endpoint: String,
     pub resources: Resources,
     /// The fault-injection switch, when the stack was started with fault injection.
     pub faults: Option<faults::FaultSwitch>,
     sdk: SdkConfig,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<moto::MotoServer>,
+    _dynamodb: Option<dynamodb_local::DynamoDbLocal>,
 }
 
 impl RunningStack {
@@ -127,6 +146,11 @@ impl RunningStack {
         let sqs = aws_sdk_sqs::Client::new(&self.sdk);
         redrive::redrive(&sqs, &self.resources.note_dlq_url, &self.resources.note_queue_url).await
     }
+
+    /// The SDK configuration the stack's own clients use: its moto and its DynamoDB.
+    pub fn sdk_config(&self) -> SdkConfig {
+        self.sdk.clone()
+    }
 }
 
 impl Drop for RunningStack {
@@ -137,32 +161,80 @@ impl Drop for RunningStack {
     }
 }
 
-/// The SDK configuration for an emulator at `endpoint`: fixed region and dummy credentials.
-pub async fn emulator_sdk_config(endpoint: &str) -> SdkConfig {
+/// The SDK configuration for the emulators: every client reaches `aws_endpoint` (moto), except
+/// DynamoDB's, which reaches `dynamodb_endpoint` (DynamoDB Local); fixed region, dummy credentials.
+///
+/// The split is the SDK's own per-service endpoint: the configuration is the one a function
+/// loads from an environment with `AWS_ENDPOINT_URL` (moto) and `AWS_ENDPOINT_URL_DYNAMODB`
+/// (DynamoDB Local), so `aws_sdk_dynamodb::Client::new(&sdk)` asks the service config for
+/// DynamoDB's endpoint before taking the general one. Both come from the arguments only, never
+/// from the process's environment, so what a stack or a test is given is what it uses.
+pub async fn emulator_sdk_config(aws_endpoint: &str, dynamodb_endpoint: &str) -> SdkConfig {
     let credentials = aws_credential_types::Credentials::new("local", "local", None, None, "notes-local");
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
+    let mut sdk = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(aws_endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(credentials)
         .load()
         .await
+        .into_builder()
+        .service_config(ServiceEndpoints { dynamodb: dynamodb_endpoint.to_owned() });
+    // A programmatic endpoint would win over every per-service one; an endpoint from the
+    // environment (`AWS_ENDPOINT_URL`) is where a service without its own endpoint goes.
+    sdk.insert_origin("endpoint_url", Origin::shared_environment_variable());
+    sdk.build()
+}
+
+/// DynamoDB's own endpoint, as the SDK's per-service configuration.
+#[derive(Debug)]
+struct ServiceEndpoints {
+    dynamodb: String,
+}
+
+impl LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        (key.service_id() == "DynamoDB" && key.env() == "AWS_ENDPOINT_URL").then(|| self.dynamodb.clone())
+    }
 }
 
 async fn listen(port: u16) -> Result<TcpListener, StackError> {
     TcpListener::bind(("127.0.0.1", port)).await.map_err(|source| StackError::Listen { port, source })
 }
 
-/// Starts moto (unless given an endpoint), provisions, and serves everything.
-pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
-    let (moto, endpoint) = match &config.aws_endpoint {
-        Some(endpoint) => (None, endpoint.clone()),
+async fn start_moto(config: &StackConfig) -> Result<(Option<moto::MotoServer>, String), StackError> {
+    match &config.aws_endpoint {
+        Some(endpoint) => Ok((None, endpoint.clone())),
         None => {
             let server = moto::MotoServer::start().await?;
             let endpoint = server.endpoint();
-            (Some(server), endpoint)
+            Ok((Some(server), endpoint))
         }
-    };
-    let sdk = emulator_sdk_config(&endpoint).await;
+    }
+}
+
+async fn start_dynamodb(config: &StackConfig) -> Result<(Option<dynamodb_local::DynamoDbLocal>, String), StackError> {
+    match (&config.dynamodb_endpoint, &config.dynamodb_data) {
+        (Some(_), Some(_)) => Err(StackError::Config(
+            "a DynamoDB data folder is for the DynamoDB Local the stack starts, not with a DynamoDB endpoint".into(),
+        )),
+        (Some(endpoint), None) => Ok((None, endpoint.clone())),
+        (None, data) => {
+            let storage = match data {
+                Some(dir) => dynamodb_local::Storage::Disk(dir.clone()),
+                None => dynamodb_local::Storage::InMemory,
+            };
+            let server = dynamodb_local::DynamoDbLocal::start(&storage).await?;
+            let endpoint = server.endpoint();
+            Ok((Some(server), endpoint))
+        }
+    }
+}
+
+/// Starts moto and DynamoDB Local (unless given their endpoints), provisions, and serves everything.
+pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
+    let ((moto, endpoint), (dynamodb, dynamodb_endpoint)) =
+        tokio::try_join!(start_moto(&config), start_dynamodb(&config))?;
+    let sdk = emulator_sdk_config(&endpoint, &dynamodb_endpoint).await;
     let resources = provision::provision(&sdk, &config).await?;
 
     let http_listener = listen(config.http_port).await?;
@@ -222,10 +294,12 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         ws_addr,
         frontend_addr,
         aws_endpoint: endpoint,
+        dynamodb_endpoint,
         resources,
         faults,
         sdk,
         tasks,
         _moto: moto,
+        _dynamodb: dynamodb,
     })
 }

@@ -2,14 +2,24 @@
 
 use std::path::PathBuf;
 
+use notes_local::dynamodb_local::{self, DynamoDbLocal};
 use notes_local::moto::{self, MotoServer};
 use notes_local::{StackConfig, start};
 
 const USAGE: &str = "usage: notes-local [--http-port N] [--ws-port N] [--frontend-port N] [--frontend-dir DIR]
-                   [--aws-endpoint URL | --moto-port N] [--prefix NAME] [--visibility-timeout SECONDS]
+                   [--aws-endpoint URL | --moto-port N]
+                   [--dynamodb-endpoint URL | --dynamodb-port N] [--dynamodb-data DIR]
+                   [--prefix NAME] [--visibility-timeout SECONDS]
                    [--fault-injection] [--allowed-origin ORIGIN]...
        notes-local redrive [--aws-endpoint URL | --moto-port N] [--prefix NAME]
                    (moves the running stack's dead-lettered notes back to their queue)";
+
+/// Where `notes-local` starts the emulators it is not given: fixed ports, so that what runs
+/// outside the stack against them (`cargo lambda watch`, `sam local`) is configured once.
+struct EmulatorPorts {
+    moto: u16,
+    dynamodb: u16,
+}
 
 /// `notes-local redrive`: what `aws sqs start-message-move-task` does in AWS, for a running stack.
 async fn redrive(args: &[String]) -> Result<usize, String> {
@@ -26,16 +36,18 @@ async fn redrive(args: &[String]) -> Result<usize, String> {
         }
     }
     let endpoint = endpoint.unwrap_or_else(|| format!("http://127.0.0.1:{}", moto::DEFAULT_PORT));
-    let sdk = notes_local::emulator_sdk_config(&endpoint).await;
+    // Only SQS is called: the DynamoDB endpoint is never reached.
+    let sdk = notes_local::emulator_sdk_config(&endpoint, &endpoint).await;
     notes_local::redrive::note_dlq_of(&aws_sdk_sqs::Client::new(&sdk), &prefix).await
 }
 
-/// The stack's configuration, and the port to start moto on when no emulator is given.
-fn parse_args() -> Result<(StackConfig, u16), String> {
-    let mut moto_port = moto::DEFAULT_PORT;
+/// The stack's configuration, and the ports to start the emulators on when none is given.
+fn parse_args() -> Result<(StackConfig, EmulatorPorts), String> {
+    let mut ports = EmulatorPorts { moto: moto::DEFAULT_PORT, dynamodb: dynamodb_local::DEFAULT_PORT };
     let mut config = StackConfig {
         frontend_dir: Some(PathBuf::from("frontend/build")),
         aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()),
+        dynamodb_endpoint: std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok().filter(|v| !v.is_empty()),
         ..StackConfig::default()
     };
     if let Ok(secret) = std::env::var("JWT_SECRET") {
@@ -54,7 +66,10 @@ fn parse_args() -> Result<(StackConfig, u16), String> {
             "--frontend-port" => config.frontend_port = port(value("--frontend-port")?)?,
             "--frontend-dir" => config.frontend_dir = Some(PathBuf::from(value("--frontend-dir")?)),
             "--aws-endpoint" => config.aws_endpoint = Some(value("--aws-endpoint")?),
-            "--moto-port" => moto_port = port(value("--moto-port")?)?,
+            "--moto-port" => ports.moto = port(value("--moto-port")?)?,
+            "--dynamodb-endpoint" => config.dynamodb_endpoint = Some(value("--dynamodb-endpoint")?),
+            "--dynamodb-port" => ports.dynamodb = port(value("--dynamodb-port")?)?,
+            "--dynamodb-data" => config.dynamodb_data = Some(PathBuf::from(value("--dynamodb-data")?)),
             "--prefix" => config.prefix = value("--prefix")?,
             "--visibility-timeout" => {
                 let v = value("--visibility-timeout")?;
@@ -67,7 +82,12 @@ fn parse_args() -> Result<(StackConfig, u16), String> {
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
-    Ok((config, moto_port))
+    if config.dynamodb_endpoint.is_some() && config.dynamodb_data.is_some() {
+        return Err("--dynamodb-data is for the DynamoDB Local notes-local starts; it cannot go with a DynamoDB \
+                    endpoint (--dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB)"
+            .into());
+    }
+    Ok((config, ports))
 }
 
 #[tokio::main]
@@ -86,7 +106,7 @@ async fn main() -> std::process::ExitCode {
             }
         };
     }
-    let (mut config, moto_port) = match parse_args() {
+    let (mut config, ports) = match parse_args() {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
@@ -97,7 +117,7 @@ async fn main() -> std::process::ExitCode {
     // the endpoint `cargo lambda watch` and `sam local` are configured with (README, local testing).
     let _moto = match &config.aws_endpoint {
         Some(_) => None,
-        None => match MotoServer::start_on(moto_port).await {
+        None => match MotoServer::start_on(ports.moto).await {
             Ok(server) => {
                 config.aws_endpoint = Some(server.endpoint());
                 Some(server)
@@ -107,6 +127,26 @@ async fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         },
+    };
+    // DynamoDB Local likewise, on 3003 unless --dynamodb-port says otherwise.
+    let _dynamodb = match &config.dynamodb_endpoint {
+        Some(_) => None,
+        None => {
+            let storage = match config.dynamodb_data.take() {
+                Some(dir) => dynamodb_local::Storage::Disk(dir),
+                None => dynamodb_local::Storage::InMemory,
+            };
+            match DynamoDbLocal::start_on(ports.dynamodb, &storage).await {
+                Ok(server) => {
+                    config.dynamodb_endpoint = Some(server.endpoint());
+                    Some(server)
+                }
+                Err(err) => {
+                    eprintln!("notes-local: {err}");
+                    return std::process::ExitCode::FAILURE;
+                }
+            }
+        }
     };
     let stack = match start(config).await {
         Ok(stack) => stack,
@@ -126,10 +166,8 @@ async fn main() -> std::process::ExitCode {
         Some(url) => println!("  Frontend        {url}"),
         None => println!("  Frontend        not served (build it: cd frontend && npm ci && npm run build)"),
     }
-    println!(
-        "  AWS emulator    {} (table {}, bus {})",
-        stack.aws_endpoint, stack.resources.table_name, stack.resources.bus_name
-    );
+    println!("  DynamoDB        {} (table {})", stack.dynamodb_endpoint, stack.resources.table_name);
+    println!("  SQS, EventBridge {} (bus {})", stack.aws_endpoint, stack.resources.bus_name);
     let _ = tokio::signal::ctrl_c().await;
     println!("stopping");
     drop(stack);

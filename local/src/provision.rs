@@ -1,6 +1,9 @@
-//! Creates the stack's resources in the emulator, from `shared/topology.json` (the file the CDK
+//! Creates the stack's resources in the emulators, from `shared/topology.json` (the file the CDK
 //! app builds from): the table with TTL, the bus, the note-created queue and its DLQ (redrive
 //! after `maxReceiveCount`), the rules, and the archive of every event.
+//!
+//! The table goes to DynamoDB's endpoint (DynamoDB Local), the rest to moto; a table that exists
+//! already (DynamoDB Local keeping its data in a folder across restarts) is kept with its items.
 //!
 //! One difference from AWS, forced by the emulator: moto cannot invoke a Lambda function, so
 //! the rule that targets `notify` in AWS targets a local queue here, which the stack polls and
@@ -11,6 +14,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+    TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use notes_core::keys;
@@ -120,7 +124,9 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
     })
 }
 
-async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError> {
+/// The table as the CDK app makes it (keys `pk`/`sk`, on demand, TTL on `ttl`), or the one of
+/// that name that exists already.
+pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let attribute = |name: &str| {
         AttributeDefinition::builder()
@@ -132,7 +138,7 @@ async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError> {
     let key = |name: &str, kind: KeyType| {
         KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("complete")
     };
-    dynamodb
+    let created = dynamodb
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
@@ -141,8 +147,22 @@ async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError> {
         .key_schema(key(keys::PK, KeyType::Hash))
         .key_schema(key(keys::SK, KeyType::Range))
         .send()
-        .await
-        .map_err(|e| failed("table", e))?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // Kept from an earlier run by a DynamoDB Local with a data folder: used as it is.
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
+            tracing::info!(table = name, "the table exists already; keeping its items");
+        }
+        Err(err) => return Err(failed("table", err)),
+    }
+    let ttl = dynamodb.describe_time_to_live().table_name(name).send().await.map_err(|e| failed("table TTL", e))?;
+    let ttl = ttl.time_to_live_description();
+    if ttl.and_then(|d| d.attribute_name()) == Some(keys::TTL)
+        && ttl.and_then(|d| d.time_to_live_status()) == Some(&TimeToLiveStatus::Enabled)
+    {
+        return Ok(());
+    }
     dynamodb
         .update_time_to_live()
         .table_name(name)

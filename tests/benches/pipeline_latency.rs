@@ -1,9 +1,9 @@
 //! Latency of the whole pipeline through the local stack: `POST /notes` until the owner's
 //! WebSocket receives `note-saved`. Prints p50, p99 and the throughput of the run.
 //!
-//! `make bench` runs it in a release build against a fresh moto. The number includes moto,
-//! which is far slower than the AWS services it stands in for, so read it as the local stack's
-//! latency and as a regression signal for the handlers, not as AWS latency.
+//! `make bench` runs it in a release build against a fresh DynamoDB Local and moto. The number
+//! includes them, and moto is far slower than the AWS services it stands in for, so read it as
+//! the local stack's latency and as a regression signal for the handlers, not as AWS latency.
 
 use std::time::{Duration, Instant};
 

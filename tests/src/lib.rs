@@ -2,8 +2,9 @@
 //! table, bus and queues, on free ports) and then talks to it only from outside, over HTTP and
 //! WebSocket, as a browser would.
 //!
-//! The stacks share one moto server when `AWS_ENDPOINT_URL` names one (the test command starts
-//! it); otherwise each stack starts its own.
+//! The stacks share one moto server (SQS, EventBridge) when `AWS_ENDPOINT_URL` names one, and
+//! one DynamoDB Local (the table) when `AWS_ENDPOINT_URL_DYNAMODB` does (the test command starts
+//! both); otherwise each stack starts its own.
 
 use std::time::Duration;
 
@@ -24,6 +25,21 @@ pub struct Stack {
     pub http: reqwest::Client,
 }
 
+/// The emulator endpoint the test command exported in `variable`, if any.
+pub fn env_endpoint(variable: &str) -> Option<String> {
+    std::env::var(variable).ok().filter(|v| !v.is_empty())
+}
+
+/// The SDK configuration for the emulators the test command started: moto at
+/// `AWS_ENDPOINT_URL`, DynamoDB Local at `AWS_ENDPOINT_URL_DYNAMODB`.
+pub async fn shared_emulators() -> aws_config::SdkConfig {
+    let moto = env_endpoint("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL must name a moto server: run `make test`, which starts one");
+    let dynamodb = env_endpoint("AWS_ENDPOINT_URL_DYNAMODB")
+        .expect("AWS_ENDPOINT_URL_DYNAMODB must name a DynamoDB Local: run `make test`, which starts one");
+    notes_local::emulator_sdk_config(&moto, &dynamodb).await
+}
+
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
 }
@@ -39,7 +55,8 @@ impl Stack {
             http_port: 0,
             ws_port: 0,
             frontend_port: 0,
-            aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()),
+            aws_endpoint: env_endpoint("AWS_ENDPOINT_URL"),
+            dynamodb_endpoint: env_endpoint("AWS_ENDPOINT_URL_DYNAMODB"),
             prefix: unique("e2e"),
             ..StackConfig::default()
         };

@@ -1,6 +1,7 @@
-//! The AWS adapters of `notes-core`, through the real SDK against moto: conditional and
-//! transactional writes, queries, TTL filtering, and a real EventBridge rule delivering what
-//! `publish-note` emits to SQS in the shape `save-note` parses.
+//! The AWS adapters of `notes-core`, through the real SDK against the emulators `make test`
+//! starts: the table on DynamoDB Local (conditional and transactional writes, queries, TTL
+//! filtering), and on moto a real EventBridge rule delivering what `publish-note` emits to SQS in
+//! the shape `save-note` parses.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use notes_core::ports::{
     ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, IdempotencyStore, LastChange, NoteStore,
     PageRequest, SaveOutcome, StoreError, UserRecord, UserStore,
 };
-use notes_e2e::unique;
+use notes_e2e::{env_endpoint, unique};
 use notes_local::{Resources, StackConfig};
 
 struct Aws {
@@ -22,9 +23,7 @@ struct Aws {
 }
 
 async fn aws() -> Aws {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL must name a moto server: run `make test`, which starts one");
-    let sdk = notes_local::emulator_sdk_config(&endpoint).await;
+    let sdk = notes_e2e::shared_emulators().await;
     let config = StackConfig { prefix: unique("adapters"), ..StackConfig::default() };
     let resources = notes_local::provision::provision(&sdk, &config).await.expect("provisioned");
     let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &resources.table_name);
@@ -53,6 +52,21 @@ fn note(owner: &Username, content: &str, is_public: bool) -> Note {
         saved_at: Timestamp::now(),
         updated_at: None,
     }
+}
+
+#[tokio::test]
+async fn the_table_lives_on_dynamodb_local_not_on_moto() {
+    let aws = aws().await;
+    let table_at = |endpoint: String| {
+        let config = aws_sdk_dynamodb::config::Builder::from(&aws.sdk).endpoint_url(endpoint).build();
+        aws_sdk_dynamodb::Client::from_conf(config).describe_table().table_name(&aws.resources.table_name).send()
+    };
+    let dynamodb_local = env_endpoint("AWS_ENDPOINT_URL_DYNAMODB").unwrap();
+    let described = table_at(dynamodb_local).await.expect("the table is on DynamoDB Local");
+    assert_eq!(described.table().and_then(|t| t.table_name()), Some(aws.resources.table_name.as_str()));
+    let moto = env_endpoint("AWS_ENDPOINT_URL").unwrap();
+    let err = table_at(moto).await.expect_err("no table of that name on moto");
+    assert!(err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()), "{err:?}");
 }
 
 #[tokio::test]

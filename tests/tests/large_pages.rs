@@ -1,6 +1,6 @@
 //! Pages of large notes: DynamoDB stops a Query at 1 MB, before `limit`. A page may then be
 //! short, but `nextCursor` is there whenever more notes exist, and following it reaches every
-//! note exactly once, newest first (moto applies the same 1 MB limit as DynamoDB).
+//! note exactly once, newest first (DynamoDB Local applies the same 1 MB limit as DynamoDB).
 
 use std::collections::HashSet;
 

@@ -40,8 +40,7 @@ async fn queue_with_dead_letters(sqs: &aws_sdk_sqs::Client, max_receives: u32) -
 
 #[tokio::test]
 async fn a_slow_failing_attempt_is_never_retried_while_it_runs() {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL names a moto server (make test)");
-    let sdk = notes_local::emulator_sdk_config(&endpoint).await;
+    let sdk = notes_e2e::shared_emulators().await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let (url, dlq) = queue_with_dead_letters(&sqs, 3).await;
     let event = serde_json::json!({"version": "0", "id": "e-1", "detail-type": "note-saved", "source": "notes.service",

@@ -64,7 +64,7 @@ async fn a_record_that_fails_three_times_ends_in_the_dead_letter_queue() {
     socket.expect_event("note-saved", &fine).await;
 
     // An operator's view: the message is in the DLQ after its third receive.
-    let sdk = notes_local::emulator_sdk_config(&stack.running.aws_endpoint).await;
+    let sdk = stack.running.sdk_config();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let deadline = tokio::time::Instant::now() + PATIENCE * 3;
     let dead = loop {
@@ -99,7 +99,7 @@ async fn a_duplicate_sqs_delivery_stores_one_note() {
     let first = socket.expect_event("note-saved", &note_id).await;
 
     // Deliver the very same note-created again, as SQS may (at-least-once).
-    let sdk = notes_local::emulator_sdk_config(&stack.running.aws_endpoint).await;
+    let sdk = stack.running.sdk_config();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let created = serde_json::json!({
         "eventType": "note-created", "eventVersion": 1, "eventId": first["causationId"],
@@ -135,7 +135,7 @@ async fn replaying_the_archive_stores_nothing_twice_and_repeats_the_same_events(
     let first = socket.expect_event("note-saved", &note_id).await;
 
     // An operator replays every archived event of the last minutes into the bus.
-    let sdk = notes_local::emulator_sdk_config(&stack.running.aws_endpoint).await;
+    let sdk = stack.running.sdk_config();
     let events = aws_sdk_eventbridge::Client::new(&sdk);
     let archive = events.describe_archive().archive_name(&stack.running.resources.archive_name).send().await.unwrap();
     let bus = events.describe_event_bus().name(&stack.running.resources.bus_name).send().await.unwrap();
@@ -172,7 +172,7 @@ async fn replaying_a_deleted_notes_events_late_in_the_archives_retention_does_no
 
     // Time passes up to the last moment the archive still holds the note's note-created. By
     // then DynamoDB's TTL sweep has removed every item whose ttl is past: do what it would.
-    let sdk = notes_local::emulator_sdk_config(&stack.running.aws_endpoint).await;
+    let sdk = stack.running.sdk_config();
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let retention_days = notes_core::topology::topology().archive.retention_days;
     let late = notes_core::domain::Timestamp::now().plus_seconds(i64::from(retention_days) * 24 * 3600 - 60);

@@ -15,7 +15,9 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::config::{ConfigError, SecretSource};
 
-/// The shared SDK configuration (region, credentials, endpoint), loaded once.
+/// The shared SDK configuration (region, credentials, endpoint), loaded once. Endpoints come
+/// per service when set: `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB's client, `AWS_ENDPOINT_URL`
+/// for the others (locally, DynamoDB Local and moto).
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
