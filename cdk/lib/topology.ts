@@ -1,0 +1,197 @@
+/**
+ * shared/topology.json as the app reads it: the table, archive, queues and rules, and the one
+ * declaration of each function (trigger, limits, configuration, permissions), checked before use.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The cdk/ folder, whatever the working directory of the caller is. */
+export const CDK_DIR = path.resolve(__dirname, '..');
+/** The repository root (cdk/..). */
+export const REPO_DIR = path.resolve(CDK_DIR, '..');
+
+/** shared/topology.json: the event topology shared with the local stack (local/). */
+export const TOPOLOGY_PATH = path.join(CDK_DIR, '../shared/topology.json');
+
+/** Configuration variables of the contract (section 5) a function may declare. */
+export const ENV_KEYS = ['TABLE_NAME', 'EVENT_BUS_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT', 'JWT_SECRET_ARN', 'JWT_TTL_SECONDS'] as const;
+export type EnvKey = (typeof ENV_KEYS)[number];
+
+/** What invokes a function: exactly one of these (as topology.json writes it). */
+export interface Trigger {
+  readonly http?: { readonly method: string; readonly path: string };
+  /** A WebSocket route key: `$connect`, `$disconnect`, `$default`. */
+  readonly webSocket?: string;
+  /** A key of `queues`, whose event source mapping hands it batches. */
+  readonly queue?: string;
+  /** A key of `rules`, which invokes it asynchronously. */
+  readonly rule?: string;
+}
+
+/** The one declaration of a function in topology.json: trigger, limits, configuration, permissions. */
+export interface FunctionDeclaration {
+  readonly trigger: Trigger;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly environment: EnvKey[];
+  /** The DynamoDB actions its adapters call (a transaction is authorized by the actions of its parts). */
+  readonly tableActions: string[];
+  readonly putEvents?: boolean;
+  readonly readSecret?: boolean;
+  /** Posts to WebSocket connections through the Management API. */
+  readonly manageConnections?: boolean;
+  /** Hashes passwords (argon2id): its route gets the tighter throttle of `authThrottle`. */
+  readonly hashesPasswords?: boolean;
+}
+
+/** A rule of the topology: its pattern, its target, and how EventBridge retries a failed delivery. */
+export interface TopologyRule {
+  readonly eventPattern: Record<string, string[]>;
+  /** The queue it delivers to; a rule that invokes a function is named by that function's trigger. */
+  readonly target?: string;
+  readonly retryPolicy: { readonly maximumRetryAttempts: number; readonly maximumEventAgeSeconds: number };
+  /** The queue (a key of `queues`) that receives events EventBridge could not deliver. */
+  readonly deadLetterQueue: string;
+}
+
+export interface Topology {
+  readonly eventSource: string;
+  readonly table: { readonly partitionKey: string; readonly sortKey: string; readonly ttlAttribute: string };
+  readonly archive: { readonly retentionDays: number; readonly eventPattern: Record<string, string[]> };
+  readonly queues: {
+    readonly noteCreated: {
+      readonly visibilityTimeoutSeconds: number;
+      readonly receiveWaitTimeSeconds: number;
+      readonly retentionSeconds: number;
+      readonly maxReceiveCount: number;
+    };
+    readonly noteCreatedDlq: { readonly retentionSeconds: number };
+    readonly noteCreatedRuleDlq: { readonly retentionSeconds: number };
+    readonly notifyDlq: { readonly retentionSeconds: number };
+  };
+  readonly rules: {
+    readonly noteCreatedToQueue: TopologyRule;
+    readonly noteResultsToNotify: TopologyRule;
+  };
+  readonly saveNoteEventSource: {
+    readonly batchSize: number;
+    readonly maximumBatchingWindowSeconds: number;
+    readonly reportBatchItemFailures: boolean;
+    /** Lambda's MaximumConcurrency for the SQS event source (2 to 1000). */
+    readonly maximumConcurrency: number;
+  };
+  /** Every function, by name: its crate, its binary and (with the stage prefix) its Lambda function. */
+  readonly functions: Record<string, FunctionDeclaration>;
+}
+
+/** shared/schemas/: the event catalog, one JSON Schema (draft-04) per event type. */
+export const SCHEMAS_DIR = path.join(CDK_DIR, '../shared/schemas');
+export const EVENT_TYPES = ['note-created', 'note-saved', 'note-failed', 'note-updated', 'note-deleted'] as const;
+
+export function loadEventSchema(eventType: string): string {
+  return fs.readFileSync(path.join(SCHEMAS_DIR, `${eventType}.schema.json`), 'utf-8');
+}
+
+/** Reads shared/topology.json afresh (no require cache), so tests compare against the file on disk. */
+export function loadTopology(file: string = TOPOLOGY_PATH): Topology {
+  const topology = JSON.parse(fs.readFileSync(file, 'utf-8')) as Topology;
+  checkFunctionDeclarations(topology);
+  return topology;
+}
+
+const TRIGGER_KINDS = ['http', 'webSocket', 'queue', 'rule'] as const;
+const DECLARATION_KEYS = new Set([
+  'trigger', 'timeoutSeconds', 'memoryMb', 'environment', 'tableActions', 'putEvents', 'readSecret', 'manageConnections',
+  'hashesPasswords',
+]);
+
+/**
+ * Refuses a declaration the app could not deploy as written: an unknown key or variable, not exactly
+ * one trigger, a queue or rule that does not exist, a route declared twice, or a permission without
+ * the variable that goes with it (and the other way round).
+ */
+export function checkFunctionDeclarations(t: Topology): void {
+  const routes = new Set<string>();
+  for (const [name, f] of Object.entries(t.functions)) {
+    const fail = (why: string) => {
+      throw new Error(`topology.json: function '${name}': ${why}`);
+    };
+    for (const key of Object.keys(f)) if (!DECLARATION_KEYS.has(key)) fail(`unknown key '${key}'`);
+    const kinds = Object.keys(f.trigger ?? {});
+    if (kinds.length !== 1 || !(TRIGGER_KINDS as ReadonlyArray<string>).includes(kinds[0])) {
+      fail(`needs exactly one trigger of ${TRIGGER_KINDS.join(', ')}, got ${JSON.stringify(f.trigger)}`);
+    }
+    const route = routeKeyOf(f.trigger);
+    if (route) {
+      if (routes.has(route)) fail(`route ${route} is declared twice`);
+      routes.add(route);
+    }
+    if (f.trigger.queue !== undefined && !(f.trigger.queue in t.queues)) fail(`no queue '${f.trigger.queue}'`);
+    if (f.trigger.rule !== undefined && !(f.trigger.rule in t.rules)) fail(`no rule '${f.trigger.rule}'`);
+    for (const v of f.environment) if (!(ENV_KEYS as ReadonlyArray<string>).includes(v)) fail(`unknown variable '${v}'`);
+    const pairs: Array<[boolean, EnvKey]> = [
+      [!!f.readSecret, 'JWT_SECRET_ARN'],
+      [!!f.putEvents, 'EVENT_BUS_NAME'],
+      [!!f.manageConnections, 'WEBSOCKET_MANAGEMENT_ENDPOINT'],
+      [f.tableActions.length > 0, 'TABLE_NAME'],
+    ];
+    for (const [permitted, variable] of pairs) {
+      if (permitted !== f.environment.includes(variable)) fail(`${variable} and the permission that goes with it come together`);
+    }
+    for (const a of f.tableActions) if (!/^dynamodb:[A-Z][A-Za-z]+$/.test(a) || a === 'dynamodb:Scan') fail(`table action '${a}'`);
+  }
+}
+
+/** API Gateway's route key of a trigger (`GET /notes/{noteId}`, `$connect`), if it is a route. */
+export function routeKeyOf(trigger: Trigger): string | undefined {
+  if (trigger.http) return `${trigger.http.method} ${trigger.http.path}`;
+  return trigger.webSocket;
+}
+
+/** The HTTP API's routes, in declaration order: method, path and function. */
+export function httpRoutes(t: Topology): Array<{ method: string; path: string; fn: string }> {
+  return Object.entries(t.functions)
+    .filter(([, f]) => f.trigger.http)
+    .map(([fn, f]) => ({ method: f.trigger.http!.method, path: f.trigger.http!.path, fn }));
+}
+
+/** The WebSocket API's routes: route key and function. */
+export function webSocketRoutes(t: Topology): Array<{ routeKey: string; fn: string }> {
+  return Object.entries(t.functions)
+    .filter(([, f]) => f.trigger.webSocket)
+    .map(([fn, f]) => ({ routeKey: f.trigger.webSocket!, fn }));
+}
+
+/** The one function a queue or rule invokes. */
+export function functionTriggeredBy(t: Topology, trigger: { queue: string } | { rule: string }): string {
+  const found = Object.entries(t.functions)
+    .filter(([, f]) => ('queue' in trigger ? f.trigger.queue === trigger.queue : f.trigger.rule === trigger.rule))
+    .map(([name]) => name);
+  if (found.length !== 1) throw new Error(`topology.json: ${JSON.stringify(trigger)} must invoke one function, got ${found.length}`);
+  return found[0];
+}
+
+/**
+ * Converts an event pattern as written in topology.json (EventBridge's JSON field names,
+ * e.g. `detail-type`) into the shape aws-events' EventPattern takes (`detailType`).
+ */
+export function toCdkEventPattern(pattern: Record<string, string[]>): {
+  source?: string[];
+  detailType?: string[];
+} {
+  const known = new Set(['source', 'detail-type']);
+  for (const key of Object.keys(pattern)) {
+    if (!known.has(key)) {
+      throw new Error(`topology.json: event pattern field '${key}' is not supported by the CDK app`);
+    }
+  }
+  return {
+    ...(pattern.source ? { source: [...pattern.source] } : {}),
+    ...(pattern['detail-type'] ? { detailType: [...pattern['detail-type']] } : {}),
+  };
+}
+
+/** The Lambda functions of the suite, as topology.json declares them: crate folder = package = binary = name. */
+export const FUNCTION_NAMES: ReadonlyArray<string> = Object.keys(loadTopology().functions);
+export type FunctionName = string;
+
