@@ -59,8 +59,18 @@ pub fn init(service: &str) {
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
-        .without_time()
+        .with_timer(Rfc3339Millis)
         .try_init();
+}
+
+/// Each line's `timestamp`, in RFC 3339 UTC with milliseconds: Lambda's JSON log format reads a
+/// line's `level` only when its `timestamp` is valid RFC 3339, and filters by that level.
+struct Rfc3339Millis;
+
+impl tracing_subscriber::fmt::time::FormatTime for Rfc3339Millis {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write!(w, "{}", chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    }
 }
 
 fn service() -> &'static str {
@@ -126,5 +136,15 @@ mod tests {
         assert_eq!(doc["NoteProcessingLatency"], 42.0);
         assert_eq!(doc["correlationId"], "req-1");
         assert_eq!(doc["noteId"], "n-1");
+    }
+
+    #[test]
+    fn log_timestamps_are_rfc_3339_utc_with_milliseconds() {
+        use tracing_subscriber::fmt::time::FormatTime as _;
+        let mut text = String::new();
+        Rfc3339Millis.format_time(&mut tracing_subscriber::fmt::format::Writer::new(&mut text)).unwrap();
+        let parsed = chrono::DateTime::parse_from_rfc3339(&text).expect("RFC 3339");
+        assert_eq!(parsed.offset().local_minus_utc(), 0);
+        assert_eq!(text.len(), "2026-11-26T12:00:00.123Z".len(), "{text}");
     }
 }
