@@ -271,6 +271,21 @@ impl NoteEvent {
         }
     }
 
+    /// The note a `note-created` asks to store, as stored at `saved_at`.
+    pub fn note_to_store(&self, saved_at: Timestamp) -> Option<Note> {
+        let EventBody::NoteCreated { content, is_public } = &self.body else { return None };
+        Some(Note {
+            note_id: self.note_id(),
+            username: self.username().clone(),
+            content: content.clone(),
+            is_public: *is_public,
+            status: crate::domain::NoteStatus::Saved,
+            created_at: self.envelope.timestamp,
+            saved_at,
+            updated_at: None,
+        })
+    }
+
     /// The record to keep with the change this `note-updated` or `note-deleted` announces.
     pub fn change_record(&self) -> Option<ChangeRecord> {
         let (at, was_public) = match &self.body {

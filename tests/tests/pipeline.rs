@@ -135,21 +135,7 @@ async fn replaying_the_archive_stores_nothing_twice_and_repeats_the_same_events(
     let first = socket.expect_event("note-saved", &note_id).await;
 
     // An operator replays every archived event of the last minutes into the bus.
-    let sdk = stack.running.sdk_config();
-    let events = aws_sdk_eventbridge::Client::new(&sdk);
-    let archive = events.describe_archive().archive_name(&stack.running.resources.archive_name).send().await.unwrap();
-    let bus = events.describe_event_bus().name(&stack.running.resources.bus_name).send().await.unwrap();
-    let destination = aws_sdk_eventbridge::types::ReplayDestination::builder().arn(bus.arn.unwrap()).build().unwrap();
-    events
-        .start_replay()
-        .replay_name(unique("replay"))
-        .event_source_arn(archive.archive_arn.unwrap())
-        .event_start_time(started.into())
-        .event_end_time(std::time::SystemTime::now().into())
-        .destination(destination)
-        .send()
-        .await
-        .unwrap();
+    replay_since(&stack, started).await;
 
     let again = socket.expect_event("note-saved", &note_id).await;
     assert_eq!(again["eventId"], first["eventId"], "a replayed note-saved is the same event");
@@ -192,7 +178,22 @@ async fn replaying_a_deleted_notes_events_late_in_the_archives_retention_does_no
     }
 
     // An operator replays the window holding all of the note's events.
-    let events = aws_sdk_eventbridge::Client::new(&sdk);
+    replay_since(&stack, started).await;
+    socket.expect_event("note-deleted", &note_id).await;
+    drained(&stack, &sdk).await;
+
+    let (status, _) = stack.call(reqwest::Method::GET, &format!("/notes/{note_id}"), Some(&token), None).await;
+    assert_eq!(status, 404, "the replayed note-created stored the deleted note again");
+    let (_, mine) = stack.call(reqwest::Method::GET, "/notes", Some(&token), None).await;
+    assert!(mine["notes"].as_array().unwrap().is_empty(), "{mine}");
+    let (_, feed) = stack.call(reqwest::Method::GET, "/notes/public", None, None).await;
+    assert!(feed["notes"].as_array().unwrap().is_empty(), "{feed}");
+}
+
+/// Replays every event the stack's archive holds since `started` into its bus, through
+/// EventBridge's `StartReplay`, as an operator would.
+async fn replay_since(stack: &Stack, started: std::time::SystemTime) {
+    let events = aws_sdk_eventbridge::Client::new(&stack.running.sdk_config());
     let archive = events.describe_archive().archive_name(&stack.running.resources.archive_name).send().await.unwrap();
     let bus = events.describe_event_bus().name(&stack.running.resources.bus_name).send().await.unwrap();
     let destination = aws_sdk_eventbridge::types::ReplayDestination::builder().arn(bus.arn.unwrap()).build().unwrap();
@@ -206,15 +207,6 @@ async fn replaying_a_deleted_notes_events_late_in_the_archives_retention_does_no
         .send()
         .await
         .unwrap();
-    socket.expect_event("note-deleted", &note_id).await;
-    drained(&stack, &sdk).await;
-
-    let (status, _) = stack.call(reqwest::Method::GET, &format!("/notes/{note_id}"), Some(&token), None).await;
-    assert_eq!(status, 404, "the replayed note-created stored the deleted note again");
-    let (_, mine) = stack.call(reqwest::Method::GET, "/notes", Some(&token), None).await;
-    assert!(mine["notes"].as_array().unwrap().is_empty(), "{mine}");
-    let (_, feed) = stack.call(reqwest::Method::GET, "/notes/public", None, None).await;
-    assert!(feed["notes"].as_array().unwrap().is_empty(), "{feed}");
 }
 
 /// The username behind a token, as the API knows it.

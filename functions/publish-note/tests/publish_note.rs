@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use notes_core::domain::{Note, NoteStatus, Timestamp};
+use notes_core::domain::{Note, Timestamp};
 use notes_core::events::{EventBody, EventType, NoteEvent};
 use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
 use notes_core::function::HttpFunction;
@@ -33,17 +33,7 @@ async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
 
 /// The note `save-note` would store for this `note-created`.
 fn stored_copy(created: &NoteEvent) -> Note {
-    let EventBody::NoteCreated { content, is_public } = &created.body else { panic!("not a note-created") };
-    Note {
-        note_id: created.note_id(),
-        username: created.username().clone(),
-        content: content.clone(),
-        is_public: *is_public,
-        status: NoteStatus::Saved,
-        created_at: created.envelope.timestamp,
-        saved_at: Timestamp::now(),
-        updated_at: None,
-    }
+    created.note_to_store(Timestamp::now()).expect("a note-created")
 }
 
 #[tokio::test]

@@ -24,8 +24,8 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt as _;
 use notes_core::config::ConfigError;
-use notes_core::domain::{Note, NoteStatus, Timestamp, Username};
-use notes_core::events::{EVENT_SOURCE, Envelope, EventBody, EventType, NoteEvent};
+use notes_core::domain::{Timestamp, Username};
+use notes_core::events::{EVENT_SOURCE, Envelope, EventType, NoteEvent};
 use notes_core::function::{Function, Settings};
 use notes_core::ports::{EventPublisher, NoteStore, SaveOutcome};
 use notes_core::telemetry::{self, Unit, metric};
@@ -139,19 +139,9 @@ impl SaveNote {
     }
 
     async fn save(&self, created: &NoteEvent) -> Disposition {
-        let EventBody::NoteCreated { content, is_public } = &created.body else {
-            return Disposition::Acknowledge;
-        };
         let saved_at = Timestamp::now();
-        let note = Note {
-            note_id: created.note_id(),
-            username: created.username().clone(),
-            content: content.clone(),
-            is_public: *is_public,
-            status: NoteStatus::Saved,
-            created_at: created.envelope.timestamp,
-            saved_at,
-            updated_at: None,
+        let Some(note) = created.note_to_store(saved_at) else {
+            return Disposition::Acknowledge;
         };
         let stored = match self.notes.save_new(&note).await {
             Ok(SaveOutcome::Saved) => {
