@@ -30,7 +30,12 @@ pub struct ApiCalls(Arc<Mutex<BTreeMap<ApiName, u64>>>);
 impl ApiCalls {
     /// `sdk` with its HTTP client wrapped, so every call made through it is counted here.
     pub fn instrument(&self, sdk: SdkConfig) -> SdkConfig {
-        let inner = sdk.http_client().expect("the SDK configuration has an HTTP client");
+        // The SDK's own default client (chosen when a client is built, so not in `sdk` yet),
+        // unless the configuration names one.
+        let inner = sdk.http_client().unwrap_or_else(|| {
+            use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::AwsLc)).build_https()
+        });
         sdk.into_builder().http_client(SharedHttpClient::new(CountingClient { inner, calls: self.clone() })).build()
     }
 
