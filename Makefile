@@ -1,5 +1,5 @@
 # The two commands of the README, and a few more for developers.
-.PHONY: local test bench venv fmt
+.PHONY: local test bench soak venv fmt
 
 ## Run the whole suite locally (REST :3000, WebSocket :3001, app :8080). Ctrl-C stops it.
 local:
@@ -12,6 +12,10 @@ test:
 ## Latency benchmark of the running pipeline (release build): POST /notes to the WebSocket message.
 bench:
 	bash scripts/bench.sh
+
+## Soak under the `soak` fault plan (release build), reconciled: SOAK_NOTES (10000), SOAK_USERS (50).
+soak:
+	bash scripts/soak.sh
 
 venv:
 	bash -c 'source scripts/lib.sh && ensure_venv'

@@ -8,7 +8,8 @@
 #     (each test makes its own table in the one and its own bus and queues in the other) and
 #     stops them at the end;
 #  3. Rust: formatting, clippy, unit tests with fakes, adapter tests against the emulators, end-to-end
-#     tests that start local stacks and drive them over HTTP and WebSocket;
+#     tests that start local stacks and drive them over HTTP and WebSocket; then, on its own, the
+#     small soak (300 notes under the `soak` fault plan, the same targets as `make soak`);
 #  4. frontend: svelte-check, vitest, build; CDK: typecheck, jest, synth, cdk-nag, cfn-lint, SAM
 #     (sam validate, and the SAM CLI's own providers on the README's sam commands);
 #  5. the browser tests: the local stack with the built frontend, driven by Chromium, under the
@@ -53,6 +54,8 @@ step "Rust: clippy"
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 step "Rust: tests (unit, adapters against DynamoDB Local and moto, end to end through local stacks)"
 cargo test --workspace --all-features
+step "Rust: the small soak (SOAK_NOTES=300 under the soak fault plan; the same targets as make soak)"
+SOAK_NOTES=300 cargo test -p notes-e2e --all-features --test soak -- --ignored --nocapture
 
 build_frontend
 step "frontend: svelte-check and unit tests"

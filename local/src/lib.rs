@@ -14,6 +14,7 @@
 //!
 //! Everything runs in-process, so tests can start a whole stack of their own on free ports.
 
+pub mod calls;
 pub mod dynamodb_local;
 pub mod faults;
 pub mod frontend;
@@ -33,7 +34,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_types::origin::Origin;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use notes_core::auth::JwtKeys;
-use notes_core::function::{Function, Settings};
+use notes_core::function::Settings;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -68,6 +69,9 @@ pub struct StackConfig {
     pub notify_retry_seconds: u32,
     /// Turns on the fault-injection switch ([`faults`]). Never present in deployed functions.
     pub fault_injection: bool,
+    /// Injects the faults of this plan into `save-note` and `notify` and their event sources
+    /// ([`faults::FaultPlan`]). Never present in deployed functions.
+    pub fault_plan: Option<faults::FaultPlan>,
     pub frontend_dir: Option<PathBuf>,
     pub jwt_secret: String,
     pub jwt_ttl_seconds: i64,
@@ -88,6 +92,7 @@ impl Default for StackConfig {
             visibility_timeout_seconds: None,
             notify_retry_seconds: 2,
             fault_injection: false,
+            fault_plan: None,
             frontend_dir: None,
             jwt_secret: LOCAL_JWT_SECRET.into(),
             jwt_ttl_seconds: notes_core::config::DEFAULT_JWT_TTL_SECONDS,
@@ -122,6 +127,10 @@ pub struct RunningStack {
     pub resources: Resources,
     /// The fault-injection switch, when the stack was started with fault injection.
     pub faults: Option<faults::FaultSwitch>,
+    /// The fault plan at work, when the stack was started with one.
+    pub fault_plan: Option<Arc<faults::Faults>>,
+    /// Every AWS call the stack's functions and pollers made, by API.
+    pub api_calls: calls::ApiCalls,
     sdk: SdkConfig,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<moto::MotoServer>,
@@ -234,7 +243,8 @@ async fn start_dynamodb(config: &StackConfig) -> Result<(Option<dynamodb_local::
 pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let ((moto, endpoint), (dynamodb, dynamodb_endpoint)) =
         tokio::try_join!(start_moto(&config), start_dynamodb(&config))?;
-    let sdk = emulator_sdk_config(&endpoint, &dynamodb_endpoint).await;
+    let api_calls = calls::ApiCalls::default();
+    let sdk = api_calls.instrument(emulator_sdk_config(&endpoint, &dynamodb_endpoint).await);
     let resources = provision::provision(&sdk, &config).await?;
 
     let http_listener = listen(config.http_port).await?;
@@ -275,12 +285,23 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let mut tasks = Vec::new();
     tasks.push(tokio::spawn(http_api::serve(http_listener, functions.clone(), allowed_origins)));
     let ws = ws_api::WebSocketApi::new(&functions).map_err(StackError::Config)?;
-    tasks.push(tokio::spawn(ws_api::serve(ws_listener, ws)));
+    tasks.push(tokio::spawn(ws_api::serve(ws_listener, ws.clone())));
     let faults = config.fault_injection.then(|| faults::FaultSwitch::new(true));
-    let save_note =
-        pollers::save_note(&settings, faults.clone()).await.map_err(|e| StackError::Config(e.to_string()))?;
-    tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), save_note)));
-    let notify = <notify::Notify as Function>::build(&settings).await.map_err(|e| StackError::Config(e.to_string()))?;
+    let fault_plan = match &config.fault_plan {
+        Some(plan) => {
+            plan.validate().map_err(|e| StackError::Config(format!("fault plan: {e}")))?;
+            Some(faults::Faults::new(plan.clone()))
+        }
+        None => None,
+    };
+    let save_note = pollers::save_note(&settings, faults.clone(), fault_plan.clone())
+        .await
+        .map_err(|e| StackError::Config(e.to_string()))?;
+    tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), save_note, fault_plan.clone())));
+    let dropper = ws.clone() as Arc<dyn faults::ConnectionDropper>;
+    let notify = pollers::notify(&settings, fault_plan.clone().map(|f| (f, dropper)))
+        .await
+        .map_err(|e| StackError::Config(e.to_string()))?;
     let notify_retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
     tasks.push(tokio::spawn(pollers::run_notify(sdk.clone(), resources.clone(), notify, notify_retry_delay)));
     if let Some((dir, listener)) = frontend {
@@ -297,6 +318,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         dynamodb_endpoint,
         resources,
         faults,
+        fault_plan,
+        api_calls,
         sdk,
         tasks,
         _moto: moto,

@@ -10,7 +10,7 @@ const USAGE: &str = "usage: notes-local [--http-port N] [--ws-port N] [--fronten
                    [--aws-endpoint URL | --moto-port N]
                    [--dynamodb-endpoint URL | --dynamodb-port N] [--dynamodb-data DIR]
                    [--prefix NAME] [--visibility-timeout SECONDS]
-                   [--fault-injection] [--allowed-origin ORIGIN]...
+                   [--fault-injection] [--fault-plan PRESET|FILE] [--allowed-origin ORIGIN]...
        notes-local redrive [--aws-endpoint URL | --moto-port N] [--prefix NAME]
                    (moves the running stack's dead-lettered notes back to their queue)";
 
@@ -77,6 +77,7 @@ fn parse_args() -> Result<(StackConfig, EmulatorPorts), String> {
                     Some(v.parse().map_err(|_| format!("not a number of seconds: {v}"))?);
             }
             "--fault-injection" => config.fault_injection = true,
+            "--fault-plan" => config.fault_plan = Some(notes_local::faults::FaultPlan::load(&value("--fault-plan")?)?),
             "--allowed-origin" => config.allowed_origins.push(value("--allowed-origin")?),
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
@@ -168,6 +169,9 @@ async fn main() -> std::process::ExitCode {
     }
     println!("  DynamoDB        {} (table {})", stack.dynamodb_endpoint, stack.resources.table_name);
     println!("  SQS, EventBridge {} (bus {})", stack.aws_endpoint, stack.resources.bus_name);
+    if let Some(faults) = &stack.fault_plan {
+        println!("  Fault plan      {}", serde_json::to_string(faults.plan()).unwrap_or_default());
+    }
     let _ = tokio::signal::ctrl_c().await;
     println!("stopping");
     drop(stack);

@@ -30,7 +30,10 @@ use save_note::SaveNote;
 use serde_json::{Value, json};
 
 use crate::Resources;
-use crate::faults::{FaultSwitch, FaultyNoteStore};
+use crate::faults::{
+    ConnectionDropper, FaultSwitch, Faults, FaultyNoteStore, PlannedConnectionStore, PlannedNoteStore,
+    PlannedPublisher, PlannedPusher,
+};
 
 /// Lambda's SQS event source mapping reads at most 10 messages per batch.
 const BATCH_SIZE: i32 = 10;
@@ -113,24 +116,78 @@ pub fn acknowledged<'a>(messages: &'a [Message], response: &SqsBatchResponse) ->
     messages.iter().filter(|m| !failed.contains(m.message_id.as_deref().unwrap_or_default())).collect()
 }
 
-/// `save-note` as its Lambda builds it; with fault injection, its table is wrapped by
-/// [`FaultyNoteStore`], which exists only here.
-pub async fn save_note(settings: &Settings, faults: Option<FaultSwitch>) -> Result<SaveNote, ConfigError> {
-    match faults {
-        Some(switch) => Ok(SaveNote::new(Arc::new(FaultyNoteStore::new(settings.table()?, switch)), settings.bus()?)),
-        None => SaveNote::build(settings).await,
+/// `save-note` as its Lambda builds it; with the poison marker on, its table is wrapped by
+/// [`FaultyNoteStore`], and with a fault plan its table and bus by the plan's decorators. Both
+/// exist only here.
+pub async fn save_note(
+    settings: &Settings,
+    marker: Option<FaultSwitch>,
+    plan: Option<Arc<Faults>>,
+) -> Result<SaveNote, ConfigError> {
+    if marker.is_none() && plan.is_none() {
+        return SaveNote::build(settings).await;
+    }
+    let mut notes: Arc<dyn notes_core::ports::NoteStore> = settings.table()?;
+    let mut bus: Arc<dyn notes_core::ports::EventPublisher> = settings.bus()?;
+    if let Some(faults) = &plan {
+        notes = Arc::new(PlannedNoteStore::new(notes, faults.clone()));
+        bus = Arc::new(PlannedPublisher::new(bus, faults.clone()));
+    }
+    if let Some(switch) = marker {
+        notes = Arc::new(FaultyNoteStore::new(notes, switch));
+    }
+    Ok(SaveNote::new(notes, bus))
+}
+
+/// `notify` as its Lambda builds it; with a fault plan, its connection items and its Management
+/// API are wrapped by the plan's decorators (only here).
+pub async fn notify(
+    settings: &Settings,
+    plan: Option<(Arc<Faults>, Arc<dyn ConnectionDropper>)>,
+) -> Result<Notify, ConfigError> {
+    match plan {
+        None => <Notify as Function>::build(settings).await,
+        Some((faults, dropper)) => Ok(Notify::new(
+            Arc::new(PlannedConnectionStore::new(settings.table()?, faults.clone())),
+            Arc::new(PlannedPusher::new(settings.management_api()?, faults, dropper)),
+        )),
     }
 }
 
-pub async fn run_save_note(sdk: SdkConfig, resources: Resources, save_note: SaveNote) {
+/// The SQS event source mapping of `save-note`. With a fault plan, a message may be delivered a
+/// second time (in an invocation of its own, after its batch, as SQS's at-least-once delivery
+/// may), and an invocation may die after handling part of its batch: then nothing of the batch
+/// is deleted, and SQS delivers all of it again after the visibility timeout.
+pub async fn run_save_note(sdk: SdkConfig, resources: Resources, save_note: SaveNote, plan: Option<Arc<Faults>>) {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     loop {
         let messages = receive(&sqs, &resources.note_queue_url, None).await;
         if messages.is_empty() {
             continue;
         }
+        if let Some(faults) = &plan
+            && faults.happens(faults.plan().die_mid_batch)
+        {
+            let handled = faults.below(messages.len());
+            faults.record("save-note died mid-batch");
+            tracing::warn!(handled, of = messages.len(), "fault plan: save-note dies mid-batch; the batch comes back");
+            save_note.handle(sqs_event(&messages[..handled], &resources.note_queue_arn)).await;
+            continue;
+        }
         let response = save_note.handle(sqs_event(&messages, &resources.note_queue_arn)).await;
         delete(&sqs, &resources.note_queue_url, &acknowledged(&messages, &response)).await;
+        if let Some(faults) = &plan {
+            let again: Vec<Message> =
+                messages.iter().filter(|_| faults.happens(faults.plan().duplicate_delivery)).cloned().collect();
+            if !again.is_empty() {
+                for _ in &again {
+                    faults.record("SQS duplicate delivery");
+                }
+                // The copy is the same message (id, body, attributes): what save-note must
+                // tolerate. Its own deletion is the original's, done above or still to come.
+                save_note.handle(sqs_event(&again, &resources.note_queue_arn)).await;
+            }
+        }
     }
 }
 

@@ -71,12 +71,24 @@ impl WebSocketApi {
         }))
     }
 
+    /// Closes a live connection from the server's side (as a lost network would end it); the
+    /// closed socket becomes a `$disconnect`, as any other.
+    pub fn close(&self, connection_id: &str) -> bool {
+        self.send(connection_id, Outbound::Close)
+    }
+
     fn send(&self, connection_id: &str, message: Outbound) -> bool {
         let mut live = self.live.lock().expect("not poisoned");
         match live.get_mut(connection_id) {
             Some(connection) => connection.sender.send(message).is_ok(),
             None => false,
         }
+    }
+}
+
+impl crate::faults::ConnectionDropper for WebSocketApi {
+    fn drop_connection(&self, connection_id: &str) {
+        self.close(connection_id);
     }
 }
 
