@@ -1,23 +1,4 @@
-//! The local stack's fault injection, for watching retries, duplicates and the DLQ happen for real.
-//!
-//! Two independent things live here, both only in the local stack (no deployed function contains
-//! them: the decorators wrap adapters inside `notes-local`, never inside a function's crate):
-//!
-//! - the **poison marker** ([`FaultSwitch`], [`FaultyNoteStore`], `--fault-injection`), below;
-//! - a **fault plan** ([`FaultPlan`], `--fault-plan PLAN`): faults drawn from a seeded generator on
-//!   every AWS call of `save-note` and `notify` (DynamoDB throttling, `PutEvents` failing or
-//!   answering `FailedEntryCount > 0`, `PostToConnection` 5xx or 410, slow calls), duplicate SQS
-//!   deliveries and `save-note` invocations that die mid-batch ([`crate::pollers`]).
-//!
-//! The marker:
-//!
-//! Started with `--fault-injection`, the stack wraps `save-note`'s table adapter so that a note
-//! whose content contains [`TRANSIENT_FAULT_MARKER`] fails to save with a transient error, every
-//! time: `save-note` reports it in `batchItemFailures`, SQS delivers it again after the
-//! visibility timeout, and after the third receive the queue's redrive policy moves it to the
-//! dead-letter queue. [`FaultSwitch`] turns it off while the stack runs, as fixing the cause
-//! would, so a redrive of the DLQ can then succeed. This lives only in the local stack; no
-//! deployed function contains it.
+//! Fault plans: what may go wrong and how often, drawn from a seeded generator.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -25,90 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use notes_core::domain::{Note, NoteId, Timestamp, Username};
-use notes_core::events::{ChangeRecord, NoteEvent};
-use notes_core::ports::{
-    ChangeOutcome, Connection, ConnectionPusher, ConnectionStore, EventPublisher, LastChange, NoteStore, Page,
-    PageRequest, PublishError, PushError, SaveOutcome, StoreError,
-};
+use notes_core::ports::StoreError;
 use serde::{Deserialize, Serialize};
-
-pub const TRANSIENT_FAULT_MARKER: &str = "[[local-fault:transient]]";
-
-/// Turns the injected faults on and off while the stack runs (an operator's fix, before a redrive).
-#[derive(Clone, Debug)]
-pub struct FaultSwitch(Arc<AtomicBool>);
-
-impl FaultSwitch {
-    pub fn new(on: bool) -> Self {
-        FaultSwitch(Arc::new(AtomicBool::new(on)))
-    }
-
-    pub fn set(&self, on: bool) {
-        self.0.store(on, Ordering::SeqCst);
-    }
-
-    pub fn is_on(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-pub struct FaultyNoteStore {
-    inner: Arc<dyn NoteStore>,
-    switch: FaultSwitch,
-}
-
-impl FaultyNoteStore {
-    pub fn new(inner: Arc<dyn NoteStore>, switch: FaultSwitch) -> Self {
-        Self { inner, switch }
-    }
-}
-
-#[async_trait]
-impl NoteStore for FaultyNoteStore {
-    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        if self.switch.is_on() && note.content.as_str().contains(TRANSIENT_FAULT_MARKER) {
-            return Err(StoreError::Unavailable(
-                "ProvisionedThroughputExceededException (local fault injection)".into(),
-            ));
-        }
-        self.inner.save_new(note).await
-    }
-
-    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
-        self.inner.get(owner, note_id).await
-    }
-
-    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.inner.list_by_owner(owner, page).await
-    }
-
-    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.inner.list_public(page).await
-    }
-
-    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
-        self.inner.replace(before, after, change).await
-    }
-
-    async fn delete(
-        &self,
-        note: &Note,
-        tombstone_until: Timestamp,
-        change: &ChangeRecord,
-    ) -> Result<ChangeOutcome, StoreError> {
-        self.inner.delete(note, tombstone_until, change).await
-    }
-
-    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
-        self.inner.last_change(owner, note_id).await
-    }
-
-    async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
-        self.inner.was_deleted(owner, note_id).await
-    }
-}
 
 /// What may go wrong, and how often: a fault plan. Every probability is per call (or per
 /// delivered message, or per batch) and between 0 and 1. Read from JSON (`--fault-plan FILE`),
@@ -243,7 +142,7 @@ pub struct Faults {
 }
 
 /// The fault a call gets.
-enum Drawn {
+pub(super) enum Drawn {
     None,
     First,
     Second,
@@ -299,7 +198,7 @@ impl Faults {
         *self.injected.lock().expect("not poisoned").entry(what.into()).or_default() += 1;
     }
 
-    fn draw(&self, first: f64, second: f64) -> Drawn {
+    pub(super) fn draw(&self, first: f64, second: f64) -> Drawn {
         if !self.is_on() || first + second <= 0.0 {
             return Drawn::None;
         }
@@ -313,7 +212,7 @@ impl Faults {
         }
     }
 
-    async fn maybe_slow(&self, api: &str) {
+    pub(super) async fn maybe_slow(&self, api: &str) {
         if self.happens(self.plan.slow_call) {
             self.record(format!("{api} slow"));
             tokio::time::sleep(Duration::from_millis(self.plan.slow_call_ms)).await;
@@ -321,7 +220,7 @@ impl Faults {
     }
 
     /// Before a DynamoDB call: maybe slow, maybe throttled.
-    async fn table_call(&self, api: &str) -> Result<(), StoreError> {
+    pub(super) async fn table_call(&self, api: &str) -> Result<(), StoreError> {
         self.maybe_slow(api).await;
         if self.happens(self.plan.table_throttled) {
             self.record(format!("{api} throttled"));
@@ -330,181 +229,6 @@ impl Faults {
             )));
         }
         Ok(())
-    }
-}
-
-const TRANSACT_WRITE: &str = "DynamoDB:TransactWriteItems";
-const GET_ITEM: &str = "DynamoDB:GetItem";
-const QUERY: &str = "DynamoDB:Query";
-
-/// The table of `save-note` under a fault plan.
-pub struct PlannedNoteStore {
-    inner: Arc<dyn NoteStore>,
-    faults: Arc<Faults>,
-}
-
-impl PlannedNoteStore {
-    pub fn new(inner: Arc<dyn NoteStore>, faults: Arc<Faults>) -> Self {
-        Self { inner, faults }
-    }
-}
-
-#[async_trait]
-impl NoteStore for PlannedNoteStore {
-    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        self.faults.table_call(TRANSACT_WRITE).await?;
-        self.inner.save_new(note).await
-    }
-
-    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
-        self.faults.table_call(GET_ITEM).await?;
-        self.inner.get(owner, note_id).await
-    }
-
-    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.faults.table_call(QUERY).await?;
-        self.inner.list_by_owner(owner, page).await
-    }
-
-    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.faults.table_call(QUERY).await?;
-        self.inner.list_public(page).await
-    }
-
-    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
-        self.faults.table_call(TRANSACT_WRITE).await?;
-        self.inner.replace(before, after, change).await
-    }
-
-    async fn delete(
-        &self,
-        note: &Note,
-        tombstone_until: Timestamp,
-        change: &ChangeRecord,
-    ) -> Result<ChangeOutcome, StoreError> {
-        self.faults.table_call(TRANSACT_WRITE).await?;
-        self.inner.delete(note, tombstone_until, change).await
-    }
-
-    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
-        self.faults.table_call(GET_ITEM).await?;
-        self.inner.last_change(owner, note_id).await
-    }
-
-    async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
-        self.faults.table_call(GET_ITEM).await?;
-        self.inner.was_deleted(owner, note_id).await
-    }
-}
-
-/// The connection items `notify` reads (and removes on a 410), under a fault plan.
-pub struct PlannedConnectionStore {
-    inner: Arc<dyn ConnectionStore>,
-    faults: Arc<Faults>,
-}
-
-impl PlannedConnectionStore {
-    pub fn new(inner: Arc<dyn ConnectionStore>, faults: Arc<Faults>) -> Self {
-        Self { inner, faults }
-    }
-}
-
-#[async_trait]
-impl ConnectionStore for PlannedConnectionStore {
-    async fn add(&self, connection: &Connection) -> Result<(), StoreError> {
-        self.faults.table_call(TRANSACT_WRITE).await?;
-        self.inner.add(connection).await
-    }
-
-    async fn remove(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
-        self.faults.table_call(GET_ITEM).await?;
-        self.inner.remove(connection_id).await
-    }
-
-    async fn of_user(&self, username: &Username) -> Result<Vec<Connection>, StoreError> {
-        self.faults.table_call(QUERY).await?;
-        self.inner.of_user(username).await
-    }
-
-    async fn all(&self) -> Result<Vec<Connection>, StoreError> {
-        self.faults.table_call(QUERY).await?;
-        self.inner.all().await
-    }
-}
-
-/// `save-note`'s bus under a fault plan: `PutEvents` fails outright, or answers
-/// `FailedEntryCount > 0`.
-pub struct PlannedPublisher {
-    inner: Arc<dyn EventPublisher>,
-    faults: Arc<Faults>,
-}
-
-impl PlannedPublisher {
-    pub fn new(inner: Arc<dyn EventPublisher>, faults: Arc<Faults>) -> Self {
-        Self { inner, faults }
-    }
-}
-
-#[async_trait]
-impl EventPublisher for PlannedPublisher {
-    async fn publish(&self, events: &[NoteEvent]) -> Result<(), PublishError> {
-        const API: &str = "EventBridge:PutEvents";
-        self.faults.maybe_slow(API).await;
-        let plan = self.faults.plan();
-        match self.faults.draw(plan.put_events_unavailable, plan.put_events_rejected) {
-            Drawn::First => {
-                self.faults.record(format!("{API} failed"));
-                Err(PublishError::Unavailable("InternalException (local fault plan)".into()))
-            }
-            Drawn::Second => {
-                self.faults.record(format!("{API} FailedEntryCount > 0"));
-                Err(PublishError::Rejected {
-                    failed: events.len(),
-                    reason: "ThrottlingException (local fault plan)".into(),
-                })
-            }
-            Drawn::None => self.inner.publish(events).await,
-        }
-    }
-}
-
-/// Drops a live WebSocket connection, as the client's network going away would.
-pub trait ConnectionDropper: Send + Sync {
-    fn drop_connection(&self, connection_id: &str);
-}
-
-/// `notify`'s Management API under a fault plan: `PostToConnection` answers a 500, or finds the
-/// connection gone (and then it is: the local API Gateway drops it, so the 410 is true).
-pub struct PlannedPusher {
-    inner: Arc<dyn ConnectionPusher>,
-    faults: Arc<Faults>,
-    dropper: Arc<dyn ConnectionDropper>,
-}
-
-impl PlannedPusher {
-    pub fn new(inner: Arc<dyn ConnectionPusher>, faults: Arc<Faults>, dropper: Arc<dyn ConnectionDropper>) -> Self {
-        Self { inner, faults, dropper }
-    }
-}
-
-#[async_trait]
-impl ConnectionPusher for PlannedPusher {
-    async fn push(&self, connection_id: &str, payload: &[u8]) -> Result<(), PushError> {
-        const API: &str = "ApiGatewayManagement:PostToConnection";
-        self.faults.maybe_slow(API).await;
-        let plan = self.faults.plan();
-        match self.faults.draw(plan.post_to_connection_5xx, plan.post_to_connection_gone) {
-            Drawn::First => {
-                self.faults.record(format!("{API} 500"));
-                Err(PushError::Unavailable("500 InternalServerErrorException (local fault plan)".into()))
-            }
-            Drawn::Second => {
-                self.faults.record(format!("{API} 410"));
-                self.dropper.drop_connection(connection_id);
-                Err(PushError::Gone)
-            }
-            Drawn::None => self.inner.push(connection_id, payload).await,
-        }
     }
 }
 
@@ -567,18 +291,5 @@ mod tests {
         assert!(faults.happens(1.0));
         faults.set(false);
         assert!(!faults.happens(1.0));
-    }
-
-    #[tokio::test]
-    async fn a_throttled_call_never_reaches_the_table_and_is_counted() {
-        let table = Arc::new(notes_core::fakes::InMemoryTable::default());
-        let faults = Faults::new(FaultPlan { table_throttled: 1.0, ..FaultPlan::from_json(r#"{"seed":1}"#).unwrap() });
-        let store = PlannedNoteStore::new(table.clone(), faults.clone());
-        let note = notes_core::fakes::note("alice", "hello", false);
-        let err = store.save_new(&note).await.unwrap_err();
-        assert!(err.is_transient());
-        assert_eq!(faults.injected().get("DynamoDB:TransactWriteItems throttled"), Some(&1));
-        faults.set(false);
-        assert!(store.get(&note.username, note.note_id).await.unwrap().is_none(), "the throttled save wrote nothing");
     }
 }

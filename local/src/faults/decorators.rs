@@ -1,0 +1,208 @@
+//! The adapters of `save-note` and `notify` under a fault plan: each call may fail, be slow, or go
+//! through, as the plan draws it, and what was injected is counted by AWS API.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use notes_core::domain::{Note, NoteId, Timestamp, Username};
+use notes_core::events::{ChangeRecord, NoteEvent};
+use notes_core::ports::{
+    ChangeOutcome, Connection, ConnectionPusher, ConnectionStore, EventPublisher, LastChange, NoteStore, Page,
+    PageRequest, PublishError, PushError, SaveOutcome, StoreError,
+};
+
+use super::plan::{Drawn, Faults};
+
+const TRANSACT_WRITE: &str = "DynamoDB:TransactWriteItems";
+const GET_ITEM: &str = "DynamoDB:GetItem";
+const QUERY: &str = "DynamoDB:Query";
+
+/// The table of `save-note` under a fault plan.
+pub struct PlannedNoteStore {
+    inner: Arc<dyn NoteStore>,
+    faults: Arc<Faults>,
+}
+
+impl PlannedNoteStore {
+    pub fn new(inner: Arc<dyn NoteStore>, faults: Arc<Faults>) -> Self {
+        Self { inner, faults }
+    }
+}
+
+#[async_trait]
+impl NoteStore for PlannedNoteStore {
+    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
+        self.faults.table_call(TRANSACT_WRITE).await?;
+        self.inner.save_new(note).await
+    }
+
+    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
+        self.faults.table_call(GET_ITEM).await?;
+        self.inner.get(owner, note_id).await
+    }
+
+    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        self.faults.table_call(QUERY).await?;
+        self.inner.list_by_owner(owner, page).await
+    }
+
+    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        self.faults.table_call(QUERY).await?;
+        self.inner.list_public(page).await
+    }
+
+    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
+        self.faults.table_call(TRANSACT_WRITE).await?;
+        self.inner.replace(before, after, change).await
+    }
+
+    async fn delete(
+        &self,
+        note: &Note,
+        tombstone_until: Timestamp,
+        change: &ChangeRecord,
+    ) -> Result<ChangeOutcome, StoreError> {
+        self.faults.table_call(TRANSACT_WRITE).await?;
+        self.inner.delete(note, tombstone_until, change).await
+    }
+
+    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
+        self.faults.table_call(GET_ITEM).await?;
+        self.inner.last_change(owner, note_id).await
+    }
+
+    async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
+        self.faults.table_call(GET_ITEM).await?;
+        self.inner.was_deleted(owner, note_id).await
+    }
+}
+
+/// The connection items `notify` reads (and removes on a 410), under a fault plan.
+pub struct PlannedConnectionStore {
+    inner: Arc<dyn ConnectionStore>,
+    faults: Arc<Faults>,
+}
+
+impl PlannedConnectionStore {
+    pub fn new(inner: Arc<dyn ConnectionStore>, faults: Arc<Faults>) -> Self {
+        Self { inner, faults }
+    }
+}
+
+#[async_trait]
+impl ConnectionStore for PlannedConnectionStore {
+    async fn add(&self, connection: &Connection) -> Result<(), StoreError> {
+        self.faults.table_call(TRANSACT_WRITE).await?;
+        self.inner.add(connection).await
+    }
+
+    async fn remove(&self, connection_id: &str) -> Result<Option<Connection>, StoreError> {
+        self.faults.table_call(GET_ITEM).await?;
+        self.inner.remove(connection_id).await
+    }
+
+    async fn of_user(&self, username: &Username) -> Result<Vec<Connection>, StoreError> {
+        self.faults.table_call(QUERY).await?;
+        self.inner.of_user(username).await
+    }
+
+    async fn all(&self) -> Result<Vec<Connection>, StoreError> {
+        self.faults.table_call(QUERY).await?;
+        self.inner.all().await
+    }
+}
+
+/// `save-note`'s bus under a fault plan: `PutEvents` fails outright, or answers
+/// `FailedEntryCount > 0`.
+pub struct PlannedPublisher {
+    inner: Arc<dyn EventPublisher>,
+    faults: Arc<Faults>,
+}
+
+impl PlannedPublisher {
+    pub fn new(inner: Arc<dyn EventPublisher>, faults: Arc<Faults>) -> Self {
+        Self { inner, faults }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for PlannedPublisher {
+    async fn publish(&self, events: &[NoteEvent]) -> Result<(), PublishError> {
+        const API: &str = "EventBridge:PutEvents";
+        self.faults.maybe_slow(API).await;
+        let plan = self.faults.plan();
+        match self.faults.draw(plan.put_events_unavailable, plan.put_events_rejected) {
+            Drawn::First => {
+                self.faults.record(format!("{API} failed"));
+                Err(PublishError::Unavailable("InternalException (local fault plan)".into()))
+            }
+            Drawn::Second => {
+                self.faults.record(format!("{API} FailedEntryCount > 0"));
+                Err(PublishError::Rejected {
+                    failed: events.len(),
+                    reason: "ThrottlingException (local fault plan)".into(),
+                })
+            }
+            Drawn::None => self.inner.publish(events).await,
+        }
+    }
+}
+
+/// Drops a live WebSocket connection, as the client's network going away would.
+pub trait ConnectionDropper: Send + Sync {
+    fn drop_connection(&self, connection_id: &str);
+}
+
+/// `notify`'s Management API under a fault plan: `PostToConnection` answers a 500, or finds the
+/// connection gone (and then it is: the local API Gateway drops it, so the 410 is true).
+pub struct PlannedPusher {
+    inner: Arc<dyn ConnectionPusher>,
+    faults: Arc<Faults>,
+    dropper: Arc<dyn ConnectionDropper>,
+}
+
+impl PlannedPusher {
+    pub fn new(inner: Arc<dyn ConnectionPusher>, faults: Arc<Faults>, dropper: Arc<dyn ConnectionDropper>) -> Self {
+        Self { inner, faults, dropper }
+    }
+}
+
+#[async_trait]
+impl ConnectionPusher for PlannedPusher {
+    async fn push(&self, connection_id: &str, payload: &[u8]) -> Result<(), PushError> {
+        const API: &str = "ApiGatewayManagement:PostToConnection";
+        self.faults.maybe_slow(API).await;
+        let plan = self.faults.plan();
+        match self.faults.draw(plan.post_to_connection_5xx, plan.post_to_connection_gone) {
+            Drawn::First => {
+                self.faults.record(format!("{API} 500"));
+                Err(PushError::Unavailable("500 InternalServerErrorException (local fault plan)".into()))
+            }
+            Drawn::Second => {
+                self.faults.record(format!("{API} 410"));
+                self.dropper.drop_connection(connection_id);
+                Err(PushError::Gone)
+            }
+            Drawn::None => self.inner.push(connection_id, payload).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::FaultPlan;
+
+    #[tokio::test]
+    async fn a_throttled_call_never_reaches_the_table_and_is_counted() {
+        let table = Arc::new(notes_core::fakes::InMemoryTable::default());
+        let faults = Faults::new(FaultPlan { table_throttled: 1.0, ..FaultPlan::from_json(r#"{"seed":1}"#).unwrap() });
+        let store = PlannedNoteStore::new(table.clone(), faults.clone());
+        let note = notes_core::fakes::note("alice", "hello", false);
+        let err = store.save_new(&note).await.unwrap_err();
+        assert!(err.is_transient());
+        assert_eq!(faults.injected().get("DynamoDB:TransactWriteItems throttled"), Some(&1));
+        faults.set(false);
+        assert!(store.get(&note.username, note.note_id).await.unwrap().is_none(), "the throttled save wrote nothing");
+    }
+}
