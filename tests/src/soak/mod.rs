@@ -7,17 +7,25 @@
 //! `SOAK_USERS`); `make test` runs 300 notes (`tests/tests/soak.rs`). Both hold the run to the
 //! same targets ([`SoakReport::failures`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod listener;
+mod operator;
+mod report;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt as _, StreamExt as _};
+use futures::StreamExt as _;
 use notes_local::faults::{FaultPlan, TRANSIENT_FAULT_MARKER};
-use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
+use serde_json::json;
 
 use crate::{Stack, unique};
+
+use listener::{MAX_RECONNECTS, Received, listen};
+use operator::{dead_lettered, drain, list_all};
+pub use report::SoakReport;
+use report::percentile;
 
 /// What a soak does.
 #[derive(Debug, Clone)]
@@ -87,61 +95,6 @@ impl SoakConfig {
     }
 }
 
-/// One message a listener received.
-struct Received {
-    at: Instant,
-    message: Value,
-}
-
-/// A user's WebSocket listener: it reconnects when the connection drops (as the app does).
-struct Listener {
-    received: Arc<Mutex<Vec<Received>>>,
-    reconnects: Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-const MAX_RECONNECTS: usize = 10_000;
-
-async fn listen(ws_url: String, token: String, stop: Arc<AtomicBool>) -> Result<Listener, String> {
-    let url = format!("{ws_url}/?token={token}");
-    let (mut stream, _) = tokio_tungstenite::connect_async(&url).await.map_err(|e| format!("WebSocket: {e}"))?;
-    // A ping round trip: the connection is registered before anything is posted.
-    stream.send(Message::Text(json!({"action": "ping"}).to_string().into())).await.map_err(|e| e.to_string())?;
-    match tokio::time::timeout(Duration::from_secs(20), stream.next()).await {
-        Ok(Some(Ok(Message::Text(_)))) => {}
-        other => return Err(format!("no pong: {other:?}")),
-    }
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let reconnects = Arc::new(AtomicUsize::new(0));
-    let (r, n) = (received.clone(), reconnects.clone());
-    let task = tokio::spawn(async move {
-        let mut stream = stream;
-        loop {
-            while let Some(Ok(message)) = stream.next().await {
-                if let Message::Text(text) = message
-                    && let Ok(message) = serde_json::from_str::<Value>(&text)
-                {
-                    r.lock().unwrap().push(Received { at: Instant::now(), message });
-                }
-            }
-            // Dropped (a 410 of the fault plan closes it): connect again, a bounded number of times.
-            loop {
-                if stop.load(Ordering::SeqCst) || n.fetch_add(1, Ordering::SeqCst) >= MAX_RECONNECTS {
-                    return;
-                }
-                match tokio_tungstenite::connect_async(&url).await {
-                    Ok((s, _)) => {
-                        stream = s;
-                        break;
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-                }
-            }
-        }
-    });
-    Ok(Listener { received, reconnects, task })
-}
-
 /// A posted note, as the soak knows it.
 struct Posted {
     note_id: String,
@@ -149,253 +102,6 @@ struct Posted {
     public: bool,
     poison: bool,
     sent: Instant,
-}
-
-/// The reconciliation.
-#[derive(Debug, Default, Clone)]
-pub struct SoakReport {
-    pub notes: usize,
-    pub users: usize,
-    pub plan: Option<String>,
-    pub accepted: usize,
-    pub refused: usize,
-    pub poison: usize,
-    pub stored_once: usize,
-    pub stored_twice: usize,
-    pub lost: usize,
-    pub dead_lettered_with_note_failed: usize,
-    pub poison_dead_lettered_with_note_failed: usize,
-    pub poison_stored: usize,
-    pub other_stored_once: usize,
-    pub owners_notified: usize,
-    pub duplicate_notifications: usize,
-    pub duplicates_with_new_event_id: usize,
-    pub misdelivered: usize,
-    pub reconnects: usize,
-    pub redriven: usize,
-    pub p50_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    /// From the first `POST` until the pipeline had drained, before the redrive.
-    pub seconds_to_drain: f64,
-    pub seconds_total: f64,
-    pub drained: bool,
-    pub api_calls: BTreeMap<String, u64>,
-    pub injected: BTreeMap<String, u64>,
-}
-
-impl SoakReport {
-    pub fn notes_per_second(&self) -> f64 {
-        self.accepted as f64 / self.seconds_to_drain.max(1e-9)
-    }
-
-    /// Every target the run missed; empty when it met them all.
-    pub fn failures(&self) -> Vec<String> {
-        let mut failures = Vec::new();
-        let mut check = |ok: bool, what: String| {
-            if !ok {
-                failures.push(what);
-            }
-        };
-        check(self.lost == 0, format!("{} notes lost", self.lost));
-        check(self.stored_twice == 0, format!("{} notes stored twice", self.stored_twice));
-        check(self.misdelivered == 0, format!("{} messages misdelivered", self.misdelivered));
-        check(self.refused == 0, format!("{} POSTs not accepted", self.refused));
-        check(
-            self.poison_dead_lettered_with_note_failed == self.poison,
-            format!(
-                "{} of {} poison notes dead-lettered with note-failed",
-                self.poison_dead_lettered_with_note_failed, self.poison
-            ),
-        );
-        check(self.poison_stored == 0, format!("{} poison notes stored", self.poison_stored));
-        check(
-            self.other_stored_once == self.accepted - self.poison.min(self.accepted),
-            format!(
-                "{} of {} other notes stored once",
-                self.other_stored_once,
-                self.accepted - self.poison.min(self.accepted)
-            ),
-        );
-        check(
-            self.duplicates_with_new_event_id == 0,
-            format!("{} repeated notifications with a new eventId", self.duplicates_with_new_event_id),
-        );
-        check(self.drained, "the pipeline did not drain in time".into());
-        failures
-    }
-
-    pub fn last_line(&self) -> String {
-        format!(
-            "soak: {} accepted, {} stored once, {} lost, {} duplicated, {} dead-lettered with note-failed, {} misdelivered",
-            self.accepted,
-            self.stored_once,
-            self.lost,
-            self.stored_twice,
-            self.dead_lettered_with_note_failed,
-            self.misdelivered
-        )
-    }
-
-    pub fn print(&self) {
-        let per_note = |n: u64| n as f64 / self.accepted.max(1) as f64;
-        println!(
-            "soak: {} notes from {} users, fault plan {}",
-            self.notes,
-            self.users,
-            self.plan.as_deref().unwrap_or("none")
-        );
-        println!("  accepted (202)                         {}", self.accepted);
-        println!("  refused                                {}", self.refused);
-        println!("  stored exactly once                    {}", self.stored_once);
-        println!("  stored twice                           {}", self.stored_twice);
-        println!("  lost                                   {}", self.lost);
-        println!(
-            "  dead-lettered with note-failed         {} (poison: {} of {})",
-            self.dead_lettered_with_note_failed, self.poison_dead_lettered_with_note_failed, self.poison
-        );
-        println!("  other notes stored once                {}", self.other_stored_once);
-        println!("  owners notified                        {} of {}", self.owners_notified, self.accepted);
-        println!(
-            "  repeated notifications                 {} ({} with a new eventId)",
-            self.duplicate_notifications, self.duplicates_with_new_event_id
-        );
-        println!("  misdelivered                           {}", self.misdelivered);
-        println!("  listener reconnects                    {}", self.reconnects);
-        println!("  redriven from the DLQ                  {}", self.redriven);
-        let ms = |v: Option<f64>| v.map(|v| format!("{v:.1} ms")).unwrap_or_else(|| "-".into());
-        println!("  POST -> owner's note-saved             p50 {}, p99 {}", ms(self.p50_ms), ms(self.p99_ms));
-        println!(
-            "  drained in                             {:.1} s ({:.1} notes/s end to end); {:.1} s in all",
-            self.seconds_to_drain,
-            self.notes_per_second(),
-            self.seconds_total
-        );
-        println!(
-            "  AWS calls per accepted note, by API (every call the stack made from the first POST to the end of the redrive):"
-        );
-        for (api, n) in &self.api_calls {
-            println!("    {api:<40} {:>9.3}  ({n})", per_note(*n));
-        }
-        println!("    {:<40} {:>9.3}", "all", per_note(self.api_calls.values().sum()));
-        if !self.injected.is_empty() {
-            println!("  faults injected (these calls never reached the emulators):");
-            for (what, n) in &self.injected {
-                println!("    {what:<50} {n}");
-            }
-        }
-        for failure in self.failures() {
-            println!("  MISSED: {failure}");
-        }
-        println!("{}", self.last_line());
-    }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-/// Messages waiting or in flight in a queue (an operator's view).
-async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<u64> {
-    use aws_sdk_sqs::types::QueueAttributeName as A;
-    let out = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(A::ApproximateNumberOfMessages)
-        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
-        .attribute_names(A::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .ok()?;
-    let attributes = out.attributes?;
-    Some(
-        [
-            A::ApproximateNumberOfMessages,
-            A::ApproximateNumberOfMessagesNotVisible,
-            A::ApproximateNumberOfMessagesDelayed,
-        ]
-        .iter()
-        .map(|a| attributes.get(a).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
-        .sum(),
-    )
-}
-
-/// Waits until both queues stay empty for 3 checks in a row; `false` if `limit` passes first.
-async fn drain(sqs: &aws_sdk_sqs::Client, queues: &[&str], limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    let mut empty_in_a_row = 0;
-    while Instant::now() < deadline {
-        let mut total = 0;
-        for url in queues {
-            total += queue_depth(sqs, url).await.unwrap_or(1);
-        }
-        empty_in_a_row = if total == 0 { empty_in_a_row + 1 } else { 0 };
-        if empty_in_a_row >= 3 {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    false
-}
-
-/// The note ids in the DLQ, read without removing them (each is hidden for a while, then back).
-async fn dead_lettered(sqs: &aws_sdk_sqs::Client, dlq_url: &str) -> HashSet<String> {
-    let mut ids = HashSet::new();
-    for _ in 0..10_000 {
-        let Ok(out) = sqs
-            .receive_message()
-            .queue_url(dlq_url)
-            .max_number_of_messages(10)
-            .visibility_timeout(300)
-            .wait_time_seconds(1)
-            .send()
-            .await
-        else {
-            break;
-        };
-        let messages = out.messages.unwrap_or_default();
-        if messages.is_empty() {
-            break;
-        }
-        for m in messages {
-            if let Some(id) = m
-                .body
-                .as_deref()
-                .and_then(|b| serde_json::from_str::<Value>(b).ok())
-                .and_then(|b| b["detail"]["noteId"].as_str().map(str::to_owned))
-            {
-                ids.insert(id);
-            }
-        }
-    }
-    ids
-}
-
-/// Every note of a listing, following cursors (at most 1,000 pages).
-async fn list_all(stack: &Stack, path: &str, token: Option<&str>) -> Result<Vec<String>, String> {
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..1_000 {
-        let url = match &cursor {
-            Some(c) => format!("{path}?limit=100&cursor={c}"),
-            None => format!("{path}?limit=100"),
-        };
-        let (status, page) = stack.call(reqwest::Method::GET, &url, token, None).await;
-        if status != 200 {
-            return Err(format!("GET {url}: {status} {page}"));
-        }
-        ids.extend(
-            page["notes"].as_array().into_iter().flatten().filter_map(|n| n["noteId"].as_str().map(str::to_owned)),
-        );
-        match page["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return Ok(ids),
-        }
-    }
-    Err(format!("{path}: more than 1,000 pages"))
 }
 
 /// Runs a soak and reconciles it.
