@@ -23,7 +23,7 @@ use serde_json::json;
 use crate::{Stack, unique};
 
 use listener::{MAX_RECONNECTS, Received, listen};
-use operator::{dead_lettered, drain, list_all};
+use operator::{dead_lettered, drain, list_all, queue_depth};
 pub use report::SoakReport;
 use report::percentile;
 
@@ -44,6 +44,10 @@ pub struct SoakConfig {
     pub visibility_timeout_seconds: u32,
     /// How long each drain may take before the soak gives up waiting.
     pub drain_limit: Duration,
+    /// Posting waits while more messages than this are queued for `save-note`: the emulator's SQS
+    /// slows as a queue deepens (one ReceiveMessage took over a minute with ~5,900 waiting), so
+    /// an open-ended burst would measure the emulator, not the pipeline.
+    pub max_queued: u64,
 }
 
 impl SoakConfig {
@@ -86,6 +90,7 @@ impl SoakConfig {
             visibility_timeout_seconds: 3,
             // Generous: a 2-core machine, emulators included, at a few notes per second at worst.
             drain_limit: Duration::from_secs(120 + notes as u64 / 4),
+            max_queued: 300,
         }
     }
 
@@ -94,6 +99,9 @@ impl SoakConfig {
         self
     }
 }
+
+/// Notes posted between two looks at the queue's depth.
+const POST_CHUNK: usize = 100;
 
 /// A posted note, as the soak knows it.
 struct Posted {
@@ -141,37 +149,51 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     let calls_before = stack.running.api_calls.snapshot();
     let started = Instant::now();
     let refused = AtomicUsize::new(0);
-    let posted: Vec<Posted> = futures::stream::iter(0..config.notes)
-        .map(|i| {
-            let (stack, tokens, refused) = (&stack, &tokens, &refused);
-            let owner = i % config.users;
-            let poison = i % config.poison_every == config.poison_every / 2;
-            let public = i % config.public_every == 3 % config.public_every;
-            async move {
-                let content =
-                    if poison { format!("soak note {i} {TRANSIENT_FAULT_MARKER}") } else { format!("soak note {i}") };
-                let sent = Instant::now();
-                let (status, body) = stack
-                    .call(
-                        reqwest::Method::POST,
-                        "/notes",
-                        Some(&tokens[owner]),
-                        Some(json!({"content": content, "isPublic": public})),
-                    )
-                    .await;
-                match (status, body["noteId"].as_str()) {
-                    (202, Some(id)) => Some(Posted { note_id: id.to_owned(), owner, public, poison, sent }),
-                    _ => {
-                        refused.fetch_add(1, Ordering::SeqCst);
-                        None
+    let mut posted: Vec<Posted> = Vec::with_capacity(config.notes);
+    for first in (0..config.notes).step_by(POST_CHUNK) {
+        // Back-pressure: wait while save-note's queue is deeper than `max_queued`.
+        let deadline = Instant::now() + config.drain_limit;
+        while queue_depth(&sqs, &resources.note_queue_url).await.unwrap_or(0) > config.max_queued
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let chunk: Vec<Posted> = futures::stream::iter(first..(first + POST_CHUNK).min(config.notes))
+            .map(|i| {
+                let (stack, tokens, refused) = (&stack, &tokens, &refused);
+                let owner = i % config.users;
+                let poison = i % config.poison_every == config.poison_every / 2;
+                let public = i % config.public_every == 3 % config.public_every;
+                async move {
+                    let content = if poison {
+                        format!("soak note {i} {TRANSIENT_FAULT_MARKER}")
+                    } else {
+                        format!("soak note {i}")
+                    };
+                    let sent = Instant::now();
+                    let (status, body) = stack
+                        .call(
+                            reqwest::Method::POST,
+                            "/notes",
+                            Some(&tokens[owner]),
+                            Some(json!({"content": content, "isPublic": public})),
+                        )
+                        .await;
+                    match (status, body["noteId"].as_str()) {
+                        (202, Some(id)) => Some(Posted { note_id: id.to_owned(), owner, public, poison, sent }),
+                        _ => {
+                            refused.fetch_add(1, Ordering::SeqCst);
+                            None
+                        }
                     }
                 }
-            }
-        })
-        .buffer_unordered(config.concurrency)
-        .filter_map(|p| async move { p })
-        .collect()
-        .await;
+            })
+            .buffer_unordered(config.concurrency)
+            .filter_map(|p| async move { p })
+            .collect()
+            .await;
+        posted.extend(chunk);
+    }
 
     // Drain, then the operator's fix (the plan's faults off; poison stays poison) and one redrive.
     let queues = [resources.note_queue_url.as_str(), resources.notify_queue_url.as_str()];
