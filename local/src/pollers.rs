@@ -25,6 +25,7 @@ use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemA
 use futures::StreamExt as _;
 use notes_core::config::ConfigError;
 use notes_core::function::{Function, Settings};
+use notes_core::topology::topology;
 use notify::Notify;
 use save_note::SaveNote;
 use serde_json::{Value, json};
@@ -159,13 +160,29 @@ pub async fn notify(
 /// may), and an invocation may die after handling part of its batch: then nothing of the batch
 /// is deleted, and SQS delivers all of it again after the visibility timeout.
 pub async fn run_save_note(sdk: SdkConfig, resources: Resources, save_note: SaveNote, plan: Option<Arc<Faults>>) {
+    // As Lambda's event source mapping, up to `maximumConcurrency` batches are in the function at
+    // once, each polled, handled and acknowledged on its own.
+    let pollers = topology().save_note_event_source.maximum_concurrency.max(1);
+    let save_note = Arc::new(save_note);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let loops = (0..pollers).map(|_| poll_save_note(&sqs, &resources, &save_note, plan.as_ref()));
+    futures::future::join_all(loops).await;
+}
+
+/// One of the event source mapping's pollers: receive a batch, hand it to `save-note`, delete
+/// what it did not report failed; again.
+async fn poll_save_note(
+    sqs: &aws_sdk_sqs::Client,
+    resources: &Resources,
+    save_note: &SaveNote,
+    plan: Option<&Arc<Faults>>,
+) {
     loop {
-        let messages = receive(&sqs, &resources.note_queue_url, None).await;
+        let messages = receive(sqs, &resources.note_queue_url, None).await;
         if messages.is_empty() {
             continue;
         }
-        if let Some(faults) = &plan
+        if let Some(faults) = plan
             && faults.happens(faults.plan().die_mid_batch)
         {
             let handled = faults.below(messages.len());
@@ -175,8 +192,8 @@ pub async fn run_save_note(sdk: SdkConfig, resources: Resources, save_note: Save
             continue;
         }
         let response = save_note.handle(sqs_event(&messages, &resources.note_queue_arn)).await;
-        delete(&sqs, &resources.note_queue_url, &acknowledged(&messages, &response)).await;
-        if let Some(faults) = &plan {
+        delete(sqs, &resources.note_queue_url, &acknowledged(&messages, &response)).await;
+        if let Some(faults) = plan {
             let again: Vec<Message> =
                 messages.iter().filter(|_| faults.happens(faults.plan().duplicate_delivery)).cloned().collect();
             if !again.is_empty() {
@@ -264,7 +281,7 @@ async fn retry_later(sqs: &aws_sdk_sqs::Client, queue_url: &str, message: &Messa
 }
 
 pub async fn run_notify(sdk: SdkConfig, resources: Resources, notify: Notify, retry_delay: Duration) {
-    let timeout = Duration::from_secs(u64::from(notes_core::topology::topology().functions["notify"].timeout_seconds));
+    let timeout = Duration::from_secs(u64::from(topology().functions[<Notify as Function>::NAME].timeout_seconds));
     let settings = AsyncInvocation { timeout, retry_delay };
     let notify = &notify;
     run_async_target(

@@ -83,6 +83,8 @@ pub struct EventSourceMapping {
     pub batch_size: u32,
     pub maximum_batching_window_seconds: u32,
     pub report_batch_item_failures: bool,
+    /// How many batches Lambda hands to the function at once, at most.
+    pub maximum_concurrency: u32,
 }
 
 /// What invokes a function.
