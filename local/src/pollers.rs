@@ -209,12 +209,19 @@ async fn poll_save_note(
 }
 
 /// How Lambda runs an asynchronously invoked function: each attempt may run for `timeout`, and
-/// a failed one is tried again `retry_delay` after it ended.
+/// a failed one is tried again `retry_delay` after it ended. `pollers` loops receive events at
+/// once, each handing up to 10 to the function concurrently: Lambda runs as many asynchronous
+/// invocations at once as the account's concurrency allows, so one slow event (a broadcast)
+/// must not hold the others back, and the stand-in queue must not grow behind it.
 #[derive(Debug, Clone, Copy)]
 pub struct AsyncInvocation {
     pub timeout: Duration,
     pub retry_delay: Duration,
+    pub pollers: usize,
 }
+
+/// How many receive loops stand in for `notify`'s asynchronous invocations.
+pub const NOTIFY_POLLERS: usize = 8;
 
 /// Extra invisibility beyond the function's timeout, so an attempt always ends (or is cut off)
 /// before its message can be received again.
@@ -235,6 +242,17 @@ pub async fn run_async_target<F, Fut, E>(
     let invoke = &invoke;
     let sqs = &sqs;
     let queue_url = queue_url.as_str();
+    let loops = (0..settings.pollers.max(1)).map(|_| poll_async_target(sqs, queue_url, settings, invoke));
+    futures::future::join_all(loops).await;
+}
+
+/// One receive loop of [`run_async_target`].
+async fn poll_async_target<F, Fut, E>(sqs: &aws_sdk_sqs::Client, queue_url: &str, settings: AsyncInvocation, invoke: &F)
+where
+    F: Fn(EventBridgeEvent<Value>) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
     loop {
         let messages = receive(sqs, queue_url, Some(settings.timeout + ATTEMPT_MARGIN)).await;
         // Like EventBridge, one invocation per event; events are independent of each other.
@@ -282,7 +300,7 @@ async fn retry_later(sqs: &aws_sdk_sqs::Client, queue_url: &str, message: &Messa
 
 pub async fn run_notify(sdk: SdkConfig, resources: Resources, notify: Notify, retry_delay: Duration) {
     let timeout = Duration::from_secs(u64::from(topology().functions[<Notify as Function>::NAME].timeout_seconds));
-    let settings = AsyncInvocation { timeout, retry_delay };
+    let settings = AsyncInvocation { timeout, retry_delay, pollers: NOTIFY_POLLERS };
     let notify = &notify;
     run_async_target(
         aws_sdk_sqs::Client::new(&sdk),

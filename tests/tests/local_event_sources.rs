@@ -50,7 +50,8 @@ async fn a_slow_failing_attempt_is_never_retried_while_it_runs() {
     // Each attempt runs 3 s, longer than the queue's own 1 s visibility timeout and the retry
     // delay, and fails until the third.
     let attempts: Arc<Mutex<Vec<(Instant, Instant)>>> = Arc::default();
-    let settings = AsyncInvocation { timeout: Duration::from_secs(10), retry_delay: Duration::from_secs(1) };
+    let settings =
+        AsyncInvocation { timeout: Duration::from_secs(10), retry_delay: Duration::from_secs(1), pollers: 3 };
     let recorded = attempts.clone();
     let poller = tokio::spawn(run_async_target(sqs.clone(), url.clone(), settings, move |_event| {
         let recorded = recorded.clone();

@@ -23,7 +23,7 @@ use serde_json::json;
 use crate::{Stack, unique};
 
 use listener::{MAX_RECONNECTS, Received, listen};
-use operator::{dead_lettered, drain, list_all, queue_depth};
+use operator::{dead_lettered, drain, list_all, queued};
 pub use report::SoakReport;
 use report::percentile;
 
@@ -151,9 +151,10 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     let refused = AtomicUsize::new(0);
     let mut posted: Vec<Posted> = Vec::with_capacity(config.notes);
     for first in (0..config.notes).step_by(POST_CHUNK) {
-        // Back-pressure: wait while save-note's queue is deeper than `max_queued`.
+        // Back-pressure: wait while more than `max_queued` messages wait in save-note's queue and
+        // notify's stand-in queue together (moto's SQS slows with every message a queue holds).
         let deadline = Instant::now() + config.drain_limit;
-        while queue_depth(&sqs, &resources.note_queue_url).await.unwrap_or(0) > config.max_queued
+        while queued(&sqs, &[&resources.note_queue_url, &resources.notify_queue_url]).await > config.max_queued
             && Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(250)).await;

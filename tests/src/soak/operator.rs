@@ -32,6 +32,15 @@ pub(super) async fn queue_depth(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<
     )
 }
 
+/// Messages waiting or in flight in all of `queues` together.
+pub(super) async fn queued(sqs: &aws_sdk_sqs::Client, queues: &[&str]) -> u64 {
+    let mut total = 0;
+    for url in queues {
+        total += queue_depth(sqs, url).await.unwrap_or(0);
+    }
+    total
+}
+
 /// Waits until both queues stay empty for 3 checks in a row; `false` if `limit` passes first.
 pub(super) async fn drain(sqs: &aws_sdk_sqs::Client, queues: &[&str], limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
