@@ -43,6 +43,13 @@ export interface AppSettings {
   readonly logRetentionDays: number;
   /** Lambda's application log level (JSON log format); `RUST_LOG` follows it. */
   readonly logLevel: LogLevel;
+  /**
+   * `-c tracing=true`: X-Ray active tracing on every function (off by default). Lambda samples the
+   * first request each second and 5 % of the rest, which at low volume traces almost every note, at
+   * $5.00 per million traces: more than the rest of the logging bill, for handlers that record no
+   * subsegments of their own. Turn it on while investigating latency.
+   */
+  readonly tracing: boolean;
   /** The Cargo workspace (default: the repository root): every function is a binary built from it. */
   readonly workspaceDir: string;
   /** The built frontend (default ../frontend/build); deployed only if it exists. */
@@ -67,6 +74,7 @@ export const CONTEXT_KEYS = [
   'wsThrottleBurstLimit',
   'logRetentionDays',
   'logLevel',
+  'tracing',
   'jwtTtlSeconds',
   'alarmEmail',
   'domainName',
@@ -233,6 +241,7 @@ export function readSettings(node: Node): AppSettings {
     },
     logRetentionDays: positiveNumber(node, 'logRetentionDays', 30),
     logLevel: parseLogLevel(node.tryGetContext('logLevel')),
+    tracing: parseBoolean('tracing', node.tryGetContext('tracing')),
     workspaceDir: path.resolve(CDK_DIR, String(workspaceDir)),
     frontendBuildDir: path.resolve(CDK_DIR, String(frontendBuildDir)),
     jwtTtlSeconds: positiveNumber(node, 'jwtTtlSeconds', 86400),

@@ -91,7 +91,8 @@ export function createFunctions(stack: Stack, props: NotesFunctionsProps): Recor
       environment,
       role,
       logGroup,
-      tracing: lambda.Tracing.ACTIVE,
+      // X-Ray only on request (`-c tracing=true`): see AppSettings.tracing for what it costs.
+      tracing: settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       // Lambda's JSON log format: the handlers' JSON lines (tracing) keep their fields, Lambda's own
       // platform lines become JSON too, and both are filtered by level at the source.
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -100,7 +101,10 @@ export function createFunctions(stack: Stack, props: NotesFunctionsProps): Recor
     });
 
     if (spec.tableActions.length > 0) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: spec.tableActions, resources: [table.tableArn] }));
+      // A function that queries an index gets its actions on that index only (never on the table,
+      // never on every index: no `index/*`).
+      const resource = spec.queriesIndex ? `${table.tableArn}/index/${spec.queriesIndex}` : table.tableArn;
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: spec.tableActions, resources: [resource] }));
     }
     if (spec.putEvents) bus.grantPutEventsTo(fn);
     if (spec.readSecret && 'secret' in jwt) {
@@ -108,18 +112,20 @@ export function createFunctions(stack: Stack, props: NotesFunctionsProps): Recor
         new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [jwt.secret.secretArn] }),
       );
     }
-    NagSuppressions.addResourceSuppressions(
-      role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".',
-          appliesTo: ['Resource::*'],
-        },
-      ],
-      true,
-    );
+    if (settings.tracing) {
+      NagSuppressions.addResourceSuppressions(
+        role,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'X-Ray tracing (-c tracing=true, Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".',
+            appliesTo: ['Resource::*'],
+          },
+        ],
+        true,
+      );
+    }
     fns[name] = fn;
   }
   return fns;

@@ -34,8 +34,16 @@ export interface FunctionDeclaration {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly environment: EnvKey[];
-  /** The DynamoDB actions its adapters call (a transaction is authorized by the actions of its parts). */
+  /**
+   * The DynamoDB actions its adapters call (a transaction is authorized by the actions of its parts),
+   * granted on the table, or only on the index `queriesIndex` names when it names one.
+   */
   readonly tableActions: string[];
+  /**
+   * The index of the table it queries (`table.publicFeed.indexName`): its `tableActions` are granted on
+   * that index's ARN (`<table ARN>/index/<name>`) only, not on the table.
+   */
+  readonly queriesIndex?: string;
   readonly putEvents?: boolean;
   readonly readSecret?: boolean;
   /** Posts to WebSocket connections through the Management API. */
@@ -54,9 +62,26 @@ export interface TopologyRule {
   readonly deadLetterQueue: string;
 }
 
+/**
+ * The public feed: a sparse global secondary index of the table. A public note carries `partitionKey`
+ * (`PUBLIC#NOTES#{n}`, n in 0..shards-1, spreading the feed's writes over `shards` partitions) and
+ * `sortKey`; a private note or a tombstone carries neither, so the index holds the public notes only.
+ */
+export interface PublicFeedIndex {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly shards: number;
+}
+
 export interface Topology {
   readonly eventSource: string;
-  readonly table: { readonly partitionKey: string; readonly sortKey: string; readonly ttlAttribute: string };
+  readonly table: {
+    readonly partitionKey: string;
+    readonly sortKey: string;
+    readonly ttlAttribute: string;
+    readonly publicFeed: PublicFeedIndex;
+  };
   readonly archive: { readonly retentionDays: number; readonly eventPattern: Record<string, string[]> };
   readonly queues: {
     readonly noteCreated: {
@@ -95,20 +120,53 @@ export function loadEventSchema(eventType: string): string {
 /** Reads shared/topology.json afresh (no require cache), so tests compare against the file on disk. */
 export function loadTopology(file: string = TOPOLOGY_PATH): Topology {
   const topology = JSON.parse(fs.readFileSync(file, 'utf-8')) as Topology;
+  checkTable(topology);
   checkFunctionDeclarations(topology);
   return topology;
+}
+
+const PUBLIC_FEED_KEYS = new Set(['indexName', 'partitionKey', 'sortKey', 'shards']);
+
+/**
+ * Refuses a table the app could not create as written: the public feed index (`table.publicFeed`)
+ * without its name or keys, with keys that clash with the table's, or without a whole number of shards.
+ */
+export function checkTable(t: Topology): void {
+  const fail = (why: string) => {
+    throw new Error(`topology.json: table: ${why}`);
+  };
+  const feed = t.table?.publicFeed as unknown as Record<string, unknown> | undefined;
+  if (feed === undefined || feed === null || typeof feed !== 'object' || Array.isArray(feed)) {
+    fail('needs publicFeed = { indexName, partitionKey, sortKey, shards }');
+    return;
+  }
+  for (const key of Object.keys(feed)) if (!PUBLIC_FEED_KEYS.has(key)) fail(`publicFeed: unknown key '${key}'`);
+  for (const key of ['indexName', 'partitionKey', 'sortKey']) {
+    const v = feed[key];
+    if (typeof v !== 'string' || v.trim() === '') fail(`publicFeed.${key} must be a non-empty string, got ${JSON.stringify(v)}`);
+  }
+  if (feed.partitionKey === feed.sortKey) fail(`publicFeed's partition and sort keys must differ, both are '${feed.sortKey}'`);
+  for (const key of ['partitionKey', 'sortKey'] as const) {
+    if (feed[key] === t.table.partitionKey || feed[key] === t.table.sortKey) {
+      fail(`publicFeed.${key} '${feed[key]}' is a key of the table: the index would not be sparse`);
+    }
+  }
+  if (typeof feed.shards !== 'number' || !Number.isInteger(feed.shards) || feed.shards < 1) {
+    fail(`publicFeed.shards must be an integer >= 1, got ${JSON.stringify(feed.shards)}`);
+  }
 }
 
 const TRIGGER_KINDS = ['http', 'webSocket', 'queue', 'rule'] as const;
 const DECLARATION_KEYS = new Set([
   'trigger', 'timeoutSeconds', 'memoryMb', 'environment', 'tableActions', 'putEvents', 'readSecret', 'manageConnections',
-  'hashesPasswords',
+  'hashesPasswords', 'queriesIndex',
 ]);
 
 /**
  * Refuses a declaration the app could not deploy as written: an unknown key or variable, not exactly
- * one trigger, a queue or rule that does not exist, a route declared twice, or a permission without
- * the variable that goes with it (and the other way round).
+ * one trigger, a queue or rule that does not exist, a route declared twice, a permission without
+ * the variable that goes with it (and the other way round), or a `queriesIndex` that names no index
+ * of the table (or asks for more than a Query on it).
  */
 export function checkFunctionDeclarations(t: Topology): void {
   const routes = new Set<string>();
@@ -139,6 +197,15 @@ export function checkFunctionDeclarations(t: Topology): void {
       if (permitted !== f.environment.includes(variable)) fail(`${variable} and the permission that goes with it come together`);
     }
     for (const a of f.tableActions) if (!/^dynamodb:[A-Z][A-Za-z]+$/.test(a) || a === 'dynamodb:Scan') fail(`table action '${a}'`);
+    if (f.queriesIndex !== undefined) {
+      const index = t.table?.publicFeed?.indexName;
+      if (f.queriesIndex !== index) {
+        fail(`queriesIndex '${f.queriesIndex}' is not an index of the table (its only index is table.publicFeed.indexName '${index}')`);
+      }
+      // An index can only be read: its actions are granted on the index, and nothing on the table.
+      for (const a of f.tableActions) if (a !== 'dynamodb:Query') fail(`queriesIndex: '${a}' cannot be granted on an index, only dynamodb:Query`);
+      if (f.tableActions.length === 0) fail(`queriesIndex '${f.queriesIndex}' needs dynamodb:Query in tableActions`);
+    }
   }
 }
 

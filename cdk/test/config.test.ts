@@ -6,6 +6,7 @@ import {
   CONTEXT_KEYS,
   TOPOLOGY_PATH,
   checkFunctionDeclarations,
+  checkTable,
   FUNCTION_NAMES,
   REPO_DIR,
   crateManifest,
@@ -103,6 +104,13 @@ describe('context', () => {
     );
   });
 
+  test('tracing: off unless -c tracing=true, anything but true or false refused', () => {
+    expect(settingsOf({}).tracing).toBe(false);
+    expect(settingsOf({ tracing: 'true' }).tracing).toBe(true);
+    expect(settingsOf({ tracing: 'false' }).tracing).toBe(false);
+    expect(() => settingsOf({ tracing: 'yes' })).toThrow(/context 'tracing' must be true or false/);
+  });
+
   test('cdk.json only sets keys the app reads, and leaves stage and arch to the code', () => {
     const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '../cdk.json'), 'utf-8'));
     for (const key of Object.keys(cdkJson.context)) expect(CONTEXT_KEYS).toContain(key);
@@ -135,6 +143,37 @@ describe('function declarations (topology.json)', () => {
     refused((t) => (t.functions.notify.manageConnections = false), /WEBSOCKET_MANAGEMENT_ENDPOINT/);
     refused((t) => (t.functions['get-notes'].tableActions = ['dynamodb:Scan']), /dynamodb:Scan/);
     refused((t) => (t.functions.signup.color = 'blue'), /unknown key 'color'/);
+  });
+
+  test('a queriesIndex naming an index the table does not have is refused', () => {
+    refused(
+      (t) => (t.functions['get-public-notes'].queriesIndex = 'publicFeeds'),
+      /function 'get-public-notes': queriesIndex 'publicFeeds' is not an index of the table .*'publicFeed'/,
+    );
+  });
+
+  test('an index can only be queried: queriesIndex with another table action is refused', () => {
+    refused(
+      (t) => (t.functions['get-public-notes'].tableActions = ['dynamodb:Query', 'dynamodb:GetItem']),
+      /function 'get-public-notes': queriesIndex: 'dynamodb:GetItem' cannot be granted on an index/,
+    );
+  });
+
+  test('the public feed index needs a name, two keys of its own and a whole number of shards >= 1', () => {
+    const refusedTable = (edit: (t: any) => void, why: RegExp) => {
+      const t = base();
+      edit(t);
+      expect(() => checkTable(t)).toThrow(why);
+    };
+    expect(() => checkTable(base())).not.toThrow();
+    refusedTable((t) => delete t.table.publicFeed, /table: needs publicFeed/);
+    refusedTable((t) => (t.table.publicFeed.indexName = ''), /publicFeed.indexName must be a non-empty string/);
+    refusedTable((t) => delete t.table.publicFeed.sortKey, /publicFeed.sortKey must be a non-empty string/);
+    refusedTable((t) => (t.table.publicFeed.partitionKey = 'pk'), /publicFeed.partitionKey 'pk' is a key of the table/);
+    refusedTable((t) => (t.table.publicFeed.shards = 0), /publicFeed.shards must be an integer >= 1, got 0/);
+    refusedTable((t) => (t.table.publicFeed.shards = 2.5), /publicFeed.shards must be an integer >= 1, got 2.5/);
+    refusedTable((t) => (t.table.publicFeed.shards = '4'), /publicFeed.shards must be an integer >= 1, got "4"/);
+    refusedTable((t) => (t.table.publicFeed.projection = 'KEYS_ONLY'), /publicFeed: unknown key 'projection'/);
   });
 });
 

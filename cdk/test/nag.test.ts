@@ -25,6 +25,23 @@ describe('cdk-nag AwsSolutions pack', () => {
     expect(a.findWarning('*', Match.anyValue())).toEqual([]);
   });
 
+  test('with -c tracing=true too: the X-Ray wildcard is suppressed on each function role, nothing else appears', () => {
+    const traced = synth({ tracing: 'true' });
+    const a = Annotations.fromStack(traced.stacks.backend);
+    const findings = [
+      ...a.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+      ...a.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ];
+    expect(findings.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 160)}`)).toEqual([]);
+  });
+
+  test('without tracing, no function role carries the X-Ray suppression (there is no wildcard to excuse)', () => {
+    const xray = Object.entries<any>(s.backend.toJSON().Resources).filter(([, r]) =>
+      (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).some((rule: any) => /X-Ray/.test(rule.reason)),
+    );
+    expect(xray.map(([id]) => id)).toEqual([]);
+  });
+
   test('every suppression states its reason and no rule is suppressed stack-wide', () => {
     const all: Array<{ path: string; id: string; reason: string; applies_to?: unknown[] }> = [];
     for (const name of stackNames) {

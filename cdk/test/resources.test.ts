@@ -16,13 +16,30 @@ const importOf = (stack: string, what: string) => ({
 });
 
 describe('functions', () => {
-  test.each([...FUNCTION_NAMES])('%s is a RustFunction: provided.al2023, bootstrap, arm64, active tracing, RUST_LOG', (name) => {
+  test.each([...FUNCTION_NAMES])('%s is a RustFunction: provided.al2023, bootstrap, arm64, RUST_LOG', (name) => {
     const p = functionProps(s.backend, name);
     expect(p.Runtime).toBe('provided.al2023');
     expect(p.Handler).toBe('bootstrap');
     expect(p.Architectures).toEqual(['arm64']);
-    expect(p.TracingConfig).toEqual({ Mode: 'Active' });
     expect(p.Environment.Variables.RUST_LOG).toBe('info');
+  });
+
+  // X-Ray costs $5.00 per million traces and Lambda samples almost every note at low volume: opt-in.
+  test('no function has active tracing (nor X-Ray permissions) by default; with -c tracing=true all have both', () => {
+    const xrayStatements = (t: typeof s.backend, name: string) =>
+      statementsOf(t, name).filter((x) => JSON.stringify(x.Action).includes('xray:'));
+    for (const name of FUNCTION_NAMES) {
+      expect({ name, tracing: functionProps(s.backend, name).TracingConfig }).toEqual({ name, tracing: undefined });
+      expect({ name, xray: xrayStatements(s.backend, name) }).toEqual({ name, xray: [] });
+    }
+    const traced = synth({ tracing: 'true' }).backend;
+    for (const name of FUNCTION_NAMES) {
+      expect({ name, tracing: functionProps(traced, name).TracingConfig }).toEqual({ name, tracing: { Mode: 'Active' } });
+      expect({ name, xray: actionsOf(xrayStatements(traced, name), 'xray:') }).toEqual({
+        name,
+        xray: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      });
+    }
   });
 
   test.each([...FUNCTION_NAMES])("%s logs in Lambda's JSON format, application level INFO (= RUST_LOG), system level WARN", (name) => {
@@ -101,7 +118,7 @@ describe('functions', () => {
 describe('least privilege', () => {
   const expectedDynamo: Record<string, string[]> = {
     'publish-note': ['GetItem', 'PutItem'],
-    'save-note': ['ConditionCheckItem', 'GetItem', 'PutItem'],
+    'save-note': ['PutItem'],
     notify: ['DeleteItem', 'GetItem', 'Query'],
     connect: ['PutItem'],
     disconnect: ['DeleteItem', 'GetItem'],
@@ -112,18 +129,40 @@ describe('least privilege', () => {
     'get-notes': ['Query'],
     'get-public-notes': ['Query'],
     'get-note': ['GetItem'],
-    'update-note': ['DeleteItem', 'GetItem', 'PutItem'],
-    'delete-note': ['DeleteItem', 'GetItem', 'PutItem'],
+    // A note is one item: an update puts it again, a delete puts a tombstone in its place.
+    'update-note': ['GetItem', 'PutItem'],
+    'delete-note': ['GetItem', 'PutItem'],
   };
+  // The functions that read the public feed index, and only that index (never the table).
+  const queriesFeed = ['get-public-notes'];
+  const tableArn = importOf('notes-dev-data', 'Table.*Arn');
+  const feedIndexArn = { 'Fn::Join': ['', [tableArn, '/index/publicFeed']] };
   const putsEvents = ['publish-note', 'save-note', 'update-note', 'delete-note'];
   const readsSecret = ['publish-note', 'connect', 'login', 'get-user', 'get-notes', 'get-note', 'update-note', 'delete-note'];
 
-  test.each(Object.keys(expectedDynamo))('%s: DynamoDB actions on the table only', (name) => {
+  test.each(Object.keys(expectedDynamo))('%s: exactly its DynamoDB actions, on the table (or the feed index) only', (name) => {
     const st = statementsOf(s.backend, name);
     expect(actionsOf(st, 'dynamodb:')).toEqual(expectedDynamo[name].map((a) => `dynamodb:${a}`));
     for (const x of st.filter((x) => JSON.stringify(x.Action).includes('dynamodb:'))) {
-      expect(x.Resource).toEqual(importOf('notes-dev-data', 'Table.*Arn'));
+      expect(x.Resource).toEqual(queriesFeed.includes(name) ? feedIndexArn : tableArn);
     }
+  });
+
+  test("save-note's table permissions are exactly PutItem (one put per note: no transaction, no GetItem)", () => {
+    const dynamo = statementsOf(s.backend, 'save-note').filter((x) => JSON.stringify(x.Action).includes('dynamodb:'));
+    expect(dynamo).toEqual([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn }]);
+  });
+
+  test('only get-public-notes may Query the public feed index, and its policy names the index ARN, not the table', () => {
+    const onIndex = (x: any) => JSON.stringify(x.Resource).includes('/index/');
+    for (const name of FUNCTION_NAMES) {
+      const indexStatements = statementsOf(s.backend, name).filter(onIndex);
+      expect({ name, onIndex: indexStatements.length > 0 }).toEqual({ name, onIndex: name === 'get-public-notes' });
+    }
+    const dynamo = statementsOf(s.backend, 'get-public-notes').filter((x) => JSON.stringify(x.Action).includes('dynamodb:'));
+    expect(dynamo).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: feedIndexArn }]);
+    // The one statement above is all it gets: nothing on the table itself, and no `index/*` anywhere.
+    expect(JSON.stringify(s.backend.toJSON())).not.toMatch(/\/index\/\*/);
   });
 
   test.each([...FUNCTION_NAMES])('%s: PutEvents only if it publishes, on the bus only', (name) => {
@@ -150,10 +189,10 @@ describe('least privilege', () => {
     expect(JSON.stringify(sqsStatements[0].Resource)).toMatch(/NotifyDlq/);
   });
 
-  test.each([...FUNCTION_NAMES])('%s: no other service actions than logs, X-Ray and its own', (name) => {
+  test.each([...FUNCTION_NAMES])('%s: no other service actions than logs and its own (no X-Ray by default)', (name) => {
     const st = statementsOf(s.backend, name);
     const services = new Set(st.flatMap((x) => [].concat(x.Action)).map((a: string) => a.split(':')[0]));
-    const allowed = new Set(['logs', 'xray', 'dynamodb', 'events', 'secretsmanager']);
+    const allowed = new Set(['logs', 'dynamodb', 'events', 'secretsmanager']);
     if (name === 'save-note') allowed.add('sqs');
     if (name === 'notify') {
       allowed.add('execute-api');
@@ -296,12 +335,14 @@ describe('WebSocket API', () => {
 });
 
 describe('data', () => {
-  test('single table: pk/sk strings, on demand, PITR, TTL on ttl', () => {
+  test('single table: pk/sk strings (and the feed index keys feedPk/feedSk), on demand, PITR, TTL on ttl', () => {
     s.data.resourceCountIs('AWS::DynamoDB::Table', 1);
     s.data.hasResourceProperties('AWS::DynamoDB::Table', {
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'feedPk', AttributeType: 'S' },
+        { AttributeName: 'feedSk', AttributeType: 'S' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },

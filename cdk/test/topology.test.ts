@@ -47,6 +47,29 @@ test('table keys and TTL attribute equal topology.json', () => {
   });
 });
 
+test("the table has the public feed index of topology.json: its keys (strings), projection ALL, on demand", () => {
+  const feed = topology.table.publicFeed;
+  expect(feed).toEqual({ indexName: 'publicFeed', partitionKey: 'feedPk', sortKey: 'feedSk', shards: 4 });
+  const [table] = Object.values(s.data.findResources('AWS::DynamoDB::Table')) as any[];
+  expect(table.Properties.GlobalSecondaryIndexes).toEqual([
+    {
+      IndexName: feed.indexName,
+      KeySchema: [
+        { AttributeName: feed.partitionKey, KeyType: 'HASH' },
+        { AttributeName: feed.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ]);
+  expect(table.Properties.AttributeDefinitions).toEqual(
+    expect.arrayContaining([
+      { AttributeName: feed.partitionKey, AttributeType: 'S' },
+      { AttributeName: feed.sortKey, AttributeType: 'S' },
+    ]),
+  );
+  expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+});
+
 test('note-created queue settings equal topology.json, DLQ after maxReceiveCount', () => {
   const q = topology.queues.noteCreated;
   s.backend.hasResourceProperties('AWS::SQS::Queue', {

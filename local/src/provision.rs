@@ -13,8 +13,8 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
-    TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use notes_core::keys;
@@ -124,10 +124,12 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
     })
 }
 
-/// The table as the CDK app makes it (keys `pk`/`sk`, on demand, TTL on `ttl`), or the one of
+/// The table as the CDK app makes it (keys `pk`/`sk`, on demand, TTL on `ttl`, the sparse public
+/// feed index), or the one of
 /// that name that exists already.
 pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    let feed = &topology().table.public_feed;
     let attribute = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
@@ -146,6 +148,17 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError>
         .attribute_definitions(attribute(keys::SK))
         .key_schema(key(keys::PK, KeyType::Hash))
         .key_schema(key(keys::SK, KeyType::Range))
+        .attribute_definitions(attribute(&feed.partition_key))
+        .attribute_definitions(attribute(&feed.sort_key))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(&feed.index_name)
+                .key_schema(key(&feed.partition_key, KeyType::Hash))
+                .key_schema(key(&feed.sort_key, KeyType::Range))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .expect("complete"),
+        )
         .send()
         .await;
     match created {

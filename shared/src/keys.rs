@@ -3,13 +3,16 @@
 //! | item | pk | sk |
 //! | --- | --- | --- |
 //! | user profile | `USER#{username}` | `PROFILE` |
-//! | note, owner's copy | `USER#{username}` | `NOTE#{noteId}` |
-//! | note, public-feed copy | `PUBLIC#NOTES` | `NOTE#{noteId}` |
-//! | tombstone of a deleted note | `USER#{username}` | `TOMBSTONE#{noteId}` |
+//! | note | `USER#{username}` | `NOTE#{noteId}` |
+//! | tombstone of a deleted note, in the note's place | `USER#{username}` | `NOTE#{noteId}` |
 //! | idempotency record | `USER#{username}` | `IDEMPOTENCY#{key}` |
 //! | connection | `CONNECTION#{connectionId}` | `META` |
 //! | connection, by owner | `USER#{username}` | `CONNECTION#{connectionId}` |
 //! | connection, for the broadcast | `CONNECTIONS` | `CONNECTION#{connectionId}` |
+//!
+//! A public note also carries the keys of the sparse `publicFeed` index: `feedPk` =
+//! `PUBLIC#NOTES#{shard}` (the shard from the note id, one of `shards` in the topology) and
+//! `feedSk` = `NOTE#{noteId}`. Only public notes have them, so only they are in the index.
 //!
 //! Note ids are UUID v7, so `NOTE#…` sort keys are in creation order and a reverse Query
 //! lists newest first. Every access is a GetItem or a Query on one partition; nothing scans.
@@ -19,11 +22,17 @@ use crate::domain::{IdempotencyKey, NoteId, Username};
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const TTL: &str = "ttl";
+/// The public feed index's key attributes (`table.publicFeed` in the topology).
+pub const FEED_PK: &str = "feedPk";
+pub const FEED_SK: &str = "feedSk";
 
 pub const PROFILE_SK: &str = "PROFILE";
 pub const NOTE_SK_PREFIX: &str = "NOTE#";
 pub const CONNECTION_SK_PREFIX: &str = "CONNECTION#";
-pub const PUBLIC_NOTES_PK: &str = "PUBLIC#NOTES";
+/// The partition keys of the public feed index start so; the shard number follows.
+pub const PUBLIC_FEED_PK_PREFIX: &str = "PUBLIC#NOTES#";
+/// The attribute that tells a note from the tombstone in its place.
+pub const KIND: &str = "kind";
 pub const CONNECTION_META_SK: &str = "META";
 /// The partition that lists every open connection, so a public broadcast needs no Scan.
 pub const ALL_CONNECTIONS_PK: &str = "CONNECTIONS";
@@ -57,12 +66,24 @@ pub fn owner_note(username: &Username, note_id: NoteId) -> Key {
     Key::new(user_pk(username), note_sk(note_id))
 }
 
-pub fn public_note(note_id: NoteId) -> Key {
-    Key::new(PUBLIC_NOTES_PK, note_sk(note_id))
+/// The key of a deleted note's tombstone: the note's own, so storing the note again is refused
+/// by the same condition that refuses storing it twice.
+pub fn tombstone(username: &Username, note_id: NoteId) -> Key {
+    owner_note(username, note_id)
 }
 
-pub fn tombstone(username: &Username, note_id: NoteId) -> Key {
-    Key::new(user_pk(username), format!("TOMBSTONE#{note_id}"))
+/// The public feed index's (partition, sort) key of a public note: the shard comes from the random
+/// bits at the end of the UUID v7, so notes spread evenly and a note always lands in the same shard.
+pub fn public_feed(note_id: NoteId) -> (String, String) {
+    let shards = u128::from(crate::topology::topology().table.public_feed.shards.max(1));
+    (format!("{PUBLIC_FEED_PK_PREFIX}{}", note_id.as_uuid().as_u128() % shards), note_sk(note_id))
+}
+
+/// Every partition key of the public feed index, one per shard.
+pub fn public_feed_shards() -> Vec<String> {
+    (0..crate::topology::topology().table.public_feed.shards.max(1))
+        .map(|n| format!("{PUBLIC_FEED_PK_PREFIX}{n}"))
+        .collect()
 }
 
 pub fn idempotency(username: &Username, key: &IdempotencyKey) -> Key {
@@ -91,12 +112,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn owner_and_public_copies_share_the_sort_key() {
+    fn a_note_and_its_feed_entry_share_the_sort_key() {
         let u = Username::parse("alice").unwrap();
         let id = NoteId::new();
-        assert_eq!(owner_note(&u, id).sk, public_note(id).sk);
+        assert_eq!(owner_note(&u, id).sk, public_feed(id).1);
         assert_eq!(owner_note(&u, id).pk, "USER#alice");
-        assert_eq!(note_id_of_sk(&public_note(id).sk), Some(id));
+        assert_eq!(note_id_of_sk(&public_feed(id).1), Some(id));
+    }
+
+    #[test]
+    fn public_notes_spread_over_every_shard_and_stay_in_theirs() {
+        let shards = public_feed_shards();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..400 {
+            let id = NoteId::new();
+            assert_eq!(public_feed(id), public_feed(id));
+            assert!(shards.contains(&public_feed(id).0));
+            seen.insert(public_feed(id).0);
+        }
+        assert_eq!(seen.len(), shards.len());
+    }
+
+    #[test]
+    fn the_feed_keys_are_the_index_the_topology_declares() {
+        let feed = &crate::topology::topology().table.public_feed;
+        assert_eq!((feed.partition_key.as_str(), feed.sort_key.as_str()), (FEED_PK, FEED_SK));
     }
 
     #[test]

@@ -54,8 +54,6 @@ pub enum SaveOutcome {
     Saved,
     /// Stored by an earlier delivery of the same event: here is what was stored.
     AlreadySaved(Note),
-    /// The owner's account does not exist.
-    OwnerMissing,
     /// The note was deleted after an earlier delivery stored it; nothing is written.
     Deleted,
 }
@@ -82,20 +80,21 @@ pub struct Page<T> {
     pub next: Option<NoteId>,
 }
 
-/// Notes: the owner's copy and the public-feed copy, kept in step by transactions.
+/// Notes, each in one item; public ones also listed in the public feed.
 #[async_trait]
 pub trait NoteStore: Send + Sync {
-    /// Stores a new note (and its public copy when public) in one transaction, once: the
-    /// owner must exist, the note must not exist yet, and it must not have been deleted.
+    /// Stores a new note, once: not if it exists already, and not if it was deleted. Whether its
+    /// owner exists is not checked: only `publish-note` puts `note-created` on the bus, for the
+    /// account its verified token names, and no account is ever removed.
     async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError>;
     async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError>;
     async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError>;
     async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError>;
-    /// Replaces `before` by `after` (same id and owner), adding, changing or removing the public
-    /// copy to match, in one transaction that applies only if the note is still `before`. The
-    /// owner's copy keeps `change`, the record of the `note-updated` this edit publishes.
+    /// Replaces `before` by `after` (same id and owner), in or out of the public feed to match,
+    /// only if the note is still `before`. The note keeps `change`, the record of the
+    /// `note-updated` this edit publishes.
     async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError>;
-    /// Deletes both copies if the note is still `note`, leaving a tombstone until
+    /// Deletes the note if it is still `note`, leaving a tombstone in its place until
     /// `tombstone_until` so a late redelivery or a replay of its `note-created` cannot bring it
     /// back. The tombstone keeps `change`, the record of the `note-deleted` this delete publishes.
     async fn delete(

@@ -14,12 +14,34 @@ pub const SOURCE: &str = include_str!("../topology.json");
 #[serde(rename_all = "camelCase")]
 pub struct Topology {
     pub event_source: String,
+    pub table: Table,
     pub archive: Archive,
     pub queues: Queues,
     pub rules: Rules,
     pub save_note_event_source: EventSourceMapping,
     /// Every function, by name: the name of its crate, its binary and its Lambda function.
     pub functions: BTreeMap<String, FunctionDecl>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Table {
+    pub partition_key: String,
+    pub sort_key: String,
+    pub ttl_attribute: String,
+    pub public_feed: PublicFeed,
+}
+
+/// The sparse global secondary index of public notes: only a public note carries its keys, and
+/// its partition key is one of `shards` (`PUBLIC#NOTES#{n}`), so no single partition takes
+/// every public note's write.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicFeed {
+    pub index_name: String,
+    pub partition_key: String,
+    pub sort_key: String,
+    pub shards: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +148,9 @@ pub struct FunctionDecl {
     pub environment: Vec<String>,
     /// The DynamoDB actions its adapters call, and nothing else.
     pub table_actions: Vec<String>,
+    /// The index (of `table`) its `tableActions` also reach, if any.
+    #[serde(default)]
+    pub queries_index: Option<String>,
     #[serde(default)]
     pub put_events: bool,
     #[serde(default)]
@@ -175,6 +200,12 @@ mod tests {
         assert_eq!(t.archive.retention_days, 30);
         assert_eq!(t.save_note_event_source.batch_size, 10);
         assert!(t.save_note_event_source.report_batch_item_failures);
+        assert!(t.table.public_feed.shards >= 1);
+        for f in t.functions.values() {
+            if let Some(index) = &f.queries_index {
+                assert_eq!(index, &t.table.public_feed.index_name);
+            }
+        }
     }
 
     #[test]

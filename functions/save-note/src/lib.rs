@@ -37,7 +37,6 @@ use uuid::Uuid;
 /// Records of one batch handled at once; the rest wait for a free slot.
 pub const MAX_CONCURRENT_RECORDS: usize = 8;
 
-pub const OWNER_MISSING_MESSAGE: &str = "Your note was not saved because your account no longer exists.";
 pub const INVALID_NOTE_MESSAGE: &str = "Your note was not saved because it is not a valid note.";
 pub const REFUSED_MESSAGE: &str = "Your note was not saved because it could not be stored.";
 pub const DEAD_LETTER_MESSAGE: &str =
@@ -161,9 +160,6 @@ impl SaveNote {
                 // (derived eventId, stored savedAt): the first publish may not have happened.
                 tracing::info!("duplicate delivery: the note was stored already");
                 existing
-            }
-            Ok(SaveOutcome::OwnerMissing) => {
-                return self.fail(&created.envelope, OWNER_MISSING_MESSAGE).await;
             }
             Ok(SaveOutcome::Deleted) => {
                 tracing::info!("the note was deleted after it was stored; nothing to do");

@@ -7,7 +7,7 @@ use notes_core::domain::{NoteContent, NoteId, Timestamp, Username};
 use notes_core::events::{EventBody, EventType, NoteEvent};
 use notes_core::fakes::{InMemoryTable, RecordingPublisher};
 use notes_core::ports::NoteStore;
-use save_note::{DEAD_LETTER_MESSAGE, OWNER_MISSING_MESSAGE, REFUSED_MESSAGE, SaveNote};
+use save_note::{DEAD_LETTER_MESSAGE, REFUSED_MESSAGE, SaveNote};
 use serde_json::{Value, json};
 
 struct World {
@@ -151,24 +151,6 @@ async fn an_event_that_fails_validation_publishes_note_failed_and_is_acknowledge
     assert_eq!(failed[0].note_id(), event.note_id());
     assert_eq!(failed[0].envelope.causation_id, Some(event.envelope.event_id));
     assert!(matches!(&failed[0].body, EventBody::NoteFailed { error } if !error.is_empty()));
-}
-
-#[tokio::test]
-async fn a_note_whose_owner_no_longer_exists_publishes_note_failed() {
-    let w = world();
-    let ghost = NoteEvent::note_created(
-        NoteId::new(),
-        Username::parse("ghost").unwrap(),
-        NoteContent::parse("boo").unwrap(),
-        true,
-        "req-9".into(),
-        Timestamp::now(),
-    );
-    assert!(failed_ids(&w, vec![record("m1", on_the_bus(ghost.to_detail()))]).await.is_empty());
-    assert!(w.table.public_copies().is_empty());
-    let failed = w.bus.of_type(EventType::NoteFailed);
-    assert!(matches!(&failed[0].body, EventBody::NoteFailed { error } if error == OWNER_MISSING_MESSAGE));
-    assert_eq!(failed[0].correlation_id(), "req-9");
 }
 
 #[tokio::test]

@@ -35,9 +35,6 @@ impl NoteStore for InMemoryTable {
         }
         let mut t = self.tables.lock().unwrap();
         let key = (note.username.clone(), note.note_id);
-        if !t.users.contains_key(&note.username) {
-            return Ok(SaveOutcome::OwnerMissing);
-        }
         if t.tombstones.contains_key(&key) {
             return Ok(SaveOutcome::Deleted);
         }

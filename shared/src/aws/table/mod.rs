@@ -1,6 +1,6 @@
 //! The single table, through `aws-sdk-dynamodb` and `serde_dynamo`. One module per kind of item
 //! it stores ([`notes`], [`users`], [`idempotency`], [`connections`]), each implementing its
-//! port. Only GetItem, Query, PutItem and TransactWriteItems are used: no Scan.
+//! port. Only GetItem, Query, PutItem, DeleteItem and TransactWriteItems are used: no Scan.
 //!
 //! A transaction names each of its items ([`Transaction`]), so a cancelled one answers which
 //! named condition failed, never a position in a list of reasons.
@@ -16,7 +16,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{self, Key};
@@ -109,18 +109,6 @@ impl<L: Copy> Transaction<L> {
                 .build(),
         )?;
         self.items.push((label, TransactWriteItem::builder().put(put).build()));
-        Ok(())
-    }
-
-    fn check(&mut self, label: L, key: &Key, condition: &str) -> Result<(), StoreError> {
-        let check = built(
-            ConditionCheck::builder()
-                .table_name(&self.table)
-                .set_key(Some(key_of(key)))
-                .condition_expression(condition)
-                .build(),
-        )?;
-        self.items.push((label, TransactWriteItem::builder().condition_check(check).build()));
         Ok(())
     }
 

@@ -1,17 +1,28 @@
-//! Notes: the owner's copy (`USER#{owner}` / `NOTE#{id}`), the public-feed copy
-//! (`PUBLIC#NOTES` / `NOTE#{id}`) and the tombstone a delete leaves, kept in step by transactions.
+//! Notes: one item per note, `USER#{owner}` / `NOTE#{id}`, written with one conditional PutItem.
+//!
+//! - A public note also carries `feedPk` / `feedSk`, so it is in the sparse `publicFeed` index
+//!   (sharded, see [`keys::public_feed`]); a private note is not. Nothing is kept in step by hand.
+//! - Deleting puts a tombstone in the note's place, so one condition (`attribute_not_exists(pk)`)
+//!   refuses both a second store of the note and a late store of a deleted one, and the failed
+//!   condition returns the item that is there, telling which.
+//! - An edit or a delete applies only if the note is still what was read (`updatedAt`).
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 
-use super::{DynamoTable, Item, from_item, to_item, unavailable};
+use super::{DynamoTable, Item, from_item, put_if, to_item, unavailable};
 use crate::domain::{Note, NoteId, Timestamp, Username};
 use crate::events::ChangeRecord;
 use crate::keys::{self, Key};
 use crate::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use crate::topology::topology;
+
+const NOTE_KIND: &str = "note";
+const TOMBSTONE_KIND: &str = "tombstone";
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -21,9 +32,14 @@ struct NoteItem {
     kind: String,
     #[serde(flatten)]
     note: Note,
-    /// On the owner's copy, the record of the last edit's `note-updated`.
+    /// The record of the last edit's `note-updated`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     last_change: Option<ChangeRecord>,
+    /// The public feed index's keys: on public notes only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    feed_pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    feed_sk: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -37,146 +53,259 @@ struct TombstoneItem {
     change: Option<ChangeRecord>,
 }
 
-fn note_item(key: Key, note: &Note, last_change: Option<&ChangeRecord>) -> Result<Item, StoreError> {
+/// What a note's key holds.
+enum Stored {
+    Note(Box<NoteItem>),
+    Tombstone(TombstoneItem),
+}
+
+fn stored(item: Item) -> Result<Stored, StoreError> {
+    match item.get(keys::KIND) {
+        Some(AttributeValue::S(kind)) if kind == TOMBSTONE_KIND => Ok(Stored::Tombstone(from_item(item)?)),
+        _ => Ok(Stored::Note(Box::new(from_item(item)?))),
+    }
+}
+
+fn note_item(note: &Note, last_change: Option<&ChangeRecord>) -> Result<Item, StoreError> {
+    let key = keys::owner_note(&note.username, note.note_id);
+    let (feed_pk, feed_sk) = if note.is_public {
+        let (pk, sk) = keys::public_feed(note.note_id);
+        (Some(pk), Some(sk))
+    } else {
+        (None, None)
+    };
     to_item(&NoteItem {
         pk: key.pk,
         sk: key.sk,
-        kind: "note".into(),
+        kind: NOTE_KIND.into(),
         note: note.clone(),
         last_change: last_change.cloned(),
+        feed_pk,
+        feed_sk,
     })
 }
 
-/// The items of the transaction that stores a new note, named by what their conditions stand for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NewNote {
-    OwnerExists,
-    NotDeleted,
-    OwnerCopyIsNew,
-    PublicCopyIsNew,
-}
-
-/// The items of a change to an existing note: only the owner's copy carries a condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
-    OwnerCopyUnchanged,
-    PublicCopy,
-    Tombstone,
-}
-
-const UNCHANGED_CONDITION: &str = "attribute_exists(pk) AND updatedAt = :previousUpdatedAt";
-const NEVER_UPDATED_CONDITION: &str = "attribute_exists(pk) AND attribute_not_exists(updatedAt)";
-
-/// The condition that the owner's copy is still exactly `before`: optimistic concurrency on
-/// `updatedAt`, which every change sets.
-fn unchanged(before: &Note) -> (&'static str, Option<Item>) {
+/// The condition that the note is still exactly `before` (and not a tombstone): optimistic
+/// concurrency on `updatedAt`, which every change sets.
+fn unchanged(before: &Note) -> (&'static str, Item) {
+    let mut values = HashMap::from([(":note".to_owned(), AttributeValue::S(NOTE_KIND.into()))]);
     match before.updated_at {
-        Some(at) => (
-            UNCHANGED_CONDITION,
-            Some(HashMap::from([(":previousUpdatedAt".to_owned(), AttributeValue::S(at.to_string()))])),
-        ),
-        None => (NEVER_UPDATED_CONDITION, None),
+        Some(at) => {
+            values.insert(":previousUpdatedAt".to_owned(), AttributeValue::S(at.to_string()));
+            ("#kind = :note AND updatedAt = :previousUpdatedAt", values)
+        }
+        None => ("#kind = :note AND attribute_not_exists(updatedAt)", values),
+    }
+}
+
+/// What DynamoDB reads for one Query at most, and a generous size of a note item beside its
+/// content (keys, owner, dates, index keys).
+const QUERY_PAGE_BYTES: usize = 1024 * 1024;
+const NOTE_ITEM_OVERHEAD_BYTES: usize = 512;
+
+/// How many Queries one page of a user's notes may take when tombstones fill the first ones.
+const MAX_QUERIES_PER_PAGE: usize = 4;
+
+/// A Query's `sk` of a note, as a cursor (a note or the tombstone in a note's place).
+fn cursor_of(key: Option<&Item>) -> Option<NoteId> {
+    match key.and_then(|key| key.get(keys::SK)) {
+        Some(AttributeValue::S(sk)) => keys::note_id_of_sk(sk),
+        _ => None,
     }
 }
 
 impl DynamoTable {
-    async fn query_notes(&self, pk: String, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :notePrefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-            .expression_attribute_values(":notePrefix", AttributeValue::S(keys::NOTE_SK_PREFIX.into()))
-            .scan_index_forward(false)
-            // One more than asked, to know whether another page follows without an empty last page.
-            .limit(i32::try_from(page.limit + 1).unwrap_or(i32::MAX));
-        if let Some(after) = page.after {
-            query = query.set_exclusive_start_key(Some(HashMap::from([
-                (keys::PK.to_owned(), AttributeValue::S(pk)),
+    /// A user's notes, newest first. Tombstones are filtered out, so a page may take a few
+    /// Queries; it is short (with a cursor) when DynamoDB stopped one at 1 MB, or when even
+    /// those found too few notes.
+    async fn list_owner_notes(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        let pk = keys::user_pk(owner);
+        let mut start = page.after.map(|after| {
+            HashMap::from([
+                (keys::PK.to_owned(), AttributeValue::S(pk.clone())),
                 (keys::SK.to_owned(), AttributeValue::S(keys::note_sk(after))),
-            ])));
-        }
-        let out = query.send().await.map_err(|e| unavailable(e.into_service_error()))?;
+            ])
+        });
         let mut items = Vec::new();
-        for item in out.items.unwrap_or_default() {
-            items.push(from_item::<NoteItem>(item)?.note);
-        }
-        let next = if items.len() > page.limit {
-            items.truncate(page.limit);
-            items.last().map(|n| n.note_id)
-        } else {
-            // DynamoDB stops a Query at 1 MB of items, before `limit`: then the page is short,
-            // and the cursor continues from where the Query stopped.
-            match out.last_evaluated_key.as_ref().and_then(|key| key.get(keys::SK)) {
-                Some(AttributeValue::S(sk)) => items.last().map(|n| n.note_id).or_else(|| keys::note_id_of_sk(sk)),
-                _ => None,
+        for _ in 0..MAX_QUERIES_PER_PAGE {
+            let asked = page.limit + 1 - items.len();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :notePrefix)")
+                .filter_expression("#kind = :note")
+                .expression_attribute_names("#kind", keys::KIND)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
+                .expression_attribute_values(":notePrefix", AttributeValue::S(keys::NOTE_SK_PREFIX.into()))
+                .expression_attribute_values(":note", AttributeValue::S(NOTE_KIND.into()))
+                .scan_index_forward(false)
+                // One more than asked, to know whether another page follows without an empty last page.
+                .limit(i32::try_from(asked).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| unavailable(e.into_service_error()))?;
+            for item in out.items.unwrap_or_default() {
+                items.push(from_item::<NoteItem>(item)?.note);
             }
-        };
+            if items.len() > page.limit {
+                items.truncate(page.limit);
+                let next = items.last().map(|n| n.note_id);
+                return Ok(Page { items, next });
+            }
+            let stopped_at_one_megabyte = usize::try_from(out.scanned_count).unwrap_or(0) < asked;
+            match out.last_evaluated_key {
+                // Only tombstones made it short: read on. At 1 MB, answer a short page instead,
+                // so a response never grows past what one Query reads.
+                Some(key) if !stopped_at_one_megabyte => start = Some(key),
+                Some(key) => {
+                    start = Some(key);
+                    break;
+                }
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+        // Short: the Queries stopped (at 1 MB, or after too many tombstones) before the page was full.
+        let next = cursor_of(start.as_ref()).or_else(|| items.last().map(|n| n.note_id));
         Ok(Page { items, next })
+    }
+
+    /// The public feed, newest first: one Query per shard of the index, merged. A shard that
+    /// DynamoDB stopped at 1 MB bounds the page: nothing older than what it returned is certain.
+    async fn list_feed(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
+        let feed = &topology().table.public_feed;
+        let queries = keys::public_feed_shards().into_iter().map(|shard| {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(&feed.index_name)
+                .expression_attribute_names("#pk", keys::FEED_PK)
+                .expression_attribute_names("#sk", keys::FEED_SK)
+                .expression_attribute_values(":shard", AttributeValue::S(shard))
+                .scan_index_forward(false)
+                .limit(i32::try_from(page.limit + 1).unwrap_or(i32::MAX));
+            query = match page.after {
+                Some(after) => query
+                    .key_condition_expression("#pk = :shard AND #sk < :after")
+                    .expression_attribute_values(":after", AttributeValue::S(keys::note_sk(after))),
+                None => query
+                    .key_condition_expression("#pk = :shard AND begins_with(#sk, :notePrefix)")
+                    .expression_attribute_values(":notePrefix", AttributeValue::S(keys::NOTE_SK_PREFIX.into())),
+            };
+            query.send()
+        });
+        let mut notes = Vec::new();
+        // The oldest note id below which some shard may hold notes not read yet.
+        let mut bound: Option<NoteId> = None;
+        for out in futures::future::try_join_all(queries).await.map_err(|e| unavailable(e.into_service_error()))? {
+            let items = out.items.unwrap_or_default();
+            let full = items.len() > page.limit;
+            let mut oldest = None;
+            for item in items {
+                let note = from_item::<NoteItem>(item)?.note;
+                oldest = Some(note.note_id);
+                notes.push(note);
+            }
+            if !full && out.last_evaluated_key.is_some() {
+                let stopped_at = oldest.or_else(|| {
+                    out.last_evaluated_key.as_ref().and_then(|k| match k.get(keys::FEED_SK) {
+                        Some(AttributeValue::S(sk)) => keys::note_id_of_sk(sk),
+                        _ => None,
+                    })
+                });
+                bound = bound.max(stopped_at);
+            }
+        }
+        notes.sort_by_key(|n| std::cmp::Reverse(n.note_id));
+        if let Some(bound) = bound {
+            notes.retain(|n| n.note_id >= bound);
+        }
+        // No more than one Query's 1 MB in a page, however many shards answered: a response
+        // stays far below Lambda's 6 MB, as one Query's page did.
+        let mut bytes = 0;
+        if let Some(over) = notes.iter().position(|n| {
+            bytes += n.content.as_str().len() + NOTE_ITEM_OVERHEAD_BYTES;
+            bytes > QUERY_PAGE_BYTES
+        }) {
+            notes.truncate(over.max(1));
+            bound = bound.max(notes.last().map(|n| n.note_id));
+        }
+        if notes.len() > page.limit {
+            notes.truncate(page.limit);
+            let next = notes.last().map(|n| n.note_id);
+            return Ok(Page { items: notes, next });
+        }
+        let next = bound.and_then(|_| notes.last().map(|n| n.note_id));
+        Ok(Page { items: notes, next })
+    }
+
+    /// A conditional PutItem of a note or tombstone in the place of `before`.
+    async fn put_unchanged(&self, before: &Note, item: Item) -> Result<ChangeOutcome, StoreError> {
+        let (condition, values) = unchanged(before);
+        let applied = put_if(
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .expression_attribute_names("#kind", keys::KIND)
+                .set_expression_attribute_values(Some(values)),
+        )
+        .await?;
+        Ok(if applied { ChangeOutcome::Applied } else { ChangeOutcome::Conflict })
     }
 }
 
 #[async_trait]
 impl NoteStore for DynamoTable {
     async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        let owner_key = keys::owner_note(&note.username, note.note_id);
-        let mut tx = self.transaction();
-        tx.check(NewNote::OwnerExists, &keys::user_profile(&note.username), "attribute_exists(pk)")?;
-        tx.check(NewNote::NotDeleted, &keys::tombstone(&note.username, note.note_id), "attribute_not_exists(pk)")?;
-        tx.put(
-            NewNote::OwnerCopyIsNew,
-            note_item(owner_key.clone(), note, None)?,
-            Some("attribute_not_exists(pk)"),
-            None,
-        )?;
-        if note.is_public {
-            let public = note_item(keys::public_note(note.note_id), note, None)?;
-            tx.put(NewNote::PublicCopyIsNew, public, Some("attribute_not_exists(pk)"), None)?;
-        }
-        match tx.run(&self.client).await? {
-            Ok(()) => Ok(SaveOutcome::Saved),
-            Err(failed) if failed.contains(&NewNote::OwnerExists) => Ok(SaveOutcome::OwnerMissing),
-            Err(failed) if failed.contains(&NewNote::NotDeleted) => Ok(SaveOutcome::Deleted),
-            // Only the copies' "is new" conditions failed: an earlier delivery stored it.
-            Err(_) => match self.get_item(&owner_key).await? {
-                Some(item) => Ok(SaveOutcome::AlreadySaved(from_item::<NoteItem>(item)?.note)),
-                // Stored, then deleted between the transaction and this read.
-                None => Ok(SaveOutcome::Deleted),
-            },
-        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(note_item(note, None)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(SaveOutcome::Saved),
+            Err(err) => err.into_service_error(),
+        };
+        let PutItemError::ConditionalCheckFailedException(failed) = &err else {
+            return Err(unavailable(err));
+        };
+        // The key holds the note (an earlier delivery stored it) or its tombstone.
+        let there = match failed.item() {
+            Some(item) => Some(item.clone()),
+            None => self.get_item(&keys::owner_note(&note.username, note.note_id)).await?,
+        };
+        Ok(match there.map(stored).transpose()? {
+            Some(Stored::Note(item)) => SaveOutcome::AlreadySaved(item.note),
+            // Deleted (or stored, then deleted between the write and the read).
+            Some(Stored::Tombstone(_)) | None => SaveOutcome::Deleted,
+        })
     }
 
     async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
-        match self.get_item(&keys::owner_note(owner, note_id)).await? {
-            Some(item) => Ok(Some(from_item::<NoteItem>(item)?.note)),
-            None => Ok(None),
+        match self.get_item(&keys::owner_note(owner, note_id)).await?.map(stored).transpose()? {
+            Some(Stored::Note(item)) => Ok(Some(item.note)),
+            _ => Ok(None),
         }
     }
 
     async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.query_notes(keys::user_pk(owner), page).await
+        self.list_owner_notes(owner, page).await
     }
 
     async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.query_notes(keys::PUBLIC_NOTES_PK.to_owned(), page).await
+        self.list_feed(page).await
     }
 
     async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
-        let public_key = keys::public_note(after.note_id);
-        let (condition, values) = unchanged(before);
-        let mut tx = self.transaction();
-        let owner_copy = note_item(keys::owner_note(&after.username, after.note_id), after, Some(change))?;
-        tx.put(Change::OwnerCopyUnchanged, owner_copy, Some(condition), values)?;
-        match (before.is_public, after.is_public) {
-            (_, true) => tx.put(Change::PublicCopy, note_item(public_key, after, None)?, None, None)?,
-            (true, false) => tx.delete(Change::PublicCopy, &public_key, None)?,
-            (false, false) => {}
-        }
-        Ok(match tx.run(&self.client).await? {
-            Ok(()) => ChangeOutcome::Applied,
-            Err(_) => ChangeOutcome::Conflict,
-        })
+        self.put_unchanged(before, note_item(after, Some(change))?).await
     }
 
     async fn delete(
@@ -185,39 +314,30 @@ impl NoteStore for DynamoTable {
         tombstone_until: Timestamp,
         change: &ChangeRecord,
     ) -> Result<ChangeOutcome, StoreError> {
-        let tombstone_key = keys::tombstone(&note.username, note.note_id);
+        let Key { pk, sk } = keys::tombstone(&note.username, note.note_id);
         let tombstone = TombstoneItem {
-            pk: tombstone_key.pk,
-            sk: tombstone_key.sk,
-            kind: "tombstone".into(),
+            pk,
+            sk,
+            kind: TOMBSTONE_KIND.into(),
             ttl: tombstone_until.epoch_seconds(),
             change: Some(change.clone()),
         };
-        let mut tx = self.transaction();
-        let owner_key = keys::owner_note(&note.username, note.note_id);
-        tx.delete(Change::OwnerCopyUnchanged, &owner_key, Some(unchanged(note)))?;
-        tx.put(Change::Tombstone, to_item(&tombstone)?, None, None)?;
-        if note.is_public {
-            tx.delete(Change::PublicCopy, &keys::public_note(note.note_id), None)?;
-        }
-        Ok(match tx.run(&self.client).await? {
-            Ok(()) => ChangeOutcome::Applied,
-            Err(_) => ChangeOutcome::Conflict,
-        })
+        self.put_unchanged(note, to_item(&tombstone)?).await
     }
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
-        Ok(self.get_item(&keys::tombstone(owner, note_id)).await?.is_some())
+        let there = self.get_item(&keys::tombstone(owner, note_id)).await?.map(stored).transpose()?;
+        Ok(matches!(there, Some(Stored::Tombstone(_))))
     }
 
     async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
-        if let Some(item) = self.get_item(&keys::owner_note(owner, note_id)).await? {
-            let item: NoteItem = from_item(item)?;
-            return Ok(item.last_change.map(|change| LastChange::Updated { note: item.note, change }));
-        }
-        match self.get_item(&keys::tombstone(owner, note_id)).await? {
-            Some(item) => Ok(from_item::<TombstoneItem>(item)?.change.map(LastChange::Deleted)),
-            None => Ok(None),
-        }
+        Ok(match self.get_item(&keys::owner_note(owner, note_id)).await?.map(stored).transpose()? {
+            Some(Stored::Note(item)) => {
+                let NoteItem { note, last_change, .. } = *item;
+                last_change.map(|change| LastChange::Updated { note, change })
+            }
+            Some(Stored::Tombstone(tombstone)) => tombstone.change.map(LastChange::Deleted),
+            None => None,
+        })
     }
 }
