@@ -142,6 +142,16 @@ pub struct ChangeRecord {
     pub was_public: bool,
 }
 
+/// SHA-256 (hex) of what a `note-created` says beside its envelope: `isPublic` and `content`.
+/// Two requests carry the same note exactly when their digests are equal.
+pub fn created_body_digest(content: &NoteContent, is_public: bool) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update([u8::from(is_public)]);
+    hasher.update(content.as_str().as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Why a `detail` could not be read as a note event.
 #[derive(Debug, thiserror::Error)]
 pub enum EventParseError {
@@ -470,5 +480,15 @@ mod tests {
         after.content = NoteContent::parse("still public").unwrap();
         let event = NoteEvent::note_updated(&before, &after, "r".into());
         assert_eq!(event.for_other_users(), Some(event.to_detail()));
+    }
+
+    #[test]
+    fn the_body_digest_tells_notes_apart_by_content_and_visibility_only() {
+        let digest = |content: &str, public: bool| created_body_digest(&NoteContent::parse(content).unwrap(), public);
+        let first = digest("hello", false);
+        assert_eq!(digest("hello", false), first);
+        assert_ne!(digest("hello", true), first);
+        assert_ne!(digest("hello!", false), first);
+        assert_eq!(first.len(), 64);
     }
 }

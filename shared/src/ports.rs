@@ -3,7 +3,7 @@
 //! sees only these types, never an SDK type. Adapters decide no business rules.
 
 use crate::domain::{IdempotencyKey, Note, NoteId, Timestamp, Username};
-use crate::events::{ChangeRecord, NoteEvent};
+use crate::events::{ChangeRecord, Envelope, NoteEvent};
 use async_trait::async_trait;
 
 /// A table call that did not succeed.
@@ -134,23 +134,33 @@ pub trait UserStore: Send + Sync {
     async fn get(&self, username: &Username) -> Result<Option<UserRecord>, StoreError>;
 }
 
+/// What is recorded of the first request under an `Idempotency-Key`: the envelope of the
+/// `note-created` it published and a digest of its body ([`crate::events::created_body_digest`]). Not the
+/// body itself: an exact retry brings the body again, so the record stays under 1 KB (one write
+/// unit) whatever the note's size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstRequest {
+    pub envelope: Envelope,
+    pub body_digest: String,
+}
+
 /// What claiming an `Idempotency-Key` came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is new: the caller's event is now recorded under it.
+    /// The key is new: the caller's request is now recorded under it.
     New,
-    /// The key was used before: this is the event recorded then.
-    Existing(NoteEvent),
+    /// The key was used before: this is the request recorded then.
+    Existing(FirstRequest),
 }
 
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    /// Records `event` under (`owner`, `key`) unless something is recorded there already.
+    /// Records `first` under (`owner`, `key`) unless something is recorded there already.
     async fn claim(
         &self,
         owner: &Username,
         key: &IdempotencyKey,
-        event: &NoteEvent,
+        first: &FirstRequest,
         expires_at: Timestamp,
     ) -> Result<Claim, StoreError>;
 }

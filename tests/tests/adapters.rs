@@ -8,10 +8,10 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use notes_core::aws::{DynamoTable, EventBridgeBus};
 use notes_core::domain::{IdempotencyKey, Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
-use notes_core::events::{ChangeRecord, NoteEvent};
+use notes_core::events::{ChangeRecord, NoteEvent, created_body_digest};
 use notes_core::ports::{
-    ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, IdempotencyStore, LastChange, NoteStore,
-    PageRequest, SaveOutcome, StoreError, UserRecord, UserStore,
+    ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, FirstRequest, IdempotencyStore, LastChange,
+    NoteStore, PageRequest, SaveOutcome, StoreError, UserRecord, UserStore,
 };
 use notes_e2e::{env_endpoint, unique};
 use notes_local::{Resources, StackConfig};
@@ -180,20 +180,27 @@ async fn an_idempotency_key_records_the_first_event_only() {
     let aws = aws().await;
     let alice = user("alice");
     let key = IdempotencyKey::parse("k-1").unwrap();
-    let event = |content: &str| {
-        NoteEvent::note_created(
-            NoteId::new(),
-            alice.clone(),
-            NoteContent::parse(content).unwrap(),
-            false,
-            "r".into(),
-            Timestamp::now(),
-        )
+    let request = |content: &str| {
+        let content = NoteContent::parse(content).unwrap();
+        let digest = created_body_digest(&content, false);
+        let event = NoteEvent::note_created(NoteId::new(), alice.clone(), content, false, "r".into(), Timestamp::now());
+        FirstRequest { envelope: event.envelope, body_digest: digest }
     };
-    let first = event("first");
+    let first = request(&"a large note ".repeat(700));
     let expires = Timestamp::now().plus_seconds(60);
     assert_eq!(aws.table.claim(&alice, &key, &first, expires).await.unwrap(), Claim::New);
-    assert_eq!(aws.table.claim(&alice, &key, &event("second"), expires).await.unwrap(), Claim::Existing(first));
+    assert_eq!(aws.table.claim(&alice, &key, &request("second"), expires).await.unwrap(), Claim::Existing(first));
+    // The record holds no note: one write unit (1 KB), whatever the note's size.
+    let item = aws_sdk_dynamodb::Client::new(&aws.sdk)
+        .get_item()
+        .table_name(&aws.resources.table_name)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(notes_core::keys::idempotency(&alice, &key).pk))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(notes_core::keys::idempotency(&alice, &key).sk))
+        .send()
+        .await
+        .unwrap();
+    let bytes: usize = item.item.unwrap().iter().map(|(k, v)| k.len() + v.as_s().map_or(8, String::len)).sum();
+    assert!(bytes < 1024, "{bytes} bytes");
 }
 
 #[tokio::test]

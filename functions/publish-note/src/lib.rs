@@ -2,10 +2,12 @@
 //! Storing happens later, in `save-note`.
 //!
 //! `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), per user:
-//! - the first request under a key records its `note-created` event with a conditional put;
+//! - the first request under a key records its `note-created` envelope and a digest of its body
+//!   with a conditional put;
 //! - an exact retry (same user, key and body) is answered for the note the first request made:
-//!   `202` with the same `noteId` while that note is not stored yet (the recorded event is
-//!   published again, so a lost first publish is delivered now); once it is stored, `200` with
+//!   `202` with the same `noteId` while that note is not stored yet (the first request's event is
+//!   published again, rebuilt from the recorded envelope and the retry's identical body, so a lost
+//!   first publish is delivered now); once it is stored, `200` with
 //!   `status: "saved"` and nothing is published (its `note-saved` went out already, and no other
 //!   notification would follow); once it is deleted, `410 note_deleted`;
 //! - the same key with another body is `422 idempotency_key_reused` and publishes nothing.
@@ -16,10 +18,10 @@ use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{IdempotencyKey, NoteContent, NoteId, Timestamp};
-use notes_core::events::{EventBody, NoteEvent};
+use notes_core::events::{NoteEvent, created_body_digest};
 use notes_core::function::{Function, HttpFunction, Settings};
 use notes_core::http::{JsonObject, api_request_id, authenticate, header, json_response, respond};
-use notes_core::ports::{Claim, EventPublisher, IdempotencyStore, NoteStore};
+use notes_core::ports::{Claim, EventPublisher, FirstRequest, IdempotencyStore, NoteStore};
 use notes_core::telemetry::{self, metric};
 use notes_core::{ApiError, config::ConfigError};
 use serde::Serialize;
@@ -69,13 +71,16 @@ impl PublishNote {
         let content = NoteContent::parse(body.required_string("content")?)?;
         let is_public = body.optional_bool("isPublic")?.unwrap_or(false);
 
+        let digest = created_body_digest(&content, is_public);
         let now = Timestamp::now();
         let mut event = NoteEvent::note_created(NoteId::new(), username, content, is_public, correlation_id, now);
         if let Some(key) = key {
             let expires_at = now.plus_seconds(IDEMPOTENCY_WINDOW_SECONDS);
-            if let Claim::Existing(first) = self.idempotency.claim(event.username(), &key, &event, expires_at).await? {
-                tracing::Span::current().record("noteId", field::display(first.note_id()));
-                match self.retry(first, &event).await? {
+            let request = FirstRequest { envelope: event.envelope.clone(), body_digest: digest };
+            if let Claim::Existing(first) = self.idempotency.claim(event.username(), &key, &request, expires_at).await?
+            {
+                tracing::Span::current().record("noteId", field::display(first.envelope.note_id));
+                match self.retry(first, &request, &event).await? {
                     Retry::Pending(first) => event = first,
                     Retry::Saved(note_id) => {
                         tracing::info!("idempotent retry of a note already saved");
@@ -101,26 +106,21 @@ impl PublishNote {
 
     /// A request under a key used before: the same body is a retry of `first`; another body is
     /// a misuse of the key.
-    async fn retry(&self, first: NoteEvent, request: &NoteEvent) -> Result<Retry, ApiError> {
-        let same_body = matches!(
-            (&first.body, &request.body),
-            (
-                EventBody::NoteCreated { content: a, is_public: p },
-                EventBody::NoteCreated { content: b, is_public: q },
-            ) if a == b && p == q
-        );
-        if !same_body || first.username() != request.username() {
+    async fn retry(&self, first: FirstRequest, request: &FirstRequest, event: &NoteEvent) -> Result<Retry, ApiError> {
+        if first.body_digest != request.body_digest || first.envelope.username != request.envelope.username {
             tracing::info!("Idempotency-Key reused with another body");
             return Err(ApiError::IdempotencyKeyReused);
         }
-        if self.notes.get(first.username(), first.note_id()).await?.is_some() {
-            return Ok(Retry::Saved(first.note_id()));
+        let (owner, note_id) = (&first.envelope.username, first.envelope.note_id);
+        if self.notes.get(owner, note_id).await?.is_some() {
+            return Ok(Retry::Saved(note_id));
         }
-        if self.notes.was_deleted(first.username(), first.note_id()).await? {
+        if self.notes.was_deleted(owner, note_id).await? {
             return Err(ApiError::NoteDeleted);
         }
         tracing::info!("idempotent retry; publishing the first request's event again");
-        Ok(Retry::Pending(first))
+        // The very event the first request published: its envelope, and the same body.
+        Ok(Retry::Pending(NoteEvent { envelope: first.envelope, body: event.body.clone() }))
     }
 }
 

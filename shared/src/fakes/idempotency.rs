@@ -4,8 +4,7 @@ use async_trait::async_trait;
 
 use super::InMemoryTable;
 use crate::domain::{IdempotencyKey, Timestamp, Username};
-use crate::events::NoteEvent;
-use crate::ports::{Claim, IdempotencyStore, StoreError};
+use crate::ports::{Claim, FirstRequest, IdempotencyStore, StoreError};
 
 #[async_trait]
 impl IdempotencyStore for InMemoryTable {
@@ -13,7 +12,7 @@ impl IdempotencyStore for InMemoryTable {
         &self,
         owner: &Username,
         key: &IdempotencyKey,
-        event: &NoteEvent,
+        first: &FirstRequest,
         _expires_at: Timestamp,
     ) -> Result<Claim, StoreError> {
         self.check_available()?;
@@ -22,7 +21,7 @@ impl IdempotencyStore for InMemoryTable {
         if let Some(existing) = t.idempotency.get(&slot) {
             return Ok(Claim::Existing(existing.clone()));
         }
-        t.idempotency.insert(slot, event.clone());
+        t.idempotency.insert(slot, first.clone());
         t.writes += 1;
         Ok(Claim::New)
     }

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::domain::{Note, NoteId, Timestamp, Username};
-use crate::events::{ChangeRecord, NoteEvent};
+use crate::events::ChangeRecord;
 use crate::ports::{Connection, StoreError, UserRecord};
 
 pub use bus::{RecordingPublisher, assert_detail_matches_schema, assert_matches_schema};
@@ -37,7 +37,7 @@ struct Tables {
     tombstones: HashMap<(Username, NoteId), ChangeRecord>,
     /// The record of each note's last edit.
     last_edits: HashMap<(Username, NoteId), ChangeRecord>,
-    idempotency: HashMap<(Username, String), NoteEvent>,
+    idempotency: HashMap<(Username, String), crate::ports::FirstRequest>,
     connections: HashMap<String, Connection>,
     /// Successful writes, to show that a retry wrote nothing.
     writes: usize,

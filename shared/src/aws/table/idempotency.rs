@@ -1,5 +1,5 @@
 //! Idempotency records: `USER#{owner}` / `IDEMPOTENCY#{key}`, the first request's `note-created`
-//! event, with a TTL.
+//! envelope and the digest of its body, with a TTL. Under 1 KB whatever the note's size.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{DynamoTable, from_item, put_if, to_item};
 use crate::domain::{IdempotencyKey, Timestamp, Username};
-use crate::events::NoteEvent;
+use crate::events::Envelope;
 use crate::keys;
-use crate::ports::{Claim, IdempotencyStore, StoreError};
+use crate::ports::{Claim, FirstRequest, IdempotencyStore, StoreError};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -17,8 +17,9 @@ struct IdempotencyItem {
     pk: String,
     sk: String,
     kind: String,
-    /// The `note-created` event recorded under the key, as JSON.
-    event: String,
+    /// The envelope of the `note-created` the first request published, as JSON.
+    envelope: String,
+    body_digest: String,
     ttl: i64,
 }
 
@@ -28,7 +29,7 @@ impl IdempotencyStore for DynamoTable {
         &self,
         owner: &Username,
         key: &IdempotencyKey,
-        event: &NoteEvent,
+        first: &FirstRequest,
         expires_at: Timestamp,
     ) -> Result<Claim, StoreError> {
         let item_key = keys::idempotency(owner, key);
@@ -36,7 +37,8 @@ impl IdempotencyStore for DynamoTable {
             pk: item_key.pk.clone(),
             sk: item_key.sk.clone(),
             kind: "idempotency".into(),
-            event: serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            envelope: serde_json::to_string(&first.envelope).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            body_digest: first.body_digest.clone(),
             ttl: expires_at.epoch_seconds(),
         })?;
         let claimed = put_if(
@@ -58,7 +60,8 @@ impl IdempotencyStore for DynamoTable {
             .await?
             .ok_or_else(|| StoreError::Unavailable("idempotency record vanished; retry".into()))?;
         let recorded: IdempotencyItem = from_item(item)?;
-        let event = serde_json::from_str(&recorded.event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(Claim::Existing(event))
+        let envelope: Envelope =
+            serde_json::from_str(&recorded.envelope).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Claim::Existing(FirstRequest { envelope, body_digest: recorded.body_digest }))
     }
 }
