@@ -1,5 +1,5 @@
 # The two commands of the README, and a few more for developers.
-.PHONY: local test bench soak venv fmt
+.PHONY: local test bench soak cost venv fmt
 
 ## Run the whole suite locally (REST :3000, WebSocket :3001, app :8080). Ctrl-C stops it.
 local:
@@ -16,6 +16,10 @@ bench:
 ## Soak under the `soak` fault plan (release build), reconciled: SOAK_NOTES (10000), SOAK_USERS (50).
 soak:
 	bash scripts/soak.sh
+
+## Cost per million notes, measured: two no-fault soaks priced by scripts/cost.py (cost/prices.json).
+cost:
+	bash scripts/cost.sh
 
 venv:
 	bash -c 'source scripts/lib.sh && ensure_venv'

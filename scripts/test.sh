@@ -57,6 +57,9 @@ cargo test --workspace --all-features
 step "Rust: the small soak (SOAK_NOTES=300 under the soak fault plan; the same targets as make soak)"
 SOAK_NOTES=300 cargo test -p notes-e2e --all-features --test soak -- --ignored --nocapture
 
+step "scripts: how make cost turns counts into dollars (scripts/test_cost.py)"
+"$VENV/bin/python" scripts/test_cost.py
+
 build_frontend
 step "frontend: svelte-check and unit tests"
 (cd frontend && npm run check && npm run test:unit)

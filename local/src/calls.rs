@@ -8,6 +8,11 @@
 //! are the calls the functions and the pollers really made, whatever a port method does inside
 //! (a Query that pages, a save that reads after a refused transaction). Calls that a fault plan
 //! fails before they reach the SDK are counted apart ([`crate::faults::Faults::injected`]).
+//!
+//! Two refinements serve the cost measurement (`make cost`): an SQS call on the queue that stands
+//! in for EventBridge invoking `notify` is named with ` (notify stand-in)`, since in AWS that
+//! queue does not exist; and each `PutEvents` also adds its entries and their bytes to
+//! [`ApiCalls::units`] (EventBridge bills per event, the archive per byte).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -23,9 +28,18 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 /// An AWS API, as `Service:Operation` (`DynamoDB:TransactWriteItems`, `SQS:ReceiveMessage`).
 pub type ApiName = String;
 
-/// The calls counted so far, by API.
+/// The calls counted so far, by API, and the units some of them carry.
 #[derive(Clone, Debug, Default)]
-pub struct ApiCalls(Arc<Mutex<BTreeMap<ApiName, u64>>>);
+pub struct ApiCalls(Arc<Mutex<Counted>>);
+
+#[derive(Debug, Default)]
+struct Counted {
+    calls: BTreeMap<ApiName, u64>,
+    units: BTreeMap<String, u64>,
+}
+
+/// The suffix of the queue that stands in for EventBridge invoking `notify` ([`crate::provision`]).
+const NOTIFY_STAND_IN_QUEUE: &str = "-notify-target";
 
 impl ApiCalls {
     /// `sdk` with its HTTP client wrapped, so every call made through it is counted here.
@@ -41,13 +55,45 @@ impl ApiCalls {
 
     /// What has been counted so far.
     pub fn snapshot(&self) -> BTreeMap<ApiName, u64> {
-        self.0.lock().expect("not poisoned").clone()
+        self.0.lock().expect("not poisoned").calls.clone()
+    }
+
+    /// Units counted so far: `EventBridge:PutEvents entries` and `EventBridge:PutEvents bytes`,
+    /// each also by detail-type (`… entries note-created`).
+    pub fn units(&self) -> BTreeMap<String, u64> {
+        self.0.lock().expect("not poisoned").units.clone()
     }
 
     fn count(&self, request: &HttpRequest) {
         let name = api_name(request);
-        *self.0.lock().expect("not poisoned").entry(name).or_default() += 1;
+        let entries = (name == "EventBridge:PutEvents").then(|| put_events_entries(request)).flatten();
+        let mut counted = self.0.lock().expect("not poisoned");
+        *counted.calls.entry(name).or_default() += 1;
+        if let Some(entries) = entries {
+            for (detail_type, bytes) in entries {
+                *counted.units.entry("EventBridge:PutEvents entries".into()).or_default() += 1;
+                *counted.units.entry(format!("EventBridge:PutEvents entries {detail_type}")).or_default() += 1;
+                *counted.units.entry("EventBridge:PutEvents bytes".into()).or_default() += bytes;
+                *counted.units.entry(format!("EventBridge:PutEvents bytes {detail_type}")).or_default() += bytes;
+            }
+        }
     }
+}
+
+/// The entries of a `PutEvents` request: each one's detail-type and size (source, detail-type,
+/// detail and the rest, in UTF-8 bytes).
+fn put_events_entries(request: &HttpRequest) -> Option<Vec<(String, u64)>> {
+    let body: serde_json::Value = serde_json::from_slice(request.body().bytes()?).ok()?;
+    let entries = body.get("Entries")?.as_array()?;
+    Some(
+        entries
+            .iter()
+            .map(|e| {
+                let detail_type = e.get("DetailType").and_then(|t| t.as_str()).unwrap_or("unknown").to_owned();
+                (detail_type, e.to_string().len() as u64)
+            })
+            .collect(),
+    )
 }
 
 /// The API a request calls.
@@ -61,6 +107,10 @@ pub fn api_name(request: &HttpRequest) -> ApiName {
             "secretsmanager" => "SecretsManager",
             other => other,
         };
+        let stand_in = service == "SQS" && queue_url(request).is_some_and(|url| url.ends_with(NOTIFY_STAND_IN_QUEUE));
+        if stand_in {
+            return format!("{service}:{operation} (notify stand-in)");
+        }
         return format!("{service}:{operation}");
     }
     let path = request.uri().split('?').next().unwrap_or_default();
@@ -74,6 +124,12 @@ pub fn api_name(request: &HttpRequest) -> ApiName {
         return format!("ApiGatewayManagement:{operation}");
     }
     format!("unknown:{} {path}", request.method())
+}
+
+/// The `QueueUrl` of an SQS request (JSON protocol).
+fn queue_url(request: &HttpRequest) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_slice(request.body().bytes()?).ok()?;
+    Some(body.get("QueueUrl")?.as_str()?.to_owned())
 }
 
 #[derive(Debug)]
@@ -114,11 +170,37 @@ mod tests {
     use super::*;
 
     fn request(method: &str, uri: &str, target: Option<&str>) -> HttpRequest {
+        with_body(method, uri, target, "")
+    }
+
+    fn with_body(method: &str, uri: &str, target: Option<&str>, body: &str) -> HttpRequest {
         let mut builder = http::Request::builder().method(method).uri(uri);
         if let Some(target) = target {
             builder = builder.header("x-amz-target", target);
         }
-        HttpRequest::try_from(builder.body(aws_smithy_types::body::SdkBody::empty()).unwrap()).unwrap()
+        let body = aws_smithy_types::body::SdkBody::from(body.to_owned());
+        HttpRequest::try_from(builder.body(body).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn sqs_calls_on_notifys_stand_in_queue_are_named_apart() {
+        let on = |queue: &str| {
+            let body = format!(r#"{{"QueueUrl":"http://127.0.0.1:1/123456789012/{queue}","MaxNumberOfMessages":10}}"#);
+            api_name(&with_body("POST", "http://127.0.0.1:1/", Some("AmazonSQS.ReceiveMessage"), &body))
+        };
+        assert_eq!(on("e2e-1-notify-target"), "SQS:ReceiveMessage (notify stand-in)");
+        assert_eq!(on("e2e-1-note-created"), "SQS:ReceiveMessage");
+    }
+
+    #[test]
+    fn put_events_adds_its_entries_and_their_bytes() {
+        let calls = ApiCalls::default();
+        let body = r#"{"Entries":[{"DetailType":"note-created","Detail":"{}"},{"DetailType":"note-saved","Detail":"{\"a\":1}"}]}"#;
+        calls.count(&with_body("POST", "http://127.0.0.1:1/", Some("AWSEvents.PutEvents"), body));
+        assert_eq!(calls.snapshot()["EventBridge:PutEvents"], 1);
+        assert_eq!(calls.units()["EventBridge:PutEvents entries"], 2);
+        assert_eq!(calls.units()["EventBridge:PutEvents entries note-created"], 1);
+        assert!(calls.units()["EventBridge:PutEvents bytes"] > 60);
     }
 
     #[test]

@@ -13,6 +13,8 @@ use lambda_http::{Body, Request, Response};
 use notes_core::config::ConfigError;
 use notes_core::function::{HttpFunction, Settings, WebSocketFunction};
 
+use crate::invocations::Invocations;
+
 /// An HTTP function, whatever its type.
 #[async_trait]
 pub trait HttpEndpoint: Send + Sync {
@@ -39,16 +41,39 @@ impl<F: WebSocketFunction> WebSocketEndpoint for F {
     }
 }
 
+/// A function whose every invocation is counted and timed.
+struct Counted<F> {
+    name: &'static str,
+    function: F,
+    invocations: Invocations,
+}
+
+#[async_trait]
+impl<F: HttpFunction> HttpEndpoint for Counted<F> {
+    async fn call(&self, request: Request) -> Response<Body> {
+        self.invocations.time(self.name, self.function.handle(request)).await
+    }
+}
+
+#[async_trait]
+impl<F: WebSocketFunction> WebSocketEndpoint for Counted<F> {
+    async fn call(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+        self.invocations.time(self.name, self.function.handle(request)).await
+    }
+}
+
 /// The built API functions, by name. (`save-note` and `notify` are built by their pollers.)
 #[derive(Default)]
 pub struct Functions {
     http: BTreeMap<&'static str, Arc<dyn HttpEndpoint>>,
     websocket: BTreeMap<&'static str, Arc<dyn WebSocketEndpoint>>,
+    invocations: Invocations,
 }
 
 impl Functions {
-    pub async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        let mut functions = Functions::default();
+    /// Every API function, built from `settings`; their invocations are counted in `invocations`.
+    pub async fn build(settings: &Settings, invocations: &Invocations) -> Result<Self, ConfigError> {
+        let mut functions = Functions { invocations: invocations.clone(), ..Functions::default() };
         functions.add_http::<signup::Signup>(settings).await?;
         functions.add_http::<login::Login>(settings).await?;
         functions.add_http::<get_user::GetUser>(settings).await?;
@@ -65,12 +90,15 @@ impl Functions {
     }
 
     async fn add_http<F: HttpFunction>(&mut self, settings: &Settings) -> Result<(), ConfigError> {
-        self.http.insert(F::NAME, Arc::new(F::build(settings).await?));
+        let function = F::build(settings).await?;
+        self.http.insert(F::NAME, Arc::new(Counted { name: F::NAME, function, invocations: self.invocations.clone() }));
         Ok(())
     }
 
     async fn add_websocket<F: WebSocketFunction>(&mut self, settings: &Settings) -> Result<(), ConfigError> {
-        self.websocket.insert(F::NAME, Arc::new(F::build(settings).await?));
+        let function = F::build(settings).await?;
+        let counted = Counted { name: F::NAME, function, invocations: self.invocations.clone() };
+        self.websocket.insert(F::NAME, Arc::new(counted));
         Ok(())
     }
 
@@ -102,7 +130,9 @@ mod tests {
         let sdk = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
         let keys = JwtKeys::new(crate::LOCAL_JWT_SECRET.as_bytes(), 60).unwrap();
         let settings = Settings::given(sdk, keys).with_table("t").with_bus("b").with_management_endpoint("http://m");
-        Functions::build(&settings).await.expect("every function builds from the stack's settings")
+        Functions::build(&settings, &Invocations::default())
+            .await
+            .expect("every function builds from the stack's settings")
     }
 
     #[tokio::test]

@@ -15,11 +15,13 @@
 //! Everything runs in-process, so tests can start a whole stack of their own on free ports.
 
 pub mod calls;
+pub mod capacity;
 pub mod dynamodb_local;
 pub mod faults;
 pub mod frontend;
 pub mod functions;
 pub mod http_api;
+pub mod invocations;
 pub mod moto;
 pub mod pollers;
 pub mod provision;
@@ -131,6 +133,10 @@ pub struct RunningStack {
     pub fault_plan: Option<Arc<faults::Faults>>,
     /// Every AWS call the stack's functions and pollers made, by API.
     pub api_calls: calls::ApiCalls,
+    /// The capacity the functions' table calls consumed, by API.
+    pub consumed_capacity: capacity::CapacityMeter,
+    /// Every function invocation, counted and timed, by function.
+    pub invocations: invocations::Invocations,
     sdk: SdkConfig,
     tasks: Vec<JoinHandle<()>>,
     _moto: Option<moto::MotoServer>,
@@ -275,7 +281,11 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         .with_table(&resources.table_name)
         .with_bus(&resources.bus_name)
         .with_management_endpoint(format!("http://{ws_addr}"));
-    let functions = Arc::new(Functions::build(&settings).await.map_err(|e| StackError::Config(e.to_string()))?);
+    let consumed_capacity = capacity::CapacityMeter::default();
+    let settings = settings.with_table_interceptor(consumed_capacity.interceptor());
+    let invocations = invocations::Invocations::default();
+    let functions =
+        Arc::new(Functions::build(&settings, &invocations).await.map_err(|e| StackError::Config(e.to_string()))?);
     let mut allowed_origins = config.allowed_origins.clone();
     if let Some(addr) = frontend_addr {
         allowed_origins.push(format!("http://{addr}"));
@@ -297,13 +307,25 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let save_note = pollers::save_note(&settings, faults.clone(), fault_plan.clone())
         .await
         .map_err(|e| StackError::Config(e.to_string()))?;
-    tasks.push(tokio::spawn(pollers::run_save_note(sdk.clone(), resources.clone(), save_note, fault_plan.clone())));
+    tasks.push(tokio::spawn(pollers::run_save_note(
+        sdk.clone(),
+        resources.clone(),
+        save_note,
+        fault_plan.clone(),
+        invocations.clone(),
+    )));
     let dropper = ws.clone() as Arc<dyn faults::ConnectionDropper>;
     let notify = pollers::notify(&settings, fault_plan.clone().map(|f| (f, dropper)))
         .await
         .map_err(|e| StackError::Config(e.to_string()))?;
     let notify_retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
-    tasks.push(tokio::spawn(pollers::run_notify(sdk.clone(), resources.clone(), notify, notify_retry_delay)));
+    tasks.push(tokio::spawn(pollers::run_notify(
+        sdk.clone(),
+        resources.clone(),
+        notify,
+        notify_retry_delay,
+        invocations.clone(),
+    )));
     if let Some((dir, listener)) = frontend {
         let runtime_config =
             frontend::RuntimeConfig { api_url: format!("http://{http_addr}"), ws_url: format!("ws://{ws_addr}") };
@@ -320,6 +342,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
         faults,
         fault_plan,
         api_calls,
+        consumed_capacity,
+        invocations,
         sdk,
         tasks,
         _moto: moto,

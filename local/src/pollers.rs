@@ -1,7 +1,7 @@
 //! What Lambda does between a queue and a function, done locally with the real handlers.
 //!
-//! [`run_save_note`] is the SQS event source mapping: long polling, batches of up to 10, the
-//! batch handed to `save-note` as the `SqsEvent` Lambda delivers, then only the messages not
+//! [`run_save_note`] is the SQS event source mapping: long polling, batches of up to 10 gathered
+//! for at most `maximumBatchingWindowSeconds`, the batch handed to `save-note` as the `SqsEvent` Lambda delivers, then only the messages not
 //! listed in `batchItemFailures` are deleted ([`acknowledged`]). The rest become visible again
 //! after the visibility timeout, and the queue's redrive policy moves them to the DLQ after
 //! `maxReceiveCount` receives: the same retries and dead letters as in AWS, done by SQS itself.
@@ -35,6 +35,7 @@ use crate::faults::{
     ConnectionDropper, FaultSwitch, Faults, FaultyNoteStore, PlannedConnectionStore, PlannedNoteStore,
     PlannedPublisher, PlannedPusher,
 };
+use crate::invocations::Invocations;
 
 /// Lambda's SQS event source mapping reads at most 10 messages per batch.
 const BATCH_SIZE: i32 = 10;
@@ -42,11 +43,22 @@ const LONG_POLL_SECONDS: i32 = 20;
 
 /// Receives a batch; `visibility` overrides the queue's visibility timeout for these messages.
 async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str, visibility: Option<Duration>) -> Vec<Message> {
+    receive_up_to(sqs, queue_url, visibility, BATCH_SIZE, LONG_POLL_SECONDS).await
+}
+
+/// Receives up to `max` messages, waiting up to `wait_seconds` for the first.
+async fn receive_up_to(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    visibility: Option<Duration>,
+    max: i32,
+    wait_seconds: i32,
+) -> Vec<Message> {
     let result = sqs
         .receive_message()
         .queue_url(queue_url)
-        .max_number_of_messages(BATCH_SIZE)
-        .wait_time_seconds(LONG_POLL_SECONDS)
+        .max_number_of_messages(max)
+        .wait_time_seconds(wait_seconds)
         .set_visibility_timeout(visibility.map(|v| i32::try_from(v.as_secs()).unwrap_or(i32::MAX)))
         .message_system_attribute_names(MessageSystemAttributeName::All)
         .send()
@@ -159,14 +171,33 @@ pub async fn notify(
 /// second time (in an invocation of its own, after its batch, as SQS's at-least-once delivery
 /// may), and an invocation may die after handling part of its batch: then nothing of the batch
 /// is deleted, and SQS delivers all of it again after the visibility timeout.
-pub async fn run_save_note(sdk: SdkConfig, resources: Resources, save_note: SaveNote, plan: Option<Arc<Faults>>) {
+pub async fn run_save_note(
+    sdk: SdkConfig,
+    resources: Resources,
+    save_note: SaveNote,
+    plan: Option<Arc<Faults>>,
+    invocations: Invocations,
+) {
     // As Lambda's event source mapping, up to `maximumConcurrency` batches are in the function at
     // once, each polled, handled and acknowledged on its own.
     let pollers = topology().save_note_event_source.maximum_concurrency.max(1);
     let save_note = Arc::new(save_note);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let save_note = Counted { save_note: &save_note, invocations: &invocations };
     let loops = (0..pollers).map(|_| poll_save_note(&sqs, &resources, &save_note, plan.as_ref()));
     futures::future::join_all(loops).await;
+}
+
+/// `save-note`, each invocation counted and timed.
+struct Counted<'a> {
+    save_note: &'a SaveNote,
+    invocations: &'a Invocations,
+}
+
+impl Counted<'_> {
+    async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        self.invocations.time(<SaveNote as Function>::NAME, self.save_note.handle(event)).await
+    }
 }
 
 /// One of the event source mapping's pollers: receive a batch, hand it to `save-note`, delete
@@ -174,13 +205,21 @@ pub async fn run_save_note(sdk: SdkConfig, resources: Resources, save_note: Save
 async fn poll_save_note(
     sqs: &aws_sdk_sqs::Client,
     resources: &Resources,
-    save_note: &SaveNote,
+    save_note: &Counted<'_>,
     plan: Option<&Arc<Faults>>,
 ) {
+    let window = Duration::from_secs(u64::from(topology().save_note_event_source.maximum_batching_window_seconds));
     loop {
-        let messages = receive(sqs, &resources.note_queue_url, None).await;
+        let mut messages = receive(sqs, &resources.note_queue_url, None).await;
         if messages.is_empty() {
             continue;
+        }
+        // Lambda's batching window: a batch is handed over when it is full or the window has
+        // passed since its first message, whichever comes first.
+        let deadline = std::time::Instant::now() + window;
+        while messages.len() < BATCH_SIZE as usize && std::time::Instant::now() < deadline {
+            let room = BATCH_SIZE - i32::try_from(messages.len()).unwrap_or(BATCH_SIZE);
+            messages.extend(receive_up_to(sqs, &resources.note_queue_url, None, room, 1).await);
         }
         if let Some(faults) = plan
             && faults.happens(faults.plan().die_mid_batch)
@@ -298,15 +337,21 @@ async fn retry_later(sqs: &aws_sdk_sqs::Client, queue_url: &str, message: &Messa
     }
 }
 
-pub async fn run_notify(sdk: SdkConfig, resources: Resources, notify: Notify, retry_delay: Duration) {
+pub async fn run_notify(
+    sdk: SdkConfig,
+    resources: Resources,
+    notify: Notify,
+    retry_delay: Duration,
+    invocations: Invocations,
+) {
     let timeout = Duration::from_secs(u64::from(topology().functions[<Notify as Function>::NAME].timeout_seconds));
     let settings = AsyncInvocation { timeout, retry_delay, pollers: NOTIFY_POLLERS };
-    let notify = &notify;
+    let (notify, invocations) = (&notify, &invocations);
     run_async_target(
         aws_sdk_sqs::Client::new(&sdk),
         resources.notify_queue_url.clone(),
         settings,
-        |event| async move { notify.handle(event).await.map(|_| ()) },
+        |event| async move { invocations.time(<Notify as Function>::NAME, notify.handle(event)).await.map(|_| ()) },
     )
     .await;
 }

@@ -31,6 +31,8 @@ pub struct Settings {
     bus_name: Option<String>,
     management_endpoint: Option<String>,
     jwt: Jwt,
+    /// Watches the table's calls: the local stack's consumed-capacity meter; never in Lambda.
+    table_interceptor: Option<aws_sdk_dynamodb::config::SharedInterceptor>,
 }
 
 #[derive(Clone)]
@@ -49,12 +51,20 @@ impl Settings {
             bus_name: config::optional(config::EVENT_BUS_NAME),
             management_endpoint: config::optional(config::WEBSOCKET_MANAGEMENT_ENDPOINT),
             jwt: Jwt::FromEnvironment,
+            table_interceptor: None,
         }
     }
 
     /// Given outright, as the local stack does with what it provisioned.
     pub fn given(sdk: SdkConfig, keys: JwtKeys) -> Self {
-        Settings { sdk, table_name: None, bus_name: None, management_endpoint: None, jwt: Jwt::Keys(Box::new(keys)) }
+        Settings {
+            sdk,
+            table_name: None,
+            bus_name: None,
+            management_endpoint: None,
+            jwt: Jwt::Keys(Box::new(keys)),
+            table_interceptor: None,
+        }
     }
 
     pub fn with_table(mut self, name: impl Into<String>) -> Self {
@@ -64,6 +74,12 @@ impl Settings {
 
     pub fn with_bus(mut self, name: impl Into<String>) -> Self {
         self.bus_name = Some(name.into());
+        self
+    }
+
+    /// An interceptor on the table's client (the local stack meters consumed capacity with one).
+    pub fn with_table_interceptor(mut self, interceptor: aws_sdk_dynamodb::config::SharedInterceptor) -> Self {
+        self.table_interceptor = Some(interceptor);
         self
     }
 
@@ -79,7 +95,11 @@ impl Settings {
     /// The table named `TABLE_NAME`.
     pub fn table(&self) -> Result<Arc<DynamoTable>, ConfigError> {
         let name = self.table_name.as_ref().ok_or(ConfigError::Missing(config::TABLE_NAME))?;
-        Ok(Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&self.sdk), name)))
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
+        if let Some(interceptor) = &self.table_interceptor {
+            config.push_interceptor(interceptor.clone());
+        }
+        Ok(Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::from_conf(config.build()), name)))
     }
 
     /// The bus named `EVENT_BUS_NAME`.

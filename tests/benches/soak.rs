@@ -26,6 +26,9 @@ async fn main() -> std::process::ExitCode {
         },
         None => None,
     };
+    // The functions log as they do in Lambda (JSON lines on stdout), so the cost measurement can
+    // weigh their output.
+    notes_core::telemetry::init("notes-local");
     let report = match run(config).await {
         Ok(report) => report,
         Err(err) => {
@@ -34,6 +37,13 @@ async fn main() -> std::process::ExitCode {
         }
     };
     report.print();
+    if let Some(path) = std::env::var_os("SOAK_COUNTS_JSON") {
+        let counts = serde_json::to_string_pretty(&report.counts_json()).unwrap_or_default();
+        if let Err(err) = std::fs::write(&path, counts) {
+            eprintln!("soak: could not write {}: {err}", path.to_string_lossy());
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let slow = min_rate.filter(|rate| report.notes_per_second() < *rate);
     if let Some(rate) = slow {
         println!("  MISSED: {:.1} notes/s, below the {rate} notes/s asked for", report.notes_per_second());

@@ -36,10 +36,12 @@ pub struct SoakConfig {
     pub plan: Option<FaultPlan>,
     /// `POST /notes` in flight at once.
     pub concurrency: usize,
-    /// One note in `poison_every` carries the transient-fault marker and can never be saved.
+    /// One note in `poison_every` carries the transient-fault marker and can never be saved (0: none).
     pub poison_every: usize,
-    /// One note in `public_every` is public.
+    /// One note in `public_every` is public (0: none, 1: all).
     pub public_every: usize,
+    /// Each note's content is padded with prose to this many bytes (0: no padding, a few words).
+    pub note_bytes: usize,
     /// The note-created queue's visibility timeout: how soon a failed or dropped message is back.
     pub visibility_timeout_seconds: u32,
     /// How long each drain may take before the soak gives up waiting.
@@ -52,7 +54,9 @@ pub struct SoakConfig {
 
 impl SoakConfig {
     /// `SOAK_NOTES` (10,000), `SOAK_USERS` (50), `SOAK_FAULT_PLAN` (a preset, a file, or `none`;
-    /// `soak` by default), `SOAK_CONCURRENCY` (32).
+    /// `soak` by default), `SOAK_CONCURRENCY` (32), `SOAK_PUBLIC_EVERY` (10; 0 for none, 1 for all),
+    /// `SOAK_POISON_EVERY` (100; 0 for none), `SOAK_NOTE_BYTES` (0: a few words; otherwise each
+    /// content is padded with English prose to that many bytes, at most 10,000).
     pub fn from_env() -> Result<SoakConfig, String> {
         SoakConfig::from_env_or(10_000)
     }
@@ -75,8 +79,20 @@ impl SoakConfig {
             Some(plan) => Some(FaultPlan::load(plan)?),
             None => FaultPlan::preset("soak"),
         };
-        Ok(SoakConfig::sized(number("SOAK_NOTES", notes)?, number("SOAK_USERS", 50)?, plan)
-            .with_concurrency(number("SOAK_CONCURRENCY", 32)?))
+        let share = |name: &str, default: usize| -> Result<usize, String> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => {
+                    v.trim().parse::<usize>().map_err(|_| format!("{name}={v} is not a number (0 for none)"))
+                }
+                _ => Ok(default),
+            }
+        };
+        let mut config = SoakConfig::sized(number("SOAK_NOTES", notes)?, number("SOAK_USERS", 50)?, plan)
+            .with_concurrency(number("SOAK_CONCURRENCY", 32)?);
+        config.public_every = share("SOAK_PUBLIC_EVERY", config.public_every)?;
+        config.poison_every = share("SOAK_POISON_EVERY", config.poison_every)?;
+        config.note_bytes = share("SOAK_NOTE_BYTES", config.note_bytes)?.min(10_000);
+        Ok(config)
     }
 
     pub fn sized(notes: usize, users: usize, plan: Option<FaultPlan>) -> SoakConfig {
@@ -87,6 +103,7 @@ impl SoakConfig {
             concurrency: 32,
             poison_every: 100,
             public_every: 10,
+            note_bytes: 0,
             visibility_timeout_seconds: 3,
             // Generous: a 2-core machine, emulators included, at a few notes per second at worst.
             drain_limit: Duration::from_secs(120 + notes as u64 / 4),
@@ -98,6 +115,24 @@ impl SoakConfig {
         self.concurrency = concurrency;
         self
     }
+}
+
+/// Text to pad notes with: prose, which compresses as a note's text does (random letters would
+/// compress less, one repeated word far more).
+const PROSE: &str = include_str!("prose.txt");
+
+/// `start` followed by a window of [`PROSE`] chosen by `i`, to `bytes` bytes in all.
+fn padded(start: String, i: usize, bytes: usize) -> String {
+    let prose = PROSE.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut content = start;
+    let mut offset = (i * 7919) % prose.len();
+    while content.len() < bytes {
+        let room = bytes - content.len();
+        let piece = &prose[offset..];
+        content.push_str(&piece[..room.min(piece.len())]);
+        offset = 0;
+    }
+    content
 }
 
 /// Notes posted between two looks at the queue's depth.
@@ -147,6 +182,9 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     // Notes from every user at once, `concurrency` POSTs in flight. Calls are counted from here:
     // provisioning, signups and connections are not the notes' calls.
     let calls_before = stack.running.api_calls.snapshot();
+    let units_before = stack.running.api_calls.units();
+    let capacity_before = stack.running.consumed_capacity.snapshot();
+    let invocations_before = stack.running.invocations.snapshot();
     let started = Instant::now();
     let refused = AtomicUsize::new(0);
     let mut posted: Vec<Posted> = Vec::with_capacity(config.notes);
@@ -163,23 +201,28 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
             .map(|i| {
                 let (stack, tokens, refused) = (&stack, &tokens, &refused);
                 let owner = i % config.users;
-                let poison = i % config.poison_every == config.poison_every / 2;
-                let public = i % config.public_every == 3 % config.public_every;
+                let poison = config.poison_every > 0 && i % config.poison_every == config.poison_every / 2;
+                let public = config.public_every > 0 && i % config.public_every == 3 % config.public_every;
                 async move {
                     let content = if poison {
                         format!("soak note {i} {TRANSIENT_FAULT_MARKER}")
                     } else {
-                        format!("soak note {i}")
+                        padded(format!("soak note {i} "), i, config.note_bytes)
                     };
                     let sent = Instant::now();
-                    let (status, body) = stack
-                        .call(
-                            reqwest::Method::POST,
-                            "/notes",
-                            Some(&tokens[owner]),
-                            Some(json!({"content": content, "isPublic": public})),
-                        )
+                    // With an Idempotency-Key, as the app sends every note.
+                    let response = stack
+                        .http
+                        .post(stack.url("/notes"))
+                        .bearer_auth(&tokens[owner])
+                        .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                        .json(&json!({"content": content, "isPublic": public}))
+                        .send()
                         .await;
+                    let (status, body) = match response {
+                        Ok(r) => (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap_or_default()),
+                        Err(_) => (0, serde_json::Value::Null),
+                    };
                     match (status, body["noteId"].as_str()) {
                         (202, Some(id)) => Some(Posted { note_id: id.to_owned(), owner, public, poison, sent }),
                         _ => {
@@ -215,6 +258,29 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
         }
     }
     api_calls.retain(|_, n| *n > 0);
+    let mut api_units = stack.running.api_calls.units();
+    for (unit, n) in &units_before {
+        if let Some(count) = api_units.get_mut(unit) {
+            *count -= (*n).min(*count);
+        }
+    }
+    let mut consumed_capacity = stack.running.consumed_capacity.snapshot();
+    for (api, consumed) in consumed_capacity.iter_mut() {
+        if let Some(before) = capacity_before.get(api) {
+            consumed.calls -= before.calls;
+            consumed.capacity_units -= before.capacity_units;
+            consumed.refused -= before.refused;
+        }
+    }
+    consumed_capacity.retain(|_, c| c.calls + c.refused > 0);
+    let mut invocations = stack.running.invocations.snapshot();
+    for (function, invoked) in invocations.iter_mut() {
+        if let Some(before) = invocations_before.get(function) {
+            invoked.count -= before.count;
+            invoked.milliseconds -= before.milliseconds;
+        }
+    }
+    invocations.retain(|_, i| i.count > 0);
     let injected = stack.running.fault_plan.as_ref().map(|f| f.injected()).unwrap_or_default();
     // The last pushes reach the sockets.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -246,6 +312,10 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
         seconds_total,
         drained: drained_first && drained_again,
         api_calls,
+        api_units,
+        consumed_capacity,
+        invocations,
+        public: posted.iter().filter(|p| p.public).count(),
         injected,
         ..SoakReport::default()
     };

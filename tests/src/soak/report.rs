@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use notes_local::capacity::Consumed;
+use notes_local::invocations::Invoked;
+use serde_json::json;
+
 /// The reconciliation.
 #[derive(Debug, Default, Clone)]
 pub struct SoakReport {
@@ -31,10 +35,33 @@ pub struct SoakReport {
     pub seconds_total: f64,
     pub drained: bool,
     pub api_calls: BTreeMap<String, u64>,
+    /// Units some calls carry (`EventBridge:PutEvents entries`, `… bytes`), in the same window.
+    pub api_units: BTreeMap<String, u64>,
+    /// What the table's calls consumed, by API, in the same window as `api_calls`.
+    pub consumed_capacity: BTreeMap<String, Consumed>,
+    /// Function invocations, by function, in the same window.
+    pub invocations: BTreeMap<String, Invoked>,
+    /// Accepted notes that were public.
+    pub public: usize,
     pub injected: BTreeMap<String, u64>,
 }
 
 impl SoakReport {
+    /// The counts a cost estimate needs (`scripts/cost.py`), as JSON.
+    pub fn counts_json(&self) -> serde_json::Value {
+        json!({
+            "notes": self.accepted,
+            "public": self.public,
+            "users": self.users,
+            "faultPlan": self.plan,
+            "notesPerSecond": self.notes_per_second(),
+            "apiCalls": self.api_calls,
+            "apiUnits": self.api_units,
+            "consumedCapacity": self.consumed_capacity,
+            "invocations": self.invocations,
+        })
+    }
+
     pub fn notes_per_second(&self) -> f64 {
         self.accepted as f64 / self.seconds_to_drain.max(1e-9)
     }
@@ -128,6 +155,18 @@ impl SoakReport {
             println!("    {api:<40} {:>9.3}  ({n})", per_note(*n));
         }
         println!("    {:<40} {:>9.3}", "all", per_note(self.api_calls.values().sum()));
+        let per = |v: f64| v / self.accepted.max(1) as f64;
+        println!(
+            "  DynamoDB capacity units per accepted note, by API (as DynamoDB Local reports them; refused calls apart):"
+        );
+        for (api, c) in &self.consumed_capacity {
+            println!("    {api:<40} {:>9.3}  ({} calls, {} refused)", per(c.capacity_units), c.calls, c.refused);
+        }
+        println!("  invocations per accepted note, by function (mean duration):");
+        for (function, i) in &self.invocations {
+            let mean = i.milliseconds / i.count.max(1) as f64;
+            println!("    {function:<40} {:>9.3}  ({} at {mean:.1} ms)", per(i.count as f64), i.count);
+        }
         if !self.injected.is_empty() {
             println!("  faults injected (these calls never reached the emulators):");
             for (what, n) in &self.injected {
