@@ -79,6 +79,19 @@ fn service() -> &'static str {
 
 /// One EMF document: the metric values plus searchable properties (ids) that are not dimensions.
 pub fn emf_line(service: &str, metrics: &[(&str, f64, Unit)], properties: &[(&str, &str)], now_millis: i64) -> String {
+    let metrics: Vec<(&str, Value, Unit)> = metrics.iter().map(|(name, v, unit)| (*name, json!(v), *unit)).collect();
+    let properties: Vec<(&str, Value)> = properties.iter().map(|(k, v)| (*k, json!(v))).collect();
+    emf_document(service, &metrics, &properties, now_millis)
+}
+
+/// One EMF document whose metrics and properties may be lists: EMF takes up to 100 values of a
+/// metric in one line, so a batch is one line, not one per item.
+fn emf_document(
+    service: &str,
+    metrics: &[(&str, Value, Unit)],
+    properties: &[(&str, Value)],
+    now_millis: i64,
+) -> String {
     let definitions: Vec<Value> =
         metrics.iter().map(|(name, _, unit)| json!({"Name": name, "Unit": unit.as_str()})).collect();
     let mut doc = Map::new();
@@ -95,12 +108,26 @@ pub fn emf_line(service: &str, metrics: &[(&str, f64, Unit)], properties: &[(&st
     );
     doc.insert("service".into(), json!(service));
     for (name, value, _) in metrics {
-        doc.insert((*name).into(), json!(value));
+        doc.insert((*name).into(), value.clone());
     }
     for (key, value) in properties {
-        doc.insert((*key).into(), json!(value));
+        doc.insert((*key).into(), value.clone());
     }
     Value::Object(doc).to_string()
+}
+
+/// Most values EMF takes for one metric in one line.
+pub const EMF_MAX_VALUES: usize = 100;
+
+/// Writes one EMF line for a batch: each metric with its values (at most [`EMF_MAX_VALUES`]),
+/// properties as lists (every `noteId` of the batch).
+pub fn emit_batch(metrics: &[(&str, &[f64], Unit)], properties: &[(&str, &[String])]) {
+    let metrics: Vec<(&str, Value, Unit)> = metrics
+        .iter()
+        .map(|(name, values, unit)| (*name, json!(&values[..values.len().min(EMF_MAX_VALUES)]), *unit))
+        .collect();
+    let properties: Vec<(&str, Value)> = properties.iter().map(|(k, v)| (*k, json!(v))).collect();
+    println!("{}", emf_document(service(), &metrics, &properties, chrono::Utc::now().timestamp_millis()));
 }
 
 /// Writes metrics as one EMF line on stdout, where Lambda sends it to CloudWatch Logs.
@@ -136,6 +163,24 @@ mod tests {
         assert_eq!(doc["NoteProcessingLatency"], 42.0);
         assert_eq!(doc["correlationId"], "req-1");
         assert_eq!(doc["noteId"], "n-1");
+    }
+
+    #[test]
+    fn a_batch_is_one_emf_line_with_every_value_and_id() {
+        let line = emf_document(
+            "save-note",
+            &[
+                (metric::NOTES_SAVED, json!(3.0), Unit::Count),
+                (metric::PROCESSING_LATENCY, json!([5.0, 7.0, 9.0]), Unit::Milliseconds),
+            ],
+            &[("noteId", json!(["n-1", "n-2", "n-3"]))],
+            1_700_000_000_000,
+        );
+        let doc: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(doc["NotesSaved"], 3.0);
+        assert_eq!(doc["NoteProcessingLatency"], json!([5.0, 7.0, 9.0]));
+        assert_eq!(doc["noteId"], json!(["n-1", "n-2", "n-3"]));
+        assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Metrics"][1]["Name"], "NoteProcessingLatency");
     }
 
     #[test]

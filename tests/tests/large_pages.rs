@@ -7,8 +7,10 @@ use std::collections::HashSet;
 use notes_e2e::{PATIENCE, Stack};
 use reqwest::Method;
 
-/// 30 notes of 10,000 four-byte characters: about 40 KB each, 1.2 MB in all.
-const NOTES: usize = 30;
+/// 50 notes of 10,000 four-byte characters: 40 KB each, 2 MB in all. Pseudo-random over every
+/// plane above the first, so that storing them deflated (shared/src/aws/table/notes.rs) still
+/// leaves well over 1 MB (about 28 KB a note).
+const NOTES: usize = 50;
 
 /// Follows `nextCursor` from the first page of `path`; returns the ids in order and the page sizes.
 async fn walk(stack: &Stack, path: &str, token: Option<&str>) -> (Vec<String>, Vec<usize>) {
@@ -36,7 +38,13 @@ async fn walk(stack: &Stack, path: &str, token: Option<&str>) -> (Vec<String>, V
 async fn pages_cut_short_at_one_megabyte_still_reach_every_note_once_newest_first() {
     let stack = Stack::start().await;
     let (token, mut ws) = stack.connected_user("big").await;
-    let content: String = "\u{1D11E}".repeat(10_000);
+    let mut x: u32 = 11;
+    let content: String = (0..10_000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            char::from_u32(0x10000 + (x >> 4) % 0x100000).expect("a code point above the first plane")
+        })
+        .collect();
     let mut posted = Vec::new();
     for _ in 0..NOTES {
         posted.push(stack.post_note(&token, &content, true).await);

@@ -114,12 +114,13 @@ impl Notify {
         }
         let note_id = event.note_id().to_string();
         if delivery.sent > 0 {
+            // The one line per event at the default level: the metric line carries the ids.
             telemetry::emit(
                 &[(metric::PUSHES_SENT, delivery.sent as f64, telemetry::Unit::Count)],
-                &[("noteId", &note_id)],
+                &[("noteId", &note_id), ("correlationId", event.correlation_id())],
             );
         }
-        tracing::info!(sent = delivery.sent, gone = delivery.gone, failed, "event pushed");
+        tracing::debug!(sent = delivery.sent, gone = delivery.gone, failed, "event pushed");
         if failed > 0 {
             return Err(NotifyError::Pushes { failed, total: results.len() });
         }

@@ -96,8 +96,9 @@ impl PublishNote {
         self.bus.publish(std::slice::from_ref(&event)).await?;
 
         let note_id = event.note_id().to_string();
+        // The one line per note at the default level: the metric line carries the ids.
         telemetry::count(metric::NOTES_ACCEPTED, &[("noteId", &note_id), ("correlationId", event.correlation_id())]);
-        tracing::info!(isPublic = is_public, "note accepted");
+        tracing::debug!(isPublic = is_public, "note accepted");
         Ok(json_response(
             http::StatusCode::ACCEPTED,
             &Accepted { message: "Note submitted for processing", note_id: event.note_id(), status: "pending" },
