@@ -8,7 +8,7 @@
 //! | idempotency record | `USER#{username}` | `IDEMPOTENCY#{key}` |
 //! | connection | `CONNECTION#{connectionId}` | `META` |
 //! | connection, by owner | `USER#{username}` | `CONNECTION#{connectionId}` |
-//! | connection, for the broadcast | `CONNECTIONS` | `CONNECTION#{connectionId}` |
+//! | connection, for the broadcast | `CONNECTIONS#{shard}` | `CONNECTION#{connectionId}` |
 //!
 //! A public note also carries the keys of the sparse `publicFeed` index: `feedPk` =
 //! `PUBLIC#NOTES#{shard}` (the shard from the note id, one of `shards` in the topology) and
@@ -34,8 +34,9 @@ pub const PUBLIC_FEED_PK_PREFIX: &str = "PUBLIC#NOTES#";
 /// The attribute that tells a note from the tombstone in its place.
 pub const KIND: &str = "kind";
 pub const CONNECTION_META_SK: &str = "META";
-/// The partition that lists every open connection, so a public broadcast needs no Scan.
-pub const ALL_CONNECTIONS_PK: &str = "CONNECTIONS";
+/// The partitions that list every open connection, so a public broadcast needs no Scan, start so;
+/// the shard follows (`table.connectionShards` in the topology).
+pub const ALL_CONNECTIONS_PK_PREFIX: &str = "CONNECTIONS#";
 
 /// A (pk, sk) pair.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,8 +99,27 @@ pub fn user_connection(username: &Username, connection_id: &str) -> Key {
     Key::new(user_pk(username), format!("{CONNECTION_SK_PREFIX}{connection_id}"))
 }
 
+/// The shard of the broadcast list a connection is in: FNV-1a of its id, so it is the same in
+/// every process and every release (std's hasher is seeded per process).
+pub fn connection_shard(connection_id: &str) -> u32 {
+    let hash =
+        connection_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let shards = u64::from(crate::topology::topology().table.connection_shards.max(1));
+    u32::try_from(hash % shards).unwrap_or(0)
+}
+
 pub fn broadcast_connection(connection_id: &str) -> Key {
-    Key::new(ALL_CONNECTIONS_PK, format!("{CONNECTION_SK_PREFIX}{connection_id}"))
+    Key::new(
+        format!("{ALL_CONNECTIONS_PK_PREFIX}{}", connection_shard(connection_id)),
+        format!("{CONNECTION_SK_PREFIX}{connection_id}"),
+    )
+}
+
+/// Every partition key of the broadcast list, one per shard.
+pub fn broadcast_shards() -> Vec<String> {
+    (0..crate::topology::topology().table.connection_shards.max(1))
+        .map(|n| format!("{ALL_CONNECTIONS_PK_PREFIX}{n}"))
+        .collect()
 }
 
 /// The note id in a `NOTE#{id}` sort key, if it is one.
@@ -137,6 +157,26 @@ mod tests {
     fn the_feed_keys_are_the_index_the_topology_declares() {
         let feed = &crate::topology::topology().table.public_feed;
         assert_eq!((feed.partition_key.as_str(), feed.sort_key.as_str()), (FEED_PK, FEED_SK));
+    }
+
+    #[test]
+    fn connections_spread_over_every_broadcast_shard_and_stay_in_theirs() {
+        let shards = broadcast_shards();
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..2_000 {
+            // API Gateway connection ids: 16 characters of base64-like text.
+            let id = format!("Ab{i:06}cDeFgH=");
+            assert_eq!(broadcast_connection(&id), broadcast_connection(&id));
+            assert!(shards.contains(&broadcast_connection(&id).pk));
+            seen.insert(broadcast_connection(&id).pk);
+        }
+        assert_eq!(seen.len(), shards.len());
+        // The same shard in every process and release: FNV-1a, not a seeded hasher.
+        assert_eq!(connection_shard("L0SM9cOFvHcCIhw="), connection_shard("L0SM9cOFvHcCIhw="));
+        assert_eq!(
+            broadcast_connection("abc").pk,
+            format!("CONNECTIONS#{}", 0xe71f_a219_0541_574b_u64 % shards.len() as u64)
+        );
     }
 
     #[test]

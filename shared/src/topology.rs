@@ -30,6 +30,9 @@ pub struct Table {
     pub sort_key: String,
     pub ttl_attribute: String,
     pub public_feed: PublicFeed,
+    /// How many partitions list the open connections for a broadcast (`CONNECTIONS#{n}`), so no
+    /// single partition is read for every public note, or written for every connection.
+    pub connection_shards: u32,
 }
 
 /// The sparse global secondary index of public notes: only a public note carries its keys, and
@@ -201,6 +204,7 @@ mod tests {
         assert_eq!(t.save_note_event_source.batch_size, 10);
         assert!(t.save_note_event_source.report_batch_item_failures);
         assert!(t.table.public_feed.shards >= 1);
+        assert!(t.table.connection_shards >= 1);
         for f in t.functions.values() {
             if let Some(index) = &f.queries_index {
                 assert_eq!(index, &t.table.public_feed.index_name);

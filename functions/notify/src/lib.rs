@@ -3,8 +3,8 @@
 //! - `note-saved`, `note-failed`, `note-updated`, `note-deleted` go to every open connection of
 //!   the note's owner;
 //! - when the note is or was public, `note-saved`, `note-updated` and `note-deleted` also go to
-//!   every other open connection (the live public feed), found by a Query of the `CONNECTIONS`
-//!   partition, never a Scan;
+//!   every other open connection (the live public feed), found by a Query of each
+//!   `CONNECTIONS#{n}` shard, never a Scan;
 //! - what other users receive is [`NoteEvent::for_other_users`]: `content` reaches only users who
 //!   may read the note after the change, so a note leaving the feed reaches them without it.
 //!   Whether a connection is the owner's comes from the connection's own item;

@@ -1,7 +1,8 @@
 //! Connections: three items per open WebSocket connection, written and removed together, each
 //! with the TTL API Gateway's 2-hour limit gives it: `CONNECTION#{id}` / `META` (who owns it),
-//! `USER#{owner}` / `CONNECTION#{id}` (the owner's connections) and `CONNECTIONS` /
-//! `CONNECTION#{id}` (every connection, for the public feed).
+//! `USER#{owner}` / `CONNECTION#{id}` (the owner's connections) and `CONNECTIONS#{shard}` /
+//! `CONNECTION#{id}` (every connection, for the public feed, over `table.connectionShards`
+//! partitions).
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -123,6 +124,8 @@ impl ConnectionStore for DynamoTable {
     }
 
     async fn all(&self) -> Result<Vec<Connection>, StoreError> {
-        self.query_connections(keys::ALL_CONNECTIONS_PK.to_owned(), keys::CONNECTION_SK_PREFIX).await
+        let shards =
+            keys::broadcast_shards().into_iter().map(|shard| self.query_connections(shard, keys::CONNECTION_SK_PREFIX));
+        Ok(futures::future::try_join_all(shards).await?.into_iter().flatten().collect())
     }
 }
