@@ -120,7 +120,8 @@ describe('least privilege', () => {
     'publish-note': ['GetItem', 'PutItem'],
     'save-note': ['PutItem'],
     notify: ['DeleteItem', 'GetItem', 'Query'],
-    connect: ['PutItem'],
+    // Counts the user's open connections (the cap per user) before writing one.
+    connect: ['PutItem', 'Query'],
     disconnect: ['DeleteItem', 'GetItem'],
     'ws-default': [],
     signup: ['PutItem'],

@@ -149,3 +149,30 @@ async fn an_unknown_message_gets_a_short_json_error() {
     assert_eq!(reply["type"], "error");
     assert_eq!(reply["error"], "unknown_action");
 }
+
+#[tokio::test]
+async fn an_eleventh_connection_of_one_user_is_refused_with_429_until_one_closes() {
+    let stack = Stack::start().await;
+    let token = stack.user("ursula").await;
+    let mut open = Vec::new();
+    for _ in 0..10 {
+        let mut socket = stack.websocket(&token).await.expect("one of the first ten");
+        socket.ping().await;
+        open.push(socket);
+    }
+    assert_eq!(stack.websocket(&token).await.err(), Some(429));
+    // Someone else still connects.
+    let other = stack.user("victor").await;
+    assert!(stack.websocket(&other).await.is_ok());
+    // A closed one makes room.
+    drop(open.pop());
+    let mut room = None;
+    for _ in 0..50 {
+        if let Ok(socket) = stack.websocket(&token).await {
+            room = Some(socket);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(room.is_some(), "a connection closed, yet a new one is still refused");
+}

@@ -1,6 +1,7 @@
 //! WebSocket `$connect`: the JWT in `?token=` is verified (HS256 pinned, signature and expiry);
-//! a missing, forged or expired token refuses the handshake with 401 and writes nothing.
-//! Otherwise the connection's items are written with a 2-hour TTL (API Gateway's limit).
+//! a missing, forged or expired token refuses the handshake with 401 and writes nothing. A user
+//! with [`MAX_CONNECTIONS_PER_USER`] open connections already is refused with 429 and nothing is
+//! written. Otherwise the connection's items are written with a 2-hour TTL (API Gateway's limit).
 
 use std::sync::Arc;
 
@@ -15,6 +16,11 @@ use notes_core::ports::{Connection, ConnectionStore};
 
 /// API Gateway closes a WebSocket connection after 2 hours at most.
 pub const CONNECTION_LIFETIME_SECONDS: i64 = 2 * 3600;
+
+/// Open connections one user may hold: a person's tabs and devices, not a way for one account to
+/// make every public note cost thousands of pushes. The check reads the user's connections first,
+/// so handshakes racing each other can pass it together: the excess is bounded by how many race.
+pub const MAX_CONNECTIONS_PER_USER: usize = 10;
 
 pub struct Connect {
     keys: JwtKeys,
@@ -50,6 +56,17 @@ impl WebSocketFunction for Connect {
         };
         if connection_id.is_empty() {
             return websocket_response(400, None);
+        }
+        match self.connections.of_user(&username).await {
+            Ok(open) if open.len() >= MAX_CONNECTIONS_PER_USER => {
+                tracing::info!(username = %username, open = open.len(), "handshake refused: too many open connections");
+                return websocket_response(429, None);
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::error!(error = %err, "open connections could not be counted");
+                return websocket_response(500, None);
+            }
         }
         let connected_at = Timestamp::from_epoch_millis(context.connected_at)
             .filter(|_| context.connected_at > 0)

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use connect::{CONNECTION_LIFETIME_SECONDS, Connect};
+use connect::{CONNECTION_LIFETIME_SECONDS, Connect, MAX_CONNECTIONS_PER_USER};
 use notes_core::auth::JwtKeys;
 use notes_core::domain::{Timestamp, Username};
 use notes_core::fakes::{InMemoryTable, jwt_keys, token_for};
@@ -78,4 +78,28 @@ async fn the_sample_connect_event_is_accepted_with_the_local_secret() {
     let response = app.handle(serde_json::from_str(&raw).unwrap()).await;
     assert_eq!(response.status_code, 200);
     assert_eq!(table.connection_ids(), vec!["Ka1BccK1oAMCJbw="]);
+}
+
+#[tokio::test]
+async fn a_user_with_ten_open_connections_is_refused_an_eleventh_with_429_and_nothing_written() {
+    let (table, app) = app();
+    for i in 0..MAX_CONNECTIONS_PER_USER {
+        assert_eq!(app.handle(request(Some(&token_for("alice")), &format!("c-{i}"))).await.status_code, 200);
+    }
+    let writes = table.writes();
+    assert_eq!(app.handle(request(Some(&token_for("alice")), "c-extra")).await.status_code, 429);
+    assert_eq!(table.writes(), writes);
+    assert_eq!(table.of_user(&Username::parse("alice").unwrap()).await.unwrap().len(), MAX_CONNECTIONS_PER_USER);
+    // Another user is not affected.
+    assert_eq!(app.handle(request(Some(&token_for("bob")), "c-bob")).await.status_code, 200);
+}
+
+#[tokio::test]
+async fn a_closed_connection_makes_room_for_a_new_one() {
+    let (table, app) = app();
+    for i in 0..MAX_CONNECTIONS_PER_USER {
+        app.handle(request(Some(&token_for("alice")), &format!("c-{i}"))).await;
+    }
+    table.remove("c-3").await.unwrap();
+    assert_eq!(app.handle(request(Some(&token_for("alice")), "c-new")).await.status_code, 200);
 }
