@@ -6,6 +6,7 @@
 //! one DynamoDB Local (the table) when `AWS_ENDPOINT_URL_DYNAMODB` does (the test command starts
 //! both); otherwise each stack starts its own.
 
+pub mod fanout;
 pub mod soak;
 
 use std::time::Duration;
