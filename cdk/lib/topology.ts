@@ -81,6 +81,8 @@ export interface Topology {
     readonly sortKey: string;
     readonly ttlAttribute: string;
     readonly publicFeed: PublicFeedIndex;
+    /** Partitions of the broadcast's connection list (`CONNECTIONS#{n}`): read by the functions only. */
+    readonly connectionShards: number;
   };
   readonly archive: { readonly retentionDays: number; readonly eventPattern: Record<string, string[]> };
   readonly queues: {
@@ -129,7 +131,8 @@ const PUBLIC_FEED_KEYS = new Set(['indexName', 'partitionKey', 'sortKey', 'shard
 
 /**
  * Refuses a table the app could not create as written: the public feed index (`table.publicFeed`)
- * without its name or keys, with keys that clash with the table's, or without a whole number of shards.
+ * without its name or keys, with keys that clash with the table's, or without a whole number of shards;
+ * a connection list (`table.connectionShards`) without a whole number of shards.
  */
 export function checkTable(t: Topology): void {
   const fail = (why: string) => {
@@ -153,6 +156,10 @@ export function checkTable(t: Topology): void {
   }
   if (typeof feed.shards !== 'number' || !Number.isInteger(feed.shards) || feed.shards < 1) {
     fail(`publicFeed.shards must be an integer >= 1, got ${JSON.stringify(feed.shards)}`);
+  }
+  const shards = t.table.connectionShards as unknown;
+  if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1) {
+    fail(`connectionShards must be an integer >= 1, got ${JSON.stringify(shards)}`);
   }
 }
 

@@ -175,6 +175,17 @@ describe('function declarations (topology.json)', () => {
     refusedTable((t) => (t.table.publicFeed.shards = '4'), /publicFeed.shards must be an integer >= 1, got "4"/);
     refusedTable((t) => (t.table.publicFeed.projection = 'KEYS_ONLY'), /publicFeed: unknown key 'projection'/);
   });
+
+  test('the broadcast connection list needs a whole number of shards >= 1', () => {
+    const refusedTable = (edit: (t: any) => void, why: RegExp) => {
+      const t = base();
+      edit(t);
+      expect(() => checkTable(t)).toThrow(why);
+    };
+    refusedTable((t) => delete t.table.connectionShards, /connectionShards must be an integer >= 1, got undefined/);
+    refusedTable((t) => (t.table.connectionShards = 0), /connectionShards must be an integer >= 1, got 0/);
+    refusedTable((t) => (t.table.connectionShards = 1.5), /connectionShards must be an integer >= 1, got 1.5/);
+  });
 });
 
 describe('crates', () => {
