@@ -32,8 +32,7 @@ use serde_json::{Value, json};
 
 use crate::Resources;
 use crate::faults::{
-    ConnectionDropper, FaultSwitch, Faults, FaultyNoteStore, PlannedConnectionStore, PlannedNoteStore,
-    PlannedPublisher, PlannedPusher,
+    ConnectionDropper, FaultSwitch, Faults, FaultyNoteStore, PlannedConnectionStore, PlannedPublisher, PlannedPusher,
 };
 use crate::invocations::Invocations;
 
@@ -129,9 +128,9 @@ pub fn acknowledged<'a>(messages: &'a [Message], response: &SqsBatchResponse) ->
     messages.iter().filter(|m| !failed.contains(m.message_id.as_deref().unwrap_or_default())).collect()
 }
 
-/// `save-note` as its Lambda builds it; with the poison marker on, its table is wrapped by
-/// [`FaultyNoteStore`], and with a fault plan its table and bus by the plan's decorators. Both
-/// exist only here.
+/// `save-note` as its Lambda builds it; with the poison marker or a fault plan, its table is
+/// wrapped by [`FaultyNoteStore`], and with a plan its bus by [`PlannedPublisher`]. Both exist
+/// only here.
 pub async fn save_note(
     settings: &Settings,
     marker: Option<FaultSwitch>,
@@ -140,14 +139,11 @@ pub async fn save_note(
     if marker.is_none() && plan.is_none() {
         return SaveNote::build(settings).await;
     }
-    let mut notes: Arc<dyn notes_core::ports::NoteStore> = settings.table()?;
+    let notes: Arc<dyn notes_core::ports::NoteStore> =
+        Arc::new(FaultyNoteStore::new(settings.table()?, marker, plan.clone()));
     let mut bus: Arc<dyn notes_core::ports::EventPublisher> = settings.bus()?;
     if let Some(faults) = &plan {
-        notes = Arc::new(PlannedNoteStore::new(notes, faults.clone()));
         bus = Arc::new(PlannedPublisher::new(bus, faults.clone()));
-    }
-    if let Some(switch) = marker {
-        notes = Arc::new(FaultyNoteStore::new(notes, switch));
     }
     Ok(SaveNote::new(notes, bus))
 }

@@ -11,48 +11,62 @@ use notes_core::ports::{
     PageRequest, PublishError, PushError, SaveOutcome, StoreError,
 };
 
+use super::marker::{FaultSwitch, poisoned};
 use super::plan::{Drawn, Faults};
 
 const TRANSACT_WRITE: &str = "DynamoDB:TransactWriteItems";
 const GET_ITEM: &str = "DynamoDB:GetItem";
 const QUERY: &str = "DynamoDB:Query";
 
-/// The table of `save-note` under a fault plan.
-pub struct PlannedNoteStore {
+/// The table of `save-note` under local fault injection: the poison marker, when its switch is
+/// given (a marked note fails to save while it is on), then the fault plan's draw on every call,
+/// when a plan is given (named by the API the adapter calls).
+pub struct FaultyNoteStore {
     inner: Arc<dyn NoteStore>,
-    faults: Arc<Faults>,
+    marker: Option<FaultSwitch>,
+    plan: Option<Arc<Faults>>,
 }
 
-impl PlannedNoteStore {
-    pub fn new(inner: Arc<dyn NoteStore>, faults: Arc<Faults>) -> Self {
-        Self { inner, faults }
+impl FaultyNoteStore {
+    pub fn new(inner: Arc<dyn NoteStore>, marker: Option<FaultSwitch>, plan: Option<Arc<Faults>>) -> Self {
+        Self { inner, marker, plan }
+    }
+
+    async fn table_call(&self, api: &str) -> Result<(), StoreError> {
+        match &self.plan {
+            Some(faults) => faults.table_call(api).await,
+            None => Ok(()),
+        }
     }
 }
 
 #[async_trait]
-impl NoteStore for PlannedNoteStore {
+impl NoteStore for FaultyNoteStore {
     async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        self.faults.table_call(TRANSACT_WRITE).await?;
+        if let Some(err) = self.marker.as_ref().and_then(|switch| poisoned(switch, note)) {
+            return Err(err);
+        }
+        self.table_call(TRANSACT_WRITE).await?;
         self.inner.save_new(note).await
     }
 
     async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
-        self.faults.table_call(GET_ITEM).await?;
+        self.table_call(GET_ITEM).await?;
         self.inner.get(owner, note_id).await
     }
 
     async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.faults.table_call(QUERY).await?;
+        self.table_call(QUERY).await?;
         self.inner.list_by_owner(owner, page).await
     }
 
     async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.faults.table_call(QUERY).await?;
+        self.table_call(QUERY).await?;
         self.inner.list_public(page).await
     }
 
     async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
-        self.faults.table_call(TRANSACT_WRITE).await?;
+        self.table_call(TRANSACT_WRITE).await?;
         self.inner.replace(before, after, change).await
     }
 
@@ -62,17 +76,17 @@ impl NoteStore for PlannedNoteStore {
         tombstone_until: Timestamp,
         change: &ChangeRecord,
     ) -> Result<ChangeOutcome, StoreError> {
-        self.faults.table_call(TRANSACT_WRITE).await?;
+        self.table_call(TRANSACT_WRITE).await?;
         self.inner.delete(note, tombstone_until, change).await
     }
 
     async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
-        self.faults.table_call(GET_ITEM).await?;
+        self.table_call(GET_ITEM).await?;
         self.inner.last_change(owner, note_id).await
     }
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
-        self.faults.table_call(GET_ITEM).await?;
+        self.table_call(GET_ITEM).await?;
         self.inner.was_deleted(owner, note_id).await
     }
 }
@@ -191,18 +205,30 @@ impl ConnectionPusher for PlannedPusher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::faults::FaultPlan;
+    use crate::faults::{FaultPlan, TRANSIENT_FAULT_MARKER};
 
     #[tokio::test]
     async fn a_throttled_call_never_reaches_the_table_and_is_counted() {
         let table = Arc::new(notes_core::fakes::InMemoryTable::default());
         let faults = Faults::new(FaultPlan { table_throttled: 1.0, ..FaultPlan::from_json(r#"{"seed":1}"#).unwrap() });
-        let store = PlannedNoteStore::new(table.clone(), faults.clone());
+        let store = FaultyNoteStore::new(table.clone(), None, Some(faults.clone()));
         let note = notes_core::fakes::note("alice", "hello", false);
         let err = store.save_new(&note).await.unwrap_err();
         assert!(err.is_transient());
         assert_eq!(faults.injected().get("DynamoDB:TransactWriteItems throttled"), Some(&1));
         faults.set(false);
         assert!(store.get(&note.username, note.note_id).await.unwrap().is_none(), "the throttled save wrote nothing");
+    }
+
+    #[tokio::test]
+    async fn a_marked_note_fails_to_save_while_the_switch_is_on_and_saves_once_it_is_off() {
+        let table = Arc::new(notes_core::fakes::InMemoryTable::default());
+        let switch = FaultSwitch::new(true);
+        let store = FaultyNoteStore::new(table.clone(), Some(switch.clone()), None);
+        let note = notes_core::fakes::note("alice", &format!("poison {TRANSIENT_FAULT_MARKER}"), false);
+        assert!(store.save_new(&note).await.unwrap_err().is_transient());
+        assert!(store.get(&note.username, note.note_id).await.unwrap().is_none());
+        switch.set(false);
+        assert_eq!(store.save_new(&note).await.unwrap(), SaveOutcome::Saved);
     }
 }

@@ -1,13 +1,11 @@
 //! The poison marker: a note whose content holds [`TRANSIENT_FAULT_MARKER`] can never be saved
-//! while the switch is on.
+//! while the switch is on (applied by [`super::FaultyNoteStore`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_trait::async_trait;
-use notes_core::domain::{Note, NoteId, Timestamp, Username};
-use notes_core::events::ChangeRecord;
-use notes_core::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use notes_core::domain::Note;
+use notes_core::ports::StoreError;
 
 pub const TRANSIENT_FAULT_MARKER: &str = "[[local-fault:transient]]";
 
@@ -29,58 +27,8 @@ impl FaultSwitch {
     }
 }
 
-pub struct FaultyNoteStore {
-    inner: Arc<dyn NoteStore>,
-    switch: FaultSwitch,
-}
-
-impl FaultyNoteStore {
-    pub fn new(inner: Arc<dyn NoteStore>, switch: FaultSwitch) -> Self {
-        Self { inner, switch }
-    }
-}
-
-#[async_trait]
-impl NoteStore for FaultyNoteStore {
-    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        if self.switch.is_on() && note.content.as_str().contains(TRANSIENT_FAULT_MARKER) {
-            return Err(StoreError::Unavailable(
-                "ProvisionedThroughputExceededException (local fault injection)".into(),
-            ));
-        }
-        self.inner.save_new(note).await
-    }
-
-    async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
-        self.inner.get(owner, note_id).await
-    }
-
-    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.inner.list_by_owner(owner, page).await
-    }
-
-    async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError> {
-        self.inner.list_public(page).await
-    }
-
-    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
-        self.inner.replace(before, after, change).await
-    }
-
-    async fn delete(
-        &self,
-        note: &Note,
-        tombstone_until: Timestamp,
-        change: &ChangeRecord,
-    ) -> Result<ChangeOutcome, StoreError> {
-        self.inner.delete(note, tombstone_until, change).await
-    }
-
-    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
-        self.inner.last_change(owner, note_id).await
-    }
-
-    async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
-        self.inner.was_deleted(owner, note_id).await
-    }
+/// The transient error a poisoned note meets on every save while the switch is on.
+pub(super) fn poisoned(switch: &FaultSwitch, note: &Note) -> Option<StoreError> {
+    (switch.is_on() && note.content.as_str().contains(TRANSIENT_FAULT_MARKER))
+        .then(|| StoreError::Unavailable("ProvisionedThroughputExceededException (local fault injection)".into()))
 }

@@ -23,6 +23,6 @@ mod decorators;
 mod marker;
 mod plan;
 
-pub use decorators::{ConnectionDropper, PlannedConnectionStore, PlannedNoteStore, PlannedPublisher, PlannedPusher};
-pub use marker::{FaultSwitch, FaultyNoteStore, TRANSIENT_FAULT_MARKER};
+pub use decorators::{ConnectionDropper, FaultyNoteStore, PlannedConnectionStore, PlannedPublisher, PlannedPusher};
+pub use marker::{FaultSwitch, TRANSIENT_FAULT_MARKER};
 pub use plan::{FaultPlan, Faults, PRESETS};
