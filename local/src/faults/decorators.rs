@@ -14,6 +14,7 @@ use notes_core::ports::{
 use super::marker::{FaultSwitch, poisoned};
 use super::plan::{Drawn, Faults};
 
+const PUT_ITEM: &str = "DynamoDB:PutItem";
 const TRANSACT_WRITE: &str = "DynamoDB:TransactWriteItems";
 const GET_ITEM: &str = "DynamoDB:GetItem";
 const QUERY: &str = "DynamoDB:Query";
@@ -46,7 +47,7 @@ impl NoteStore for FaultyNoteStore {
         if let Some(err) = self.marker.as_ref().and_then(|switch| poisoned(switch, note)) {
             return Err(err);
         }
-        self.table_call(TRANSACT_WRITE).await?;
+        self.table_call(PUT_ITEM).await?;
         self.inner.save_new(note).await
     }
 
@@ -66,7 +67,7 @@ impl NoteStore for FaultyNoteStore {
     }
 
     async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
-        self.table_call(TRANSACT_WRITE).await?;
+        self.table_call(PUT_ITEM).await?;
         self.inner.replace(before, after, change).await
     }
 
@@ -76,7 +77,7 @@ impl NoteStore for FaultyNoteStore {
         tombstone_until: Timestamp,
         change: &ChangeRecord,
     ) -> Result<ChangeOutcome, StoreError> {
-        self.table_call(TRANSACT_WRITE).await?;
+        self.table_call(PUT_ITEM).await?;
         self.inner.delete(note, tombstone_until, change).await
     }
 
@@ -215,7 +216,7 @@ mod tests {
         let note = notes_core::fakes::note("alice", "hello", false);
         let err = store.save_new(&note).await.unwrap_err();
         assert!(err.is_transient());
-        assert_eq!(faults.injected().get("DynamoDB:TransactWriteItems throttled"), Some(&1));
+        assert_eq!(faults.injected().get("DynamoDB:PutItem throttled"), Some(&1));
         faults.set(false);
         assert!(store.get(&note.username, note.note_id).await.unwrap().is_none(), "the throttled save wrote nothing");
     }
