@@ -11,7 +11,7 @@ mod listener;
 mod operator;
 mod report;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -147,6 +147,22 @@ struct Posted {
     sent: Instant,
 }
 
+/// `after` minus `before`, entry by entry (`minus`), keeping the entries `keep` accepts.
+fn since<V>(
+    mut after: BTreeMap<String, V>,
+    before: &BTreeMap<String, V>,
+    minus: impl Fn(&mut V, &V),
+    keep: impl Fn(&V) -> bool,
+) -> BTreeMap<String, V> {
+    for (key, value) in after.iter_mut() {
+        if let Some(earlier) = before.get(key) {
+            minus(value, earlier);
+        }
+    }
+    after.retain(|_, value| keep(value));
+    after
+}
+
 /// Runs a soak and reconciles it.
 pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     let plan = config.plan.clone();
@@ -251,36 +267,28 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     tokio::time::sleep(Duration::from_secs(u64::from(config.visibility_timeout_seconds))).await;
     let drained_again = drain(&sqs, &queues, config.drain_limit).await;
     let seconds_total = started.elapsed().as_secs_f64();
-    let mut api_calls = stack.running.api_calls.snapshot();
-    for (api, n) in &calls_before {
-        if let Some(count) = api_calls.get_mut(api) {
-            *count -= (*n).min(*count);
-        }
-    }
-    api_calls.retain(|_, n| *n > 0);
-    let mut api_units = stack.running.api_calls.units();
-    for (unit, n) in &units_before {
-        if let Some(count) = api_units.get_mut(unit) {
-            *count -= (*n).min(*count);
-        }
-    }
-    let mut consumed_capacity = stack.running.consumed_capacity.snapshot();
-    for (api, consumed) in consumed_capacity.iter_mut() {
-        if let Some(before) = capacity_before.get(api) {
-            consumed.calls -= before.calls;
-            consumed.capacity_units -= before.capacity_units;
-            consumed.refused -= before.refused;
-        }
-    }
-    consumed_capacity.retain(|_, c| c.calls + c.refused > 0);
-    let mut invocations = stack.running.invocations.snapshot();
-    for (function, invoked) in invocations.iter_mut() {
-        if let Some(before) = invocations_before.get(function) {
-            invoked.count -= before.count;
-            invoked.milliseconds -= before.milliseconds;
-        }
-    }
-    invocations.retain(|_, i| i.count > 0);
+    // What happened from the first POST on: each count minus what it was then.
+    let api_calls = since(stack.running.api_calls.snapshot(), &calls_before, |n, b| *n -= (*b).min(*n), |n| *n > 0);
+    let api_units = since(stack.running.api_calls.units(), &units_before, |n, b| *n -= (*b).min(*n), |_| true);
+    let consumed_capacity = since(
+        stack.running.consumed_capacity.snapshot(),
+        &capacity_before,
+        |c, b| {
+            c.calls -= b.calls;
+            c.capacity_units -= b.capacity_units;
+            c.refused -= b.refused;
+        },
+        |c| c.calls + c.refused > 0,
+    );
+    let invocations = since(
+        stack.running.invocations.snapshot(),
+        &invocations_before,
+        |i, b| {
+            i.count -= b.count;
+            i.milliseconds -= b.milliseconds;
+        },
+        |i| i.count > 0,
+    );
     let injected = stack.running.fault_plan.as_ref().map(|f| f.injected()).unwrap_or_default();
     // The last pushes reach the sockets.
     tokio::time::sleep(Duration::from_secs(1)).await;
