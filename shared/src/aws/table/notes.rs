@@ -141,9 +141,10 @@ const NOTE_ITEM_OVERHEAD_BYTES: usize = 512;
 /// How many Queries one page of a user's notes may take when tombstones fill the first ones.
 const MAX_QUERIES_PER_PAGE: usize = 4;
 
-/// A Query's `sk` of a note, as a cursor (a note or the tombstone in a note's place).
-fn cursor_of(key: Option<&Item>) -> Option<NoteId> {
-    match key.and_then(|key| key.get(keys::SK)) {
+/// The note id in a Query's `LastEvaluatedKey`, read from its `NOTE#{id}` sort key attribute
+/// (`sk` in the table, `feedSk` in the feed index), as a cursor.
+fn cursor_of(key: Option<&Item>, sort_key: &str) -> Option<NoteId> {
+    match key.and_then(|key| key.get(sort_key)) {
         Some(AttributeValue::S(sk)) => keys::note_id_of_sk(sk),
         _ => None,
     }
@@ -202,7 +203,7 @@ impl DynamoTable {
             }
         }
         // Short: the Queries stopped (at 1 MB, or after too many tombstones) before the page was full.
-        let next = cursor_of(start.as_ref()).or_else(|| items.last().map(|n| n.note_id));
+        let next = cursor_of(start.as_ref(), keys::SK).or_else(|| items.last().map(|n| n.note_id));
         Ok(Page { items, next })
     }
 
@@ -244,12 +245,7 @@ impl DynamoTable {
                 notes.push(note);
             }
             if !full && out.last_evaluated_key.is_some() {
-                let stopped_at = oldest.or_else(|| {
-                    out.last_evaluated_key.as_ref().and_then(|k| match k.get(keys::FEED_SK) {
-                        Some(AttributeValue::S(sk)) => keys::note_id_of_sk(sk),
-                        _ => None,
-                    })
-                });
+                let stopped_at = oldest.or_else(|| cursor_of(out.last_evaluated_key.as_ref(), keys::FEED_SK));
                 bound = bound.max(stopped_at);
             }
         }
