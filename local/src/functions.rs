@@ -62,7 +62,7 @@ impl<F: WebSocketFunction> WebSocketEndpoint for Counted<F> {
     }
 }
 
-/// The built API functions, by name. (`save-note` and `notify` are built by their pollers.)
+/// The built API functions, by name. (`save-note`, `broadcast` and `notify` are built by their pollers.)
 #[derive(Default)]
 pub struct Functions {
     http: BTreeMap<&'static str, Arc<dyn HttpEndpoint>>,
@@ -155,11 +155,15 @@ mod tests {
     }
 
     #[test]
-    fn the_pollers_run_the_functions_declared_on_the_queue_and_the_rule() {
+    fn the_pollers_run_the_functions_declared_on_the_queues_and_the_rule() {
         let by_trigger = |wanted: &Trigger| {
             topology().functions.iter().find(|(_, f)| &f.trigger == wanted).map(|(name, _)| name.as_str())
         };
         assert_eq!(by_trigger(&Trigger::Queue("noteCreated".into())), Some(<save_note::SaveNote as Function>::NAME));
+        assert_eq!(
+            by_trigger(&Trigger::Queue("broadcastShards".into())),
+            Some(<broadcast::Broadcast as Function>::NAME)
+        );
         assert_eq!(by_trigger(&Trigger::Rule("noteResultsToNotify".into())), Some(<notify::Notify as Function>::NAME));
     }
 }

@@ -8,8 +8,8 @@
 //!   Lambda would get and calls the same handler the Lambda binary runs ([`http_api`]);
 //! - the WebSocket API and the Management API's `@connections` (default 127.0.0.1:3001) do the
 //!   same for `$connect`, `$disconnect` and `$default` ([`ws_api`]);
-//! - the SQS → `save-note` event source mapping and the EventBridge → `notify` target run as
-//!   pollers that behave like Lambda's ([`pollers`]);
+//! - the SQS event source mappings (→ `save-note`, → `broadcast`) and the EventBridge → `notify`
+//!   target run as pollers that behave like Lambda's ([`pollers`]);
 //! - the built frontend is served with a generated `/config.json` ([`frontend`]).
 //!
 //! Everything runs in-process, so tests can start a whole stack of their own on free ports.
@@ -63,8 +63,8 @@ pub struct StackConfig {
     pub dynamodb_data: Option<PathBuf>,
     /// Prefix of every resource name, so several stacks can share one moto and one DynamoDB.
     pub prefix: String,
-    /// Replaces the topology's visibility timeout of the note-created queue (seconds), so
-    /// retries and the DLQ can be watched in seconds instead of minutes.
+    /// Replaces the topology's visibility timeout of the work queues (note-created, broadcast;
+    /// seconds), so retries and the DLQ can be watched in seconds instead of minutes.
     pub visibility_timeout_seconds: Option<u32>,
     /// Seconds after a failed `notify` attempt ended before the next one starts (Lambda's
     /// asynchronous retry delay); an attempt still running is never retried.
@@ -280,7 +280,8 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let settings = Settings::given(sdk.clone(), keys)
         .with_table(&resources.table_name)
         .with_bus(&resources.bus_name)
-        .with_management_endpoint(format!("http://{ws_addr}"));
+        .with_management_endpoint(format!("http://{ws_addr}"))
+        .with_broadcast_queue(&resources.broadcast_queue_url);
     let consumed_capacity = capacity::CapacityMeter::default();
     let settings = settings.with_table_interceptor(consumed_capacity.interceptor());
     let invocations = invocations::Invocations::default();
@@ -307,17 +308,32 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let save_note = pollers::save_note(&settings, faults.clone(), fault_plan.clone())
         .await
         .map_err(|e| StackError::Config(e.to_string()))?;
-    tasks.push(tokio::spawn(pollers::run_save_note(
+    let save_note_source = pollers::EventSource {
+        queue_url: resources.note_queue_url.clone(),
+        queue_arn: resources.note_queue_arn.clone(),
+    };
+    tasks.push(tokio::spawn(pollers::run_event_source(
         sdk.clone(),
-        resources.clone(),
+        save_note_source,
         save_note,
         fault_plan.clone(),
         invocations.clone(),
     )));
     let dropper = ws.clone() as Arc<dyn faults::ConnectionDropper>;
-    let notify = pollers::notify(&settings, fault_plan.clone().map(|f| (f, dropper)))
-        .await
-        .map_err(|e| StackError::Config(e.to_string()))?;
+    let planned = fault_plan.clone().map(|f| (f, dropper));
+    let notify = pollers::notify(&settings, planned.clone()).await.map_err(|e| StackError::Config(e.to_string()))?;
+    let broadcast = pollers::broadcast(&settings, planned).await.map_err(|e| StackError::Config(e.to_string()))?;
+    let broadcast_source = pollers::EventSource {
+        queue_url: resources.broadcast_queue_url.clone(),
+        queue_arn: resources.broadcast_queue_arn.clone(),
+    };
+    tasks.push(tokio::spawn(pollers::run_event_source(
+        sdk.clone(),
+        broadcast_source,
+        broadcast,
+        fault_plan.clone(),
+        invocations.clone(),
+    )));
     let notify_retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
     tasks.push(tokio::spawn(pollers::run_notify(
         sdk.clone(),

@@ -1,8 +1,10 @@
 //! What Lambda does between a queue and a function, done locally with the real handlers.
 //!
-//! [`run_save_note`] is the SQS event source mapping: long polling, batches of up to 10 gathered
-//! for at most `maximumBatchingWindowSeconds`, the batch handed to `save-note` as the `SqsEvent` Lambda delivers, then only the messages not
-//! listed in `batchItemFailures` are deleted ([`acknowledged`]). The rest become visible again
+//! [`run_event_source`] is an SQS event source mapping, as `eventSourceMappings` in the topology
+//! declares it for the function's queue (`save-note`'s, `broadcast`'s): long polling, batches of
+//! up to `batchSize` gathered for at most `maximumBatchingWindowSeconds`, up to
+//! `maximumConcurrency` batches at once, each handed to the function as the `SqsEvent` Lambda
+//! delivers; then only the messages not listed in `batchItemFailures` are deleted ([`acknowledged`]). The rest become visible again
 //! after the visibility timeout, and the queue's redrive policy moves them to the DLQ after
 //! `maxReceiveCount` receives: the same retries and dead letters as in AWS, done by SQS itself.
 //! As in Lambda, a `batchItemFailures` entry whose `itemIdentifier` is empty or names no message
@@ -22,10 +24,11 @@ use aws_config::SdkConfig;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message, MessageSystemAttributeName};
+use broadcast::Broadcast;
 use futures::StreamExt as _;
 use notes_core::config::ConfigError;
 use notes_core::function::{Function, Settings};
-use notes_core::topology::topology;
+use notes_core::topology::{EventSourceMapping, topology};
 use notify::Notify;
 use save_note::SaveNote;
 use serde_json::{Value, json};
@@ -36,7 +39,7 @@ use crate::faults::{
 };
 use crate::invocations::Invocations;
 
-/// Lambda's SQS event source mapping reads at most 10 messages per batch.
+/// SQS hands out at most 10 messages per receive.
 const BATCH_SIZE: i32 = 10;
 const LONG_POLL_SECONDS: i32 = 20;
 
@@ -159,75 +162,125 @@ pub async fn notify(
         Some((faults, dropper)) => Ok(Notify::new(
             Arc::new(PlannedConnectionStore::new(settings.table()?, faults.clone())),
             Arc::new(PlannedPusher::new(settings.management_api()?, faults, dropper)),
+            settings.broadcast_queue()?,
         )),
     }
 }
 
-/// The SQS event source mapping of `save-note`. With a fault plan, a message may be delivered a
-/// second time (in an invocation of its own, after its batch, as SQS's at-least-once delivery
-/// may), and an invocation may die after handling part of its batch: then nothing of the batch
-/// is deleted, and SQS delivers all of it again after the visibility timeout.
-pub async fn run_save_note(
-    sdk: SdkConfig,
-    resources: Resources,
-    save_note: SaveNote,
-    plan: Option<Arc<Faults>>,
-    invocations: Invocations,
-) {
-    // As Lambda's event source mapping, up to `maximumConcurrency` batches are in the function at
-    // once, each polled, handled and acknowledged on its own.
-    let pollers = topology().save_note_event_source.maximum_concurrency.max(1);
-    let save_note = Arc::new(save_note);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let save_note = Counted { save_note: &save_note, invocations: &invocations };
-    let loops = (0..pollers).map(|_| poll_save_note(&sqs, &resources, &save_note, plan.as_ref()));
-    futures::future::join_all(loops).await;
-}
-
-/// `save-note`, each invocation counted and timed.
-struct Counted<'a> {
-    save_note: &'a SaveNote,
-    invocations: &'a Invocations,
-}
-
-impl Counted<'_> {
-    async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        self.invocations.time(<SaveNote as Function>::NAME, self.save_note.handle(event)).await
+/// `broadcast` as its Lambda builds it; with a fault plan, wrapped as `notify` is.
+pub async fn broadcast(
+    settings: &Settings,
+    plan: Option<(Arc<Faults>, Arc<dyn ConnectionDropper>)>,
+) -> Result<Broadcast, ConfigError> {
+    match plan {
+        None => <Broadcast as Function>::build(settings).await,
+        Some((faults, dropper)) => Ok(Broadcast::new(
+            Arc::new(PlannedConnectionStore::new(settings.table()?, faults.clone())),
+            Arc::new(PlannedPusher::new(settings.management_api()?, faults, dropper)),
+        )),
     }
 }
 
-/// One of the event source mapping's pollers: receive a batch, hand it to `save-note`, delete
+/// A function an SQS event source mapping invokes: a batch in, the records to retry out.
+pub trait QueueFunction: Function {
+    fn handle_batch(&self, batch: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send;
+}
+
+impl QueueFunction for SaveNote {
+    fn handle_batch(&self, batch: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send {
+        self.handle(batch)
+    }
+}
+
+impl QueueFunction for Broadcast {
+    fn handle_batch(&self, batch: SqsEvent) -> impl Future<Output = SqsBatchResponse> + Send {
+        self.handle(batch)
+    }
+}
+
+/// The queue an event source mapping polls.
+#[derive(Debug, Clone)]
+pub struct EventSource {
+    pub queue_url: String,
+    pub queue_arn: String,
+}
+
+/// The SQS event source mapping of `function`, as the topology declares it for its queue. With a
+/// fault plan, a message may be delivered a second time (in an invocation of its own, after its
+/// batch, as SQS's at-least-once delivery may), and an invocation may die after handling part of
+/// its batch: then nothing of the batch is deleted, and SQS delivers all of it again after the
+/// visibility timeout.
+pub async fn run_event_source<F: QueueFunction>(
+    sdk: SdkConfig,
+    source: EventSource,
+    function: F,
+    plan: Option<Arc<Faults>>,
+    invocations: Invocations,
+) {
+    let (_, mapping) = topology()
+        .event_source_of(F::NAME)
+        .unwrap_or_else(|| panic!("{} is declared with a queue trigger and its mapping", F::NAME));
+    // As Lambda's event source mapping, up to `maximumConcurrency` batches are in the function at
+    // once, each polled, handled and acknowledged on its own.
+    let pollers = mapping.maximum_concurrency.max(1);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let function = Counted { function: &function, invocations: &invocations };
+    let loops = (0..pollers).map(|_| poll_event_source(&sqs, &source, mapping, &function, plan.as_ref()));
+    futures::future::join_all(loops).await;
+}
+
+/// A queue function, each invocation counted and timed.
+struct Counted<'a, F> {
+    function: &'a F,
+    invocations: &'a Invocations,
+}
+
+impl<F: QueueFunction> Counted<'_, F> {
+    async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        self.invocations.time(F::NAME, self.function.handle_batch(event)).await
+    }
+}
+
+/// One of the event source mapping's pollers: receive a batch, hand it to the function, delete
 /// what it did not report failed; again.
-async fn poll_save_note(
+async fn poll_event_source<F: QueueFunction>(
     sqs: &aws_sdk_sqs::Client,
-    resources: &Resources,
-    save_note: &Counted<'_>,
+    source: &EventSource,
+    mapping: &EventSourceMapping,
+    function: &Counted<'_, F>,
     plan: Option<&Arc<Faults>>,
 ) {
-    let window = Duration::from_secs(u64::from(topology().save_note_event_source.maximum_batching_window_seconds));
+    let window = Duration::from_secs(u64::from(mapping.maximum_batching_window_seconds));
+    let batch_size = i32::try_from(mapping.batch_size).unwrap_or(BATCH_SIZE).clamp(1, BATCH_SIZE);
+    let (queue_url, queue_arn) = (source.queue_url.as_str(), source.queue_arn.as_str());
     loop {
-        let mut messages = receive(sqs, &resources.note_queue_url, None).await;
+        let mut messages = receive_up_to(sqs, queue_url, None, batch_size, LONG_POLL_SECONDS).await;
         if messages.is_empty() {
             continue;
         }
         // Lambda's batching window: a batch is handed over when it is full or the window has
         // passed since its first message, whichever comes first.
         let deadline = std::time::Instant::now() + window;
-        while messages.len() < BATCH_SIZE as usize && std::time::Instant::now() < deadline {
-            let room = BATCH_SIZE - i32::try_from(messages.len()).unwrap_or(BATCH_SIZE);
-            messages.extend(receive_up_to(sqs, &resources.note_queue_url, None, room, 1).await);
+        while messages.len() < batch_size as usize && std::time::Instant::now() < deadline {
+            let room = batch_size - i32::try_from(messages.len()).unwrap_or(batch_size);
+            messages.extend(receive_up_to(sqs, queue_url, None, room, 1).await);
         }
         if let Some(faults) = plan
             && faults.happens(faults.plan().die_mid_batch)
         {
             let handled = faults.below(messages.len());
-            faults.record("save-note died mid-batch");
-            tracing::warn!(handled, of = messages.len(), "fault plan: save-note dies mid-batch; the batch comes back");
-            save_note.handle(sqs_event(&messages[..handled], &resources.note_queue_arn)).await;
+            faults.record(format!("{} died mid-batch", F::NAME));
+            tracing::warn!(
+                function = F::NAME,
+                handled,
+                of = messages.len(),
+                "fault plan: the function dies mid-batch; the batch comes back"
+            );
+            function.handle(sqs_event(&messages[..handled], queue_arn)).await;
             continue;
         }
-        let response = save_note.handle(sqs_event(&messages, &resources.note_queue_arn)).await;
-        delete(sqs, &resources.note_queue_url, &acknowledged(&messages, &response)).await;
+        let response = function.handle(sqs_event(&messages, queue_arn)).await;
+        delete(sqs, queue_url, &acknowledged(&messages, &response)).await;
         if let Some(faults) = plan {
             let again: Vec<Message> =
                 messages.iter().filter(|_| faults.happens(faults.plan().duplicate_delivery)).cloned().collect();
@@ -235,9 +288,9 @@ async fn poll_save_note(
                 for _ in &again {
                     faults.record("SQS duplicate delivery");
                 }
-                // The copy is the same message (id, body, attributes): what save-note must
+                // The copy is the same message (id, body, attributes): what the function must
                 // tolerate. Its own deletion is the original's, done above or still to come.
-                save_note.handle(sqs_event(&again, &resources.note_queue_arn)).await;
+                function.handle(sqs_event(&again, queue_arn)).await;
             }
         }
     }

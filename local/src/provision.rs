@@ -1,6 +1,6 @@
 //! Creates the stack's resources in the emulators, from `shared/topology.json` (the file the CDK
-//! app builds from): the table with TTL, the bus, the note-created queue and its DLQ (redrive
-//! after `maxReceiveCount`), the rules, and the archive of every event.
+//! app builds from): the table with TTL, the bus, the note-created and broadcast queues and their
+//! DLQs (redrive after `maxReceiveCount`), the rules, and the archive.
 //!
 //! The table goes to DynamoDB's endpoint (DynamoDB Local), the rest to moto; a table that exists
 //! already (DynamoDB Local keeping its data in a folder across restarts) is kept with its items.
@@ -35,6 +35,9 @@ pub struct Resources {
     pub note_dlq_url: String,
     pub notify_queue_url: String,
     pub notify_dlq_url: String,
+    pub broadcast_queue_url: String,
+    pub broadcast_queue_arn: String,
+    pub broadcast_dlq_url: String,
     pub archive_name: String,
 }
 
@@ -68,6 +71,28 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
         note_queue.retention_seconds,
         Some(note_queue_settings),
         Some((&note_dlq.arn, note_queue.max_receive_count)),
+    )
+    .await?;
+    let broadcast_queue = &t.queues.broadcast_shards;
+    let broadcast_dlq = create_queue(
+        &sqs,
+        &format!("{prefix}-broadcast-shards-dlq"),
+        t.queues.broadcast_shards_dlq.retention_seconds,
+        None,
+        None,
+    )
+    .await?;
+    let broadcast_main = create_queue(
+        &sqs,
+        &format!("{prefix}-broadcast-shards"),
+        broadcast_queue.retention_seconds,
+        Some(QueueSettings {
+            visibility_timeout_seconds: config
+                .visibility_timeout_seconds
+                .unwrap_or(broadcast_queue.visibility_timeout_seconds),
+            receive_wait_time_seconds: broadcast_queue.receive_wait_time_seconds,
+        }),
+        Some((&broadcast_dlq.arn, broadcast_queue.max_receive_count)),
     )
     .await?;
     let notify_dlq =
@@ -120,6 +145,9 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
         note_dlq_url: note_dlq.url,
         notify_queue_url: notify_queue.url,
         notify_dlq_url: notify_dlq.url,
+        broadcast_queue_url: broadcast_main.url,
+        broadcast_queue_arn: broadcast_main.arn,
+        broadcast_dlq_url: broadcast_dlq.url,
         archive_name,
     })
 }

@@ -23,6 +23,7 @@ impl std::fmt::Debug for ConfigError {
 pub const TABLE_NAME: &str = "TABLE_NAME";
 pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
 pub const WEBSOCKET_MANAGEMENT_ENDPOINT: &str = "WEBSOCKET_MANAGEMENT_ENDPOINT";
+pub const BROADCAST_QUEUE_URL: &str = "BROADCAST_QUEUE_URL";
 pub const JWT_SECRET_ARN: &str = "JWT_SECRET_ARN";
 pub const JWT_SECRET: &str = "JWT_SECRET";
 pub const JWT_TTL_SECONDS: &str = "JWT_TTL_SECONDS";

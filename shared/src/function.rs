@@ -17,7 +17,7 @@ use lambda_http::{Body, Request, Response};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 use crate::auth::JwtKeys;
-use crate::aws::{self, DynamoTable, EventBridgeBus, ManagementApi};
+use crate::aws::{self, DynamoTable, EventBridgeBus, ManagementApi, SqsBroadcastQueue};
 use crate::config::{self, ConfigError, SecretSource};
 use crate::topology::topology;
 
@@ -30,6 +30,7 @@ pub struct Settings {
     table_name: Option<String>,
     bus_name: Option<String>,
     management_endpoint: Option<String>,
+    broadcast_queue_url: Option<String>,
     jwt: Jwt,
     /// Watches the table's calls: the local stack's consumed-capacity meter; never in Lambda.
     table_interceptor: Option<aws_sdk_dynamodb::config::SharedInterceptor>,
@@ -50,6 +51,7 @@ impl Settings {
             table_name: config::optional(config::TABLE_NAME),
             bus_name: config::optional(config::EVENT_BUS_NAME),
             management_endpoint: config::optional(config::WEBSOCKET_MANAGEMENT_ENDPOINT),
+            broadcast_queue_url: config::optional(config::BROADCAST_QUEUE_URL),
             jwt: Jwt::FromEnvironment,
             table_interceptor: None,
         }
@@ -62,6 +64,7 @@ impl Settings {
             table_name: None,
             bus_name: None,
             management_endpoint: None,
+            broadcast_queue_url: None,
             jwt: Jwt::Keys(Box::new(keys)),
             table_interceptor: None,
         }
@@ -85,6 +88,11 @@ impl Settings {
 
     pub fn with_management_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.management_endpoint = Some(endpoint.into());
+        self
+    }
+
+    pub fn with_broadcast_queue(mut self, url: impl Into<String>) -> Self {
+        self.broadcast_queue_url = Some(url.into());
         self
     }
 
@@ -113,6 +121,12 @@ impl Settings {
         let endpoint =
             self.management_endpoint.as_ref().ok_or(ConfigError::Missing(config::WEBSOCKET_MANAGEMENT_ENDPOINT))?;
         Ok(Arc::new(ManagementApi::new(&self.sdk, endpoint)))
+    }
+
+    /// The broadcast queue at `BROADCAST_QUEUE_URL`.
+    pub fn broadcast_queue(&self) -> Result<Arc<SqsBroadcastQueue>, ConfigError> {
+        let url = self.broadcast_queue_url.as_ref().ok_or(ConfigError::Missing(config::BROADCAST_QUEUE_URL))?;
+        Ok(Arc::new(SqsBroadcastQueue::new(aws_sdk_sqs::Client::new(&self.sdk), url)))
     }
 
     /// The JWT keys, with the secret read once; its value is never logged.

@@ -109,17 +109,12 @@ pub fn connection_shard(connection_id: &str) -> u32 {
 }
 
 pub fn broadcast_connection(connection_id: &str) -> Key {
-    Key::new(
-        format!("{ALL_CONNECTIONS_PK_PREFIX}{}", connection_shard(connection_id)),
-        format!("{CONNECTION_SK_PREFIX}{connection_id}"),
-    )
+    Key::new(broadcast_shard(connection_shard(connection_id)), format!("{CONNECTION_SK_PREFIX}{connection_id}"))
 }
 
-/// Every partition key of the broadcast list, one per shard.
-pub fn broadcast_shards() -> Vec<String> {
-    (0..crate::topology::topology().table.connection_shards.max(1))
-        .map(|n| format!("{ALL_CONNECTIONS_PK_PREFIX}{n}"))
-        .collect()
+/// The partition key of one shard of the broadcast list.
+pub fn broadcast_shard(shard: u32) -> String {
+    format!("{ALL_CONNECTIONS_PK_PREFIX}{shard}")
 }
 
 /// The note id in a `NOTE#{id}` sort key, if it is one.
@@ -161,7 +156,8 @@ mod tests {
 
     #[test]
     fn connections_spread_over_every_broadcast_shard_and_stay_in_theirs() {
-        let shards = broadcast_shards();
+        let shards: Vec<String> =
+            (0..crate::topology::topology().table.connection_shards).map(broadcast_shard).collect();
         let mut seen = std::collections::HashSet::new();
         for i in 0..2_000 {
             // API Gateway connection ids: 16 characters of base64-like text.

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod aws;
+pub mod broadcast;
 pub mod config;
 pub mod domain;
 pub mod editing;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod keys;
 pub mod pagination;
 pub mod ports;
+pub mod push;
 pub mod telemetry;
 pub mod topology;
 

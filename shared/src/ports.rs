@@ -2,6 +2,7 @@
 //! adapter (`crate::aws`) and an in-memory fake (`crate::fakes`, feature `fakes`). A handler
 //! sees only these types, never an SDK type. Adapters decide no business rules.
 
+use crate::broadcast::BroadcastMessage;
 use crate::domain::{IdempotencyKey, Note, NoteId, Timestamp, Username};
 use crate::events::{ChangeRecord, Envelope, NoteEvent};
 use async_trait::async_trait;
@@ -45,6 +46,15 @@ pub enum PushError {
     Gone,
     #[error("the management API is unavailable: {0}")]
     Unavailable(String),
+}
+
+/// A send to a queue that did not succeed; always worth retrying.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueError {
+    #[error("the queue is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the queue refused {failed} of the messages: {reason}")]
+    Rejected { failed: usize, reason: String },
 }
 
 /// What storing a new note came to.
@@ -183,14 +193,22 @@ pub trait ConnectionStore: Send + Sync {
     async fn remove(&self, connection_id: &str) -> Result<Option<Connection>, StoreError>;
     /// The user's open (unexpired) connections.
     async fn of_user(&self, username: &Username) -> Result<Vec<Connection>, StoreError>;
-    /// Every open (unexpired) connection, for the public feed.
-    async fn all(&self) -> Result<Vec<Connection>, StoreError>;
+    /// The open (unexpired) connections of one shard of the connection list
+    /// ([`crate::keys::connection_shard`]), for the public feed.
+    async fn in_shard(&self, shard: u32) -> Result<Vec<Connection>, StoreError>;
 }
 
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     /// Puts the events on the bus; fails unless every one was accepted.
     async fn publish(&self, events: &[NoteEvent]) -> Result<(), PublishError>;
+}
+
+/// The broadcast queue: where `notify` leaves one message per connection shard.
+#[async_trait]
+pub trait BroadcastQueue: Send + Sync {
+    /// Queues the messages; fails unless every one was accepted.
+    async fn send(&self, messages: &[BroadcastMessage]) -> Result<(), QueueError>;
 }
 
 #[async_trait]

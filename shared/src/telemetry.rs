@@ -28,6 +28,8 @@ pub mod metric {
     pub const PUSHES_SENT: &str = "PushesSent";
     /// A connection found gone (410) and removed.
     pub const CONNECTIONS_GONE: &str = "ConnectionsGone";
+    /// A shard of a broadcast handed back to SQS for a retry (some of its pushes failed).
+    pub const BROADCASTS_RETRIED: &str = "BroadcastShardsRetried";
 }
 
 #[derive(Debug, Clone, Copy)]

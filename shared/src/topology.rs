@@ -18,7 +18,8 @@ pub struct Topology {
     pub archive: Archive,
     pub queues: Queues,
     pub rules: Rules,
-    pub save_note_event_source: EventSourceMapping,
+    /// How Lambda hands each queue's messages to the function it triggers, by queue name.
+    pub event_source_mappings: BTreeMap<String, EventSourceMapping>,
     /// Every function, by name: the name of its crate, its binary and its Lambda function.
     pub functions: BTreeMap<String, FunctionDecl>,
 }
@@ -60,6 +61,20 @@ pub struct Queues {
     pub note_created: WorkQueue,
     pub note_created_dlq: DeadLetterQueue,
     pub notify_dlq: DeadLetterQueue,
+    /// One message per connection shard for each public event: `notify` sends, `broadcast` pushes.
+    pub broadcast_shards: WorkQueue,
+    pub broadcast_shards_dlq: DeadLetterQueue,
+}
+
+impl Queues {
+    /// The work queue named `name` (a function's `queue` trigger).
+    pub fn work_queue(&self, name: &str) -> Option<&WorkQueue> {
+        match name {
+            "noteCreated" => Some(&self.note_created),
+            "broadcastShards" => Some(&self.broadcast_shards),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +179,9 @@ pub struct FunctionDecl {
     /// Hashes passwords (argon2id): its route gets a tighter throttle, its function more memory.
     #[serde(default)]
     pub hashes_passwords: bool,
+    /// The work queue (of `queues`) it sends messages to, if any.
+    #[serde(default)]
+    pub sends_to: Option<String>,
 }
 
 impl Topology {
@@ -173,6 +191,14 @@ impl Topology {
             Trigger::Http(route) => Some((name.as_str(), route)),
             _ => None,
         })
+    }
+
+    /// The event source mapping of the queue that triggers `function`, if a queue does.
+    pub fn event_source_of(&self, function: &str) -> Option<(&str, &EventSourceMapping)> {
+        match &self.functions.get(function)?.trigger {
+            Trigger::Queue(queue) => self.event_source_mappings.get_key_value(queue).map(|(q, m)| (q.as_str(), m)),
+            _ => None,
+        }
     }
 
     /// The function behind a WebSocket route key.
@@ -201,8 +227,10 @@ mod tests {
         assert_eq!(t.queues.note_created.max_receive_count, 3);
         assert_eq!(t.queues.note_created_dlq.retention_seconds, 14 * 24 * 3600);
         assert_eq!(t.archive.retention_days, 30);
-        assert_eq!(t.save_note_event_source.batch_size, 10);
-        assert!(t.save_note_event_source.report_batch_item_failures);
+        let (queue, save_note) = t.event_source_of("save-note").unwrap();
+        assert_eq!(queue, "noteCreated");
+        assert_eq!(save_note.batch_size, 10);
+        assert!(save_note.report_batch_item_failures);
         assert!(t.table.public_feed.shards >= 1);
         assert!(t.table.connection_shards >= 1);
         for f in t.functions.values() {
@@ -213,16 +241,50 @@ mod tests {
     }
 
     #[test]
-    fn the_queue_outlasts_six_save_note_timeouts() {
+    fn every_queue_outlasts_six_timeouts_of_the_function_it_triggers() {
         let t = topology();
-        let save_timeout = t.functions["save-note"].timeout_seconds;
-        assert!(t.queues.note_created.visibility_timeout_seconds >= 6 * save_timeout);
+        for (name, f) in &t.functions {
+            if let Trigger::Queue(queue) = &f.trigger {
+                let queue = t.queues.work_queue(queue).unwrap();
+                assert!(queue.visibility_timeout_seconds >= 6 * f.timeout_seconds, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_queue_trigger_has_its_queue_and_a_mapping_reporting_partial_failures() {
+        let t = topology();
+        let triggered: Vec<&String> = t
+            .functions
+            .values()
+            .filter_map(|f| match &f.trigger {
+                Trigger::Queue(q) => Some(q),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(triggered.len(), t.event_source_mappings.len(), "a mapping without its function, or the reverse");
+        for queue in triggered {
+            assert!(t.queues.work_queue(queue).is_some(), "{queue}");
+            let mapping = &t.event_source_mappings[queue];
+            assert!(mapping.report_batch_item_failures, "{queue}");
+            assert!((1..=10).contains(&mapping.batch_size), "{queue}");
+        }
+    }
+
+    #[test]
+    fn a_function_sends_only_to_a_work_queue_and_is_told_its_address() {
+        for (name, f) in &topology().functions {
+            if let Some(queue) = &f.sends_to {
+                assert!(topology().queues.work_queue(queue).is_some(), "{name} sends to {queue}");
+                assert!(f.environment.iter().any(|v| v == crate::config::BROADCAST_QUEUE_URL), "{name}");
+            }
+        }
     }
 
     #[test]
     fn every_function_has_one_trigger_and_no_two_share_a_route() {
         let t = topology();
-        assert_eq!(t.functions.len(), 14);
+        assert_eq!(t.functions.len(), 15);
         let mut routes: Vec<String> = t.http_routes().map(|(_, r)| r.key()).collect();
         let count = routes.len();
         routes.sort();
@@ -233,7 +295,7 @@ mod tests {
         }
         for f in t.functions.values() {
             match &f.trigger {
-                Trigger::Queue(q) => assert_eq!(q, "noteCreated"),
+                Trigger::Queue(q) => assert!(t.queues.work_queue(q).is_some(), "{q}"),
                 Trigger::Rule(r) => assert_eq!(r, "noteResultsToNotify"),
                 Trigger::Http(r) => assert!(r.path.starts_with('/'), "{r:?}"),
                 Trigger::WebSocket(k) => assert!(k.starts_with('$'), "{k}"),

@@ -1,17 +1,19 @@
 //! The AWS adapters of `notes-core`, through the real SDK against the emulators `make test`
 //! starts: the table on DynamoDB Local (conditional and transactional writes, queries, TTL
 //! filtering), and on moto a real EventBridge rule delivering what `publish-note` emits to SQS in
-//! the shape `save-note` parses.
+//! the shape `save-note` parses, and the broadcast queue delivering what `notify` sends.
 
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use notes_core::aws::{DynamoTable, EventBridgeBus};
+use notes_core::aws::{DynamoTable, EventBridgeBus, SqsBroadcastQueue};
+use notes_core::broadcast::BroadcastMessage;
 use notes_core::domain::{IdempotencyKey, Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::events::{ChangeRecord, NoteEvent, created_body_digest};
+use notes_core::keys::connection_shard;
 use notes_core::ports::{
-    ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, FirstRequest, IdempotencyStore, LastChange,
-    NoteStore, PageRequest, SaveOutcome, StoreError, UserRecord, UserStore,
+    BroadcastQueue, ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, FirstRequest, IdempotencyStore,
+    LastChange, NoteStore, PageRequest, QueueError, SaveOutcome, StoreError, UserRecord, UserStore,
 };
 use notes_e2e::{env_endpoint, unique};
 use notes_local::{Resources, StackConfig};
@@ -222,13 +224,22 @@ async fn connections_are_found_by_owner_and_for_the_broadcast_and_removed_by_id(
         ids.sort();
         ids
     };
+    let every_shard = || async {
+        let mut all = Vec::new();
+        for shard in 0..notes_core::topology::topology().table.connection_shards {
+            let found = aws.table.in_shard(shard).await.unwrap();
+            assert!(found.iter().all(|c| connection_shard(&c.connection_id) == shard), "shard {shard}");
+            all.extend(found);
+        }
+        ids(all)
+    };
     assert_eq!(ids(aws.table.of_user(&user("bob")).await.unwrap()), vec!["b-1"], "expired items are skipped");
-    assert_eq!(ids(aws.table.all().await.unwrap()), vec!["a-1", "b-1"]);
+    assert_eq!(every_shard().await, vec!["a-1", "b-1"]);
 
     let removed = aws.table.remove("b-1").await.unwrap().unwrap();
     assert_eq!(removed.username, user("bob"));
     assert!(aws.table.of_user(&user("bob")).await.unwrap().is_empty());
-    assert_eq!(ids(aws.table.all().await.unwrap()), vec!["a-1"]);
+    assert_eq!(every_shard().await, vec!["a-1"]);
     assert_eq!(aws.table.remove("b-1").await.unwrap(), None);
 }
 
@@ -314,6 +325,45 @@ async fn put_events_that_refuses_an_entry_is_a_failed_publish() {
     );
     let outcome = nowhere.publish(&[event]).await;
     assert!(outcome.is_err(), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn the_broadcast_queue_receives_one_message_per_shard_as_sent() {
+    let aws = aws().await;
+    let queue = SqsBroadcastQueue::new(aws_sdk_sqs::Client::new(&aws.sdk), &aws.resources.broadcast_queue_url);
+    // Long enough that two shards' bodies do not fit in one 256 KiB call.
+    let detail = serde_json::json!({"username": "alice", "noteId": "n-1", "content": "x".repeat(40_000)});
+    let sent = BroadcastMessage::for_every_shard(&detail);
+    queue.send(&sent).await.unwrap();
+
+    let sqs = aws_sdk_sqs::Client::new(&aws.sdk);
+    let mut received = Vec::new();
+    for _ in 0..20 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&aws.resources.broadcast_queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let bodies = out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body);
+        received.extend(bodies.map(|body| BroadcastMessage::parse(&body).unwrap()));
+        if received.len() >= sent.len() {
+            break;
+        }
+    }
+    received.sort_by_key(|m| m.shard);
+    assert_eq!(received, sent);
+}
+
+#[tokio::test]
+async fn a_send_to_a_queue_that_does_not_exist_fails() {
+    let aws = aws().await;
+    let nowhere = format!("{}-{}", aws.resources.broadcast_queue_url, unique("missing"));
+    let queue = SqsBroadcastQueue::new(aws_sdk_sqs::Client::new(&aws.sdk), nowhere);
+    let outcome = queue.send(&BroadcastMessage::for_every_shard(&serde_json::json!({"username": "alice"}))).await;
+    assert!(matches!(outcome, Err(QueueError::Unavailable(_))), "{outcome:?}");
 }
 
 /// Follows `next` from the first page; the ids in order.

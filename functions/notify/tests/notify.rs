@@ -1,19 +1,32 @@
-//! `notify`: who receives which event, once each, and what happens to gone connections.
+//! `notify`: the owner's connections get every result, pushed from here; other users' come
+//! through the broadcast queue, one message per shard, carrying only what they may read.
 
 use std::sync::Arc;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use notes_core::broadcast::BroadcastMessage;
 use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::events::NoteEvent;
-use notes_core::fakes::{InMemoryTable, RecordingPusher};
+use notes_core::fakes::{InMemoryTable, RecordingPusher, RecordingQueue};
 use notes_core::ports::{Connection, ConnectionStore};
+use notes_core::topology::topology;
 use notify::{Notify, NotifyError};
 use serde_json::Value;
 
 struct World {
     table: Arc<InMemoryTable>,
     pusher: Arc<RecordingPusher>,
+    queue: Arc<RecordingQueue>,
     app: Notify,
+}
+
+impl World {
+    /// The details queued for other users, one per shard (all the same).
+    fn broadcast_detail(&self) -> Value {
+        let messages = self.queue.messages();
+        assert_eq!(messages.len(), topology().table.connection_shards as usize, "one message per shard");
+        messages[0].detail.clone()
+    }
 }
 
 /// alice has two open connections (a-1, a-2), bob one (b-1).
@@ -30,8 +43,9 @@ async fn world() -> World {
         table.add(&connection).await.unwrap();
     }
     let pusher = Arc::new(RecordingPusher::new());
-    let app = Notify::new(table.clone(), pusher.clone());
-    World { table, pusher, app }
+    let queue = Arc::new(RecordingQueue::new());
+    let app = Notify::new(table.clone(), pusher.clone(), queue.clone());
+    World { table, pusher, queue, app }
 }
 
 fn note(is_public: bool) -> Note {
@@ -73,14 +87,19 @@ async fn a_private_note_saved_reaches_only_its_owners_connections() {
     let w = world().await;
     w.app.handle(on_the_bus(&saved(false))).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+    assert!(w.queue.messages().is_empty(), "nothing for other users");
 }
 
 #[tokio::test]
-async fn a_public_note_saved_reaches_every_connection_exactly_once() {
+async fn a_public_note_saved_reaches_its_owner_and_is_queued_once_for_each_shard() {
     let w = world().await;
-    let delivery = w.app.handle(on_the_bus(&saved(true))).await.unwrap();
-    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2", "b-1"]);
-    assert_eq!(delivery.sent, 3);
+    let event = saved(true);
+    let delivery = w.app.handle(on_the_bus(&event)).await.unwrap();
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"], "bob's connection is broadcast's to reach");
+    let shards: Vec<u32> = w.queue.messages().iter().map(|m| m.shard).collect();
+    assert_eq!(shards, (0..topology().table.connection_shards).collect::<Vec<_>>());
+    assert_eq!(w.broadcast_detail(), event.to_detail(), "a public note's event is the same for everyone");
+    assert_eq!((delivery.sent, delivery.broadcast), (2, shards.len()));
 }
 
 #[tokio::test]
@@ -109,6 +128,7 @@ async fn note_failed_goes_only_to_the_owner() {
     let failed = NoteEvent::note_failed(&created.envelope, "nope", Timestamp::now());
     w.app.handle(on_the_bus(&failed)).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+    assert!(w.queue.messages().is_empty());
 }
 
 #[tokio::test]
@@ -118,7 +138,7 @@ async fn a_note_made_private_is_still_announced_to_the_public_feed_so_it_can_dro
     let after =
         before.changed(&notes_core::domain::NoteChange { content: None, is_public: Some(false) }, Timestamp::now());
     w.app.handle(on_the_bus(&NoteEvent::note_updated(&before, &after, "r".into()))).await.unwrap();
-    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2", "b-1"]);
+    assert_eq!(w.broadcast_detail()["eventType"], "note-updated");
 }
 
 /// The dashboard's edit form sends new text and `isPublic: false` in one save.
@@ -133,17 +153,18 @@ fn made_private_with_new_text() -> (NoteEvent, &'static str) {
 }
 
 #[tokio::test]
-async fn a_note_leaving_the_public_feed_reaches_other_users_without_its_new_content() {
+async fn a_note_leaving_the_public_feed_is_queued_for_other_users_without_its_new_content() {
     let w = world().await;
     let (event, secret) = made_private_with_new_text();
     w.app.handle(on_the_bus(&event)).await.unwrap();
-    let sent = w.pusher.sent();
-    let (_, to_bob) = sent.iter().find(|(id, _)| id == "b-1").expect("bob's feed hears of it");
-    assert!(to_bob.get("content").is_none(), "{to_bob}");
-    assert!(!to_bob.to_string().contains(secret));
-    assert_eq!((to_bob["isPublic"].as_bool(), to_bob["wasPublic"].as_bool()), (Some(false), Some(true)));
-    assert_eq!(to_bob["eventType"], "note-updated");
-    assert_eq!(to_bob["noteId"], event.to_detail()["noteId"]);
+    for message in w.queue.messages() {
+        assert!(!message.to_body().contains(secret), "shard {}", message.shard);
+    }
+    let to_others = w.broadcast_detail();
+    assert!(to_others.get("content").is_none(), "{to_others}");
+    assert_eq!((to_others["isPublic"].as_bool(), to_others["wasPublic"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(to_others["noteId"], event.to_detail()["noteId"]);
+    assert_eq!(to_others["username"], "alice", "broadcast skips the owner's connections by it");
 }
 
 #[tokio::test]
@@ -151,7 +172,8 @@ async fn a_note_leaving_the_public_feed_reaches_its_owner_whole() {
     let w = world().await;
     let (event, secret) = made_private_with_new_text();
     w.app.handle(on_the_bus(&event)).await.unwrap();
-    for (id, message) in w.pusher.sent().iter().filter(|(id, _)| id.starts_with("a-")) {
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+    for (id, message) in w.pusher.sent() {
         assert_eq!(message["content"], secret, "{id}");
     }
 }
@@ -165,43 +187,53 @@ async fn an_edit_of_a_private_note_reaches_no_one_but_its_owner() {
     let after = before.changed(&change, Timestamp::now());
     w.app.handle(on_the_bus(&NoteEvent::note_updated(&before, &after, "r".into()))).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+    assert!(w.queue.messages().is_empty());
 }
 
 #[tokio::test]
-async fn deleting_a_public_note_reaches_everyone_and_a_private_one_only_the_owner() {
+async fn deleting_a_public_note_is_queued_for_everyone_and_a_private_one_is_not() {
     let w = world().await;
     w.app.handle(on_the_bus(&NoteEvent::note_deleted(&note(true), "r".into(), Timestamp::now()))).await.unwrap();
-    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2", "b-1"]);
+    assert_eq!(w.broadcast_detail()["eventType"], "note-deleted");
     let w = world().await;
     w.app.handle(on_the_bus(&NoteEvent::note_deleted(&note(false), "r".into(), Timestamp::now()))).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
+    assert!(w.queue.messages().is_empty());
 }
 
 #[tokio::test]
-async fn a_gone_connection_of_another_user_is_removed_not_the_note_owners() {
+async fn a_gone_connection_of_the_owner_is_removed() {
     let w = world().await;
-    w.pusher.mark_gone("b-1");
-    let delivery = w.app.handle(on_the_bus(&saved(true))).await.unwrap();
-    assert_eq!(delivery.gone, 1);
-    assert_eq!(w.table.connection_ids(), vec!["a-1", "a-2"]);
-    assert!(w.table.of_user(&Username::parse("bob").unwrap()).await.unwrap().is_empty());
-    assert_eq!(w.table.of_user(&Username::parse("alice").unwrap()).await.unwrap().len(), 2);
+    w.pusher.mark_gone("a-2");
+    let delivery = w.app.handle(on_the_bus(&saved(false))).await.unwrap();
+    assert_eq!((delivery.sent, delivery.gone), (1, 1));
+    assert_eq!(w.table.connection_ids(), vec!["a-1", "b-1"]);
 }
 
 #[tokio::test]
-async fn a_transient_push_failure_fails_the_invocation_after_the_others_were_sent() {
+async fn a_transient_push_failure_fails_the_invocation_before_anything_is_queued() {
     let w = world().await;
     w.pusher.mark_unavailable("a-2");
     let event = on_the_bus(&saved(true));
     let err = w.app.handle(event.clone()).await.unwrap_err();
-    assert!(matches!(err, NotifyError::Pushes { failed: 1, total: 3 }));
-    assert_eq!(w.pusher.recipients(), vec!["a-1", "b-1"]);
+    assert!(matches!(err, NotifyError::Pushes { failed: 1, total: 2 }), "{err}");
+    assert_eq!(w.pusher.recipients(), vec!["a-1"]);
+    assert!(w.queue.messages().is_empty(), "the retry queues the broadcast, once");
     assert_eq!(w.table.connection_ids().len(), 3, "a transient failure removes nothing");
 
-    // The retry reaches the connection that missed it; the others see the same eventId again.
+    // The retry reaches the connection that missed it; a-1 sees the same eventId again.
     w.pusher.heal("a-2");
     w.app.handle(event).await.unwrap();
-    assert!(w.pusher.recipients().contains(&"a-2".to_owned()));
+    assert_eq!(w.pusher.recipients(), vec!["a-1", "a-1", "a-2"]);
+    assert_eq!(w.queue.messages().len(), topology().table.connection_shards as usize);
+}
+
+#[tokio::test]
+async fn a_broadcast_that_cannot_be_queued_fails_the_invocation_so_it_is_retried() {
+    let w = world().await;
+    w.queue.set_failing(true);
+    let err = w.app.handle(on_the_bus(&saved(true))).await.unwrap_err();
+    assert!(matches!(err, NotifyError::Broadcast(_)), "{err}");
 }
 
 #[tokio::test]
@@ -214,10 +246,11 @@ async fn an_invalid_event_fails_so_it_reaches_the_dead_letter_queue() {
 }
 
 #[tokio::test]
-async fn the_sample_note_saved_event_is_pushed() {
+async fn the_sample_note_saved_event_is_pushed_and_broadcast() {
     let raw = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/eventbridge-note-saved.json"))
         .unwrap();
     let w = world().await;
     let delivery = w.app.handle(serde_json::from_str(&raw).unwrap()).await.unwrap();
-    assert_eq!(delivery.sent, 3, "the sample is a public note of alice");
+    assert_eq!(delivery.sent, 2, "the sample is a public note of alice");
+    assert!(BroadcastMessage::parse(&w.queue.messages()[0].to_body()).is_ok());
 }

@@ -1,4 +1,4 @@
-//! The adapters of `save-note` and `notify` under a fault plan: each call may fail, be slow, or go
+//! The adapters of `save-note`, `notify` and `broadcast` under a fault plan: each call may fail, be slow, or go
 //! through, as the plan draws it, and what was injected is counted by AWS API.
 
 use std::sync::Arc;
@@ -92,7 +92,7 @@ impl NoteStore for FaultyNoteStore {
     }
 }
 
-/// The connection items `notify` reads (and removes on a 410), under a fault plan.
+/// The connection items `notify` and `broadcast` read (and remove on a 410), under a fault plan.
 pub struct PlannedConnectionStore {
     inner: Arc<dyn ConnectionStore>,
     faults: Arc<Faults>,
@@ -121,9 +121,9 @@ impl ConnectionStore for PlannedConnectionStore {
         self.inner.of_user(username).await
     }
 
-    async fn all(&self) -> Result<Vec<Connection>, StoreError> {
+    async fn in_shard(&self, shard: u32) -> Result<Vec<Connection>, StoreError> {
         self.faults.table_call(QUERY).await?;
-        self.inner.all().await
+        self.inner.in_shard(shard).await
     }
 }
 

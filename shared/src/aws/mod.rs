@@ -5,10 +5,12 @@
 
 mod eventbridge;
 mod management;
+mod sqs;
 mod table;
 
 pub use eventbridge::EventBridgeBus;
 pub use management::ManagementApi;
+pub use sqs::SqsBroadcastQueue;
 pub use table::DynamoTable;
 
 use aws_config::{BehaviorVersion, SdkConfig};

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::InMemoryTable;
 use crate::domain::{Timestamp, Username};
+use crate::keys;
 use crate::ports::{Connection, ConnectionStore, StoreError};
 
 #[async_trait]
@@ -28,9 +29,14 @@ impl ConnectionStore for InMemoryTable {
         Ok(t.connections.values().filter(|c| &c.username == username && c.expires_at > now).cloned().collect())
     }
 
-    async fn all(&self) -> Result<Vec<Connection>, StoreError> {
+    async fn in_shard(&self, shard: u32) -> Result<Vec<Connection>, StoreError> {
         self.check_available()?;
         let now = Timestamp::now();
-        Ok(self.tables.lock().unwrap().connections.values().filter(|c| c.expires_at > now).cloned().collect())
+        let t = self.tables.lock().unwrap();
+        Ok(t.connections
+            .values()
+            .filter(|c| keys::connection_shard(&c.connection_id) == shard && c.expires_at > now)
+            .cloned()
+            .collect())
     }
 }

@@ -1,12 +1,13 @@
 //! In-memory implementations of every port, for handler unit tests (feature `fakes`): the table
-//! ([`InMemoryTable`], one module per kind of item, as the AWS adapter), the bus, the Management
-//! API, and builders of the requests Lambda delivers.
+//! ([`InMemoryTable`], one module per kind of item, as the AWS adapter), the bus, the broadcast
+//! queue, the Management API, and builders of the requests Lambda delivers.
 //!
 //! They keep the adapters' semantics (conditional writes, transactions all-or-nothing,
 //! tombstones, optimistic concurrency) so handler tests exercise the same outcomes the table
 //! gives, and they can be told to fail the way AWS fails. The publisher holds every event it is
 //! given to the catalog's JSON Schema, so every handler test also checks what it emits.
 
+mod broadcast;
 mod bus;
 mod connections;
 mod idempotency;
@@ -22,6 +23,7 @@ use crate::domain::{Note, NoteId, Timestamp, Username};
 use crate::events::ChangeRecord;
 use crate::ports::{Connection, StoreError, UserRecord};
 
+pub use broadcast::RecordingQueue;
 pub use bus::{RecordingPublisher, assert_detail_matches_schema, assert_matches_schema};
 pub use notes::note;
 pub use pusher::RecordingPusher;

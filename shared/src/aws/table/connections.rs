@@ -123,9 +123,7 @@ impl ConnectionStore for DynamoTable {
         self.query_connections(keys::user_pk(username), keys::CONNECTION_SK_PREFIX).await
     }
 
-    async fn all(&self) -> Result<Vec<Connection>, StoreError> {
-        let shards =
-            keys::broadcast_shards().into_iter().map(|shard| self.query_connections(shard, keys::CONNECTION_SK_PREFIX));
-        Ok(futures::future::try_join_all(shards).await?.into_iter().flatten().collect())
+    async fn in_shard(&self, shard: u32) -> Result<Vec<Connection>, StoreError> {
+        self.query_connections(keys::broadcast_shard(shard), keys::CONNECTION_SK_PREFIX).await
     }
 }

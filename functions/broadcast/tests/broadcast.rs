@@ -1,0 +1,180 @@
+//! `broadcast`: one message of the broadcast queue reaches the other users' connections of its
+//! shard, once each, as `notify` wrote it; a failed shard is retried alone.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use broadcast::Broadcast;
+use notes_core::broadcast::BroadcastMessage;
+use notes_core::domain::{Timestamp, Username};
+use notes_core::fakes::{InMemoryTable, RecordingPusher};
+use notes_core::keys::connection_shard;
+use notes_core::ports::{Connection, ConnectionStore};
+use serde_json::{Value, json};
+
+struct World {
+    table: Arc<InMemoryTable>,
+    pusher: Arc<RecordingPusher>,
+    app: Broadcast,
+}
+
+/// Connection ids, found by trying, whose shard is `shard`.
+fn ids_in_shard(shard: u32, prefix: &str, count: usize) -> Vec<String> {
+    (0..).map(|i| format!("{prefix}{i}")).filter(|id| connection_shard(id) == shard).take(count).collect()
+}
+
+/// In shard 0: alice's a0…, bob's b0…, carol's c0…; in shard 1: bob's and carol's.
+async fn world() -> World {
+    let table = Arc::new(InMemoryTable::new());
+    for shard in [0, 1] {
+        for (user, prefix) in [("alice", "a"), ("bob", "b"), ("carol", "c")] {
+            if shard == 1 && user == "alice" {
+                continue;
+            }
+            for id in ids_in_shard(shard, prefix, 2) {
+                let now = Timestamp::now();
+                let connection = Connection {
+                    connection_id: id,
+                    username: Username::parse(user).unwrap(),
+                    connected_at: now,
+                    expires_at: now.plus_seconds(7200),
+                };
+                table.add(&connection).await.unwrap();
+            }
+        }
+    }
+    let pusher = Arc::new(RecordingPusher::new());
+    let app = Broadcast::new(table.clone(), pusher.clone());
+    World { table, pusher, app }
+}
+
+/// A public note of alice's, as other users may see it.
+fn detail() -> Value {
+    json!({
+        "eventType": "note-saved", "eventVersion": 1, "eventId": "4c8e1f0a-2b3d-5e6f-8a9b-0c1d2e3f4a5b",
+        "timestamp": "2026-11-23T10:15:30.456Z", "correlationId": "c-1",
+        "noteId": "0195f1c2-6a4b-7c3d-8e9f-0a1b2c3d4e5f", "username": "alice",
+        "content": "A public note", "isPublic": true, "savedAt": "2026-11-23T10:15:30.456Z"
+    })
+}
+
+fn record(id: &str, body: String) -> SqsMessage {
+    let mut message = SqsMessage::default();
+    message.message_id = Some(id.into());
+    message.body = Some(body);
+    message.attributes.insert("ApproximateReceiveCount".into(), "1".into());
+    message
+}
+
+fn shard(n: u32) -> String {
+    BroadcastMessage { shard: n, detail: detail() }.to_body()
+}
+
+fn batch(records: Vec<SqsMessage>) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = records;
+    event
+}
+
+fn failed(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect()
+}
+
+fn in_shard(w: &World, n: u32) -> Vec<String> {
+    w.pusher.recipients().into_iter().filter(|id| connection_shard(id) == n).collect()
+}
+
+#[tokio::test]
+async fn a_message_reaches_every_other_users_connection_of_its_shard_once() {
+    let w = world().await;
+    let response = w.app.handle(batch(vec![record("m-0", shard(0))])).await;
+    assert!(failed(&response).is_empty());
+    let mut expected = [ids_in_shard(0, "b", 2), ids_in_shard(0, "c", 2)].concat();
+    expected.sort();
+    assert_eq!(w.pusher.recipients(), expected);
+}
+
+#[tokio::test]
+async fn the_owners_connections_are_skipped_as_notify_reaches_them() {
+    let w = world().await;
+    w.app.handle(batch(vec![record("m-0", shard(0))])).await;
+    assert!(w.pusher.recipients().iter().all(|id| !id.starts_with('a')), "{:?}", w.pusher.recipients());
+}
+
+#[tokio::test]
+async fn the_detail_is_pushed_as_notify_wrote_it() {
+    let w = world().await;
+    let mut without_content = detail();
+    without_content.as_object_mut().unwrap().remove("content");
+    let body = BroadcastMessage { shard: 0, detail: without_content.clone() }.to_body();
+    w.app.handle(batch(vec![record("m-0", body)])).await;
+    for (_, message) in w.pusher.sent() {
+        assert_eq!(message, without_content, "nothing added, nothing taken away");
+    }
+}
+
+#[tokio::test]
+async fn a_message_reaches_no_connection_of_another_shard() {
+    let w = world().await;
+    w.app.handle(batch(vec![record("m-1", shard(1))])).await;
+    assert!(!w.pusher.recipients().is_empty());
+    assert!(w.pusher.recipients().iter().all(|id| connection_shard(id) == 1));
+}
+
+#[tokio::test]
+async fn a_shard_whose_push_failed_is_retried_alone() {
+    let w = world().await;
+    let flaky = ids_in_shard(1, "b", 1).remove(0);
+    w.pusher.mark_unavailable(&flaky);
+    let response = w.app.handle(batch(vec![record("m-0", shard(0)), record("m-1", shard(1))])).await;
+    assert_eq!(failed(&response), vec!["m-1"]);
+    assert_eq!(in_shard(&w, 0).len(), 4, "shard 0 is done");
+    assert_eq!(w.table.connection_ids().len(), 10, "a transient failure removes nothing");
+
+    // The retry reaches the connection that missed it; its shard-mates see the same eventId again.
+    w.pusher.heal(&flaky);
+    let response = w.app.handle(batch(vec![record("m-1", shard(1))])).await;
+    assert!(failed(&response).is_empty());
+    assert_eq!(in_shard(&w, 0).len(), 4, "shard 0 is not pushed again");
+    assert_eq!(in_shard(&w, 1).iter().filter(|id| **id == flaky).count(), 1);
+    assert_eq!(in_shard(&w, 1).len(), 3 + 4, "three before, four on the retry");
+}
+
+#[tokio::test]
+async fn a_gone_connection_is_removed_and_the_shard_is_done() {
+    let w = world().await;
+    let gone = ids_in_shard(0, "c", 1).remove(0);
+    w.pusher.mark_gone(&gone);
+    let response = w.app.handle(batch(vec![record("m-0", shard(0))])).await;
+    assert!(failed(&response).is_empty());
+    assert!(!w.table.connection_ids().contains(&gone));
+    assert!(w.table.of_user(&Username::parse("alice").unwrap()).await.unwrap().len() == 2, "alice's are kept");
+}
+
+#[tokio::test]
+async fn an_unreadable_shard_is_retried() {
+    let w = world().await;
+    w.table.set_unavailable(true);
+    let response = w.app.handle(batch(vec![record("m-0", shard(0))])).await;
+    assert_eq!(failed(&response), vec!["m-0"]);
+    assert!(w.pusher.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_broadcast_message_goes_towards_the_dlq_without_holding_back_the_others() {
+    let w = world().await;
+    let poison = record("poison", r#"{"detail": "alice"}"#.into());
+    let response = w.app.handle(batch(vec![poison, record("m-0", shard(0))])).await;
+    assert_eq!(failed(&response), vec!["poison"]);
+    assert_eq!(in_shard(&w, 0).len(), 4);
+}
+
+#[tokio::test]
+async fn the_sample_broadcast_batch_is_pushed() {
+    let raw =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-broadcast-batch.json")).unwrap();
+    let w = world().await;
+    let response = w.app.handle(serde_json::from_str(&raw).unwrap()).await;
+    assert!(failed(&response).is_empty());
+    assert_eq!(w.pusher.recipients().len(), 8, "bob's and carol's in shards 0 and 1; alice's skipped");
+}
