@@ -17,22 +17,44 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import {
   AppSettings,
+  DeadLetterQueue,
   EVENT_TYPES,
   FunctionName,
   Topology,
+  TopologyRule,
+  WorkQueueKey,
+  deadLetterQueueOf,
   functionTriggeredBy,
   loadEventSchema,
   seconds,
   toCdkEventPattern,
   webSocketRoutes,
+  workQueues,
 } from './config';
 import { createFunctions } from './functions';
 import { createHttpApi } from './http-api';
-import { Monitoring } from './monitoring';
-import { constructIdFor, resourceName } from './naming';
+import { Monitoring, QueueAgeAlarm } from './monitoring';
+import { constructIdFor, constructIdForKey, kebab, resourceName } from './naming';
 
 /** Lambda's asynchronous retries of a failed notify invocation (its default; 3 attempts in all). */
 export const NOTIFY_ASYNC_RETRIES = 2;
+
+/**
+ * The alarm on each work queue's oldest message (ApproximateAgeOfOldestMessage, the Maximum over a
+ * minute): above how many seconds, for how many minutes in a row, and what it means.
+ */
+export interface OldestMessageAgeLimit {
+  readonly seconds: number;
+  readonly minutes: number;
+  /** What a late message means (`notes are saved late`). */
+  readonly late: string;
+}
+/** Each work queue's limit (a work queue of topology.json without one is refused at synth time). */
+export const OLDEST_MESSAGE_AGE_ALARMS: Readonly<Record<WorkQueueKey, OldestMessageAgeLimit>> = {
+  noteCreated: { seconds: 300, minutes: 3, late: 'notes are saved, and their owners told, late' },
+  // A public event waits there for its push to one connection shard: a minute is already late.
+  broadcastShards: { seconds: 60, minutes: 1, late: 'live-feed pushes are late' },
+};
 
 export interface BackendStackProps extends StackProps {
   readonly topology: Topology;
@@ -49,6 +71,8 @@ export interface BackendStackProps extends StackProps {
  */
 export class BackendStack extends Stack {
   public readonly bus: events.EventBus;
+  /** Every queue, by its key in topology.json's `queues`: the work queues, their DLQs, the rules' DLQs. */
+  public readonly queues: Readonly<Record<string, sqs.Queue>>;
   public readonly noteCreatedQueue: sqs.Queue;
   public readonly noteCreatedDlq: sqs.Queue;
   /** Events the note-created rule could not deliver to the queue. */
@@ -116,21 +140,32 @@ export class BackendStack extends Stack {
       ]);
       return dlq;
     };
-    this.noteCreatedDlq = new sqs.Queue(this, 'NoteCreatedDlq', {
-      queueName: name('note-created-dlq'),
-      retentionPeriod: seconds(q.noteCreatedDlq.retentionSeconds),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
-    this.noteCreatedQueue = new sqs.Queue(this, 'NoteCreatedQueue', {
-      queueName: name('note-created'),
-      visibilityTimeout: seconds(q.noteCreated.visibilityTimeoutSeconds),
-      receiveMessageWaitTime: seconds(q.noteCreated.receiveWaitTimeSeconds),
-      retentionPeriod: seconds(q.noteCreated.retentionSeconds),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: this.noteCreatedDlq, maxReceiveCount: q.noteCreated.maxReceiveCount },
-    });
+    const queues: Record<string, sqs.Queue> = {};
+    // Each work queue (note-created, broadcast-shards) and its DLQ, which takes a message after
+    // maxReceiveCount receives: `notes-<stage>-<queue>` and `notes-<stage>-<queue>-dlq`, the queue's
+    // key in kebab case (noteCreated: notes-<stage>-note-created, as the local stack names it too).
+    for (const [key, settings] of workQueues(topology)) {
+      const cid = constructIdForKey(key);
+      const dlqKey = deadLetterQueueOf(key);
+      const dlq = new sqs.Queue(this, `${cid}Dlq`, {
+        queueName: name(`${kebab(key)}-dlq`),
+        retentionPeriod: seconds((q as unknown as Record<string, DeadLetterQueue>)[dlqKey].retentionSeconds),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+      });
+      queues[dlqKey] = dlq;
+      queues[key] = new sqs.Queue(this, `${cid}Queue`, {
+        queueName: name(kebab(key)),
+        visibilityTimeout: seconds(settings.visibilityTimeoutSeconds),
+        receiveMessageWaitTime: seconds(settings.receiveWaitTimeSeconds),
+        retentionPeriod: seconds(settings.retentionSeconds),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: dlq, maxReceiveCount: settings.maxReceiveCount },
+      });
+    }
+    this.noteCreatedQueue = queues.noteCreated;
+    this.noteCreatedDlq = queues[deadLetterQueueOf('noteCreated')];
     this.noteCreatedRuleDlq = deadLetterQueue(
       'NoteCreatedRuleDlq',
       name('note-created-rule-dlq'),
@@ -143,6 +178,13 @@ export class BackendStack extends Stack {
       q.notifyDlq.retentionSeconds,
       "the rule noteResultsToNotify's target and of that function's asynchronous invocations",
     );
+    queues.noteCreatedRuleDlq = this.noteCreatedRuleDlq;
+    queues.notifyDlq = this.notifyDlq;
+    this.queues = queues;
+    const queueOf = (key: string): sqs.Queue => {
+      if (!queues[key]) throw new Error(`topology.json: no queue '${key}'`);
+      return queues[key];
+    };
 
     // ------------------------------------------------------------- websocket
     this.wsApi = new apigwv2.WebSocketApi(this, 'WebSocketApi', {
@@ -185,11 +227,12 @@ export class BackendStack extends Stack {
       table,
       bus: this.bus,
       jwt: { secret: jwtSecret },
+      sendQueues: { queues },
       websocketManagementEndpoint: this.wsStage.callbackUrl,
     });
     this.functions = fns;
 
-    // Functions declared with manageConnections (notify) push to WebSocket clients:
+    // Functions declared with manageConnections (notify, broadcast) push to WebSocket clients:
     // PostToConnection on this API's stage only.
     for (const [fnName, declared] of Object.entries(topology.functions)) {
       if (!declared.manageConnections) continue;
@@ -256,14 +299,12 @@ export class BackendStack extends Stack {
 
     // ------------------------------------------------------------------ rules
     const rules = topology.rules;
-    // The function the results rule invokes (notify) and the one the queue feeds (save-note).
-    const ruleTarget = fns[functionTriggeredBy(topology, { rule: 'noteResultsToNotify' })];
-    const queueConsumer = fns[functionTriggeredBy(topology, { queue: 'noteCreated' })];
-    const dlqOf = (key: string): sqs.Queue => {
-      const byKey: Record<string, sqs.Queue> = { noteCreatedRuleDlq: this.noteCreatedRuleDlq, notifyDlq: this.notifyDlq };
-      if (!byKey[key]) throw new Error(`topology.json: no dead-letter queue '${key}'`);
-      return byKey[key];
+    const ruleTargetQueue = (rule: TopologyRule): sqs.Queue => {
+      if (rule.target === undefined) throw new Error(`topology.json: rule ${JSON.stringify(rule.eventPattern)} has no target queue`);
+      return queueOf(rule.target);
     };
+    // The function the results rule invokes (notify).
+    const ruleTarget = fns[functionTriggeredBy(topology, { rule: 'noteResultsToNotify' })];
     const noteCreatedRule = new events.Rule(this, 'NoteCreatedRule', {
       ruleName: name('note-created-to-queue'),
       description: 'note-created -> note-created queue -> save-note',
@@ -271,10 +312,10 @@ export class BackendStack extends Stack {
       eventPattern: toCdkEventPattern(rules.noteCreatedToQueue.eventPattern),
       // A failed delivery to the queue (throttled, queue policy broken) is retried, then kept in its DLQ.
       targets: [
-        new targets.SqsQueue(this.noteCreatedQueue, {
+        new targets.SqsQueue(ruleTargetQueue(rules.noteCreatedToQueue), {
           retryAttempts: rules.noteCreatedToQueue.retryPolicy.maximumRetryAttempts,
           maxEventAge: seconds(rules.noteCreatedToQueue.retryPolicy.maximumEventAgeSeconds),
-          deadLetterQueue: dlqOf(rules.noteCreatedToQueue.deadLetterQueue),
+          deadLetterQueue: queueOf(rules.noteCreatedToQueue.deadLetterQueue),
         }),
       ],
     });
@@ -287,7 +328,7 @@ export class BackendStack extends Stack {
         new targets.LambdaFunction(ruleTarget, {
           retryAttempts: rules.noteResultsToNotify.retryPolicy.maximumRetryAttempts,
           maxEventAge: seconds(rules.noteResultsToNotify.retryPolicy.maximumEventAgeSeconds),
-          deadLetterQueue: dlqOf(rules.noteResultsToNotify.deadLetterQueue),
+          deadLetterQueue: queueOf(rules.noteResultsToNotify.deadLetterQueue),
         }),
       ],
     });
@@ -301,25 +342,46 @@ export class BackendStack extends Stack {
       onFailure: new destinations.SqsDestination(this.notifyDlq),
     });
 
-    const esm = topology.saveNoteEventSource;
-    queueConsumer.addEventSource(
-      new SqsEventSource(this.noteCreatedQueue, {
-        batchSize: esm.batchSize,
-        maxBatchingWindow: seconds(esm.maximumBatchingWindowSeconds),
-        reportBatchItemFailures: esm.reportBatchItemFailures,
-        // At most this many concurrent save-note invocations drain the queue: a burst of notes
-        // queues up instead of taking the account's concurrency (or throttling the API's functions).
-        maxConcurrency: esm.maximumConcurrency,
-      }),
-    );
+    // Each work queue's event source hands its batches to the function its trigger names (the
+    // note-created queue to save-note, the broadcast-shards queue to broadcast); it also grants that
+    // function what consuming the queue takes (receive, delete, change visibility) on that queue.
+    for (const [queueKey, esm] of Object.entries(topology.eventSourceMappings)) {
+      fns[functionTriggeredBy(topology, { queue: queueKey })].addEventSource(
+        new SqsEventSource(queueOf(queueKey), {
+          batchSize: esm.batchSize,
+          maxBatchingWindow: seconds(esm.maximumBatchingWindowSeconds),
+          reportBatchItemFailures: esm.reportBatchItemFailures,
+          // At most this many concurrent invocations drain the queue: a burst queues up instead of
+          // taking the account's concurrency (or throttling the API's functions).
+          maxConcurrency: esm.maximumConcurrency,
+        }),
+      );
+    }
 
     // ------------------------------------------------------------- monitoring
+    const workQueueAlarms: QueueAgeAlarm[] = workQueues(topology).map(([key]) => {
+      const age = (OLDEST_MESSAGE_AGE_ALARMS as Readonly<Record<string, OldestMessageAgeLimit | undefined>>)[key];
+      if (!age) throw new Error(`topology.json: work queue '${key}' has no alarm in OLDEST_MESSAGE_AGE_ALARMS`);
+      const consumer = Object.keys(fns).find((fnName) => topology.functions[fnName].trigger.queue === key) ?? 'its consumer';
+      return {
+        id: constructIdForKey(key),
+        what: kebab(key),
+        queue: queueOf(key),
+        thresholdSeconds: age.seconds,
+        evaluationPeriods: age.minutes,
+        meaning: `${consumer} is failing or not keeping up, so ${age.late}`,
+      };
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage,
       functions: fns,
-      noteCreatedQueue: this.noteCreatedQueue,
+      workQueues: workQueueAlarms,
       deadLetterQueues: [
-        { id: 'NoteCreatedDlq', what: 'The note-created DLQ', queue: this.noteCreatedDlq },
+        ...workQueues(topology).map(([key]) => ({
+          id: `${constructIdForKey(key)}Dlq`,
+          what: `The ${kebab(key)} DLQ`,
+          queue: queueOf(deadLetterQueueOf(key)),
+        })),
         { id: 'NoteCreatedRuleDlq', what: "The note-created rule's DLQ", queue: this.noteCreatedRuleDlq },
         { id: 'NotifyDlq', what: 'The notify DLQ', queue: this.notifyDlq },
       ],
@@ -331,8 +393,6 @@ export class BackendStack extends Stack {
       httpApi: this.httpApi,
       wsApi: this.wsApi,
       wsStageName,
-      // A note-created message older than five minutes means save-note is not keeping up or is failing.
-      oldestMessageAgeThresholdSeconds: 300,
       destinationFunction: ruleTarget,
       queueConsumerName: functionTriggeredBy(topology, { queue: 'noteCreated' }),
       alarmEmail: settings.alarmEmail,
@@ -343,11 +403,15 @@ export class BackendStack extends Stack {
     new CfnOutput(this, 'WebSocketUrl', { value: this.wsUrl, description: 'WebSocket URL (add ?token=<JWT>)' });
     new CfnOutput(this, 'WebSocketManagementEndpoint', { value: this.wsStage.callbackUrl });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
-    new CfnOutput(this, 'NoteCreatedQueueUrl', { value: this.noteCreatedQueue.queueUrl });
+    for (const [key] of workQueues(topology)) {
+      new CfnOutput(this, `${constructIdForKey(key)}QueueUrl`, { value: queueOf(key).queueUrl });
+    }
     // What an operator needs to inspect dead letters and to replay events.
     new CfnOutput(this, 'EventBusArn', { value: this.bus.eventBusArn });
     new CfnOutput(this, 'EventArchiveArn', { value: archive.archiveArn, description: 'for aws events start-replay' });
-    new CfnOutput(this, 'NoteCreatedDlqUrl', { value: this.noteCreatedDlq.queueUrl });
+    for (const [key] of workQueues(topology)) {
+      new CfnOutput(this, `${constructIdForKey(key)}DlqUrl`, { value: queueOf(deadLetterQueueOf(key)).queueUrl });
+    }
     new CfnOutput(this, 'NoteCreatedRuleDlqUrl', { value: this.noteCreatedRuleDlq.queueUrl });
     new CfnOutput(this, 'NotifyDlqUrl', { value: this.notifyDlq.queueUrl });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'subscribe to be alerted' });

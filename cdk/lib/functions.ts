@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { NagSuppressions } from 'cdk-nag';
 import { AppSettings, EnvKey, FunctionName, Topology, seconds, workspaceManifest } from './config';
@@ -17,13 +18,23 @@ import { constructIdFor, resourceName } from './naming';
  */
 export type JwtKeySource = { readonly secret: secretsmanager.ISecret } | { readonly localVariable: true };
 
+/**
+ * The queues a function's `sendsTo` may name, by their key in topology.json's `queues` (AWS: its URL
+ * in `BROADCAST_QUEUE_URL`, send permission granted on it), or, for the SAM CLI's local testing only,
+ * `BROADCAST_QUEUE_URL` declared without a value, filled in by `events/env.json` with the local
+ * stack's queue.
+ */
+export type SendQueues = { readonly queues: Readonly<Record<string, sqs.IQueue>> } | { readonly localVariable: true };
+
 export interface NotesFunctionsProps {
   readonly settings: AppSettings;
   readonly topology: Topology;
   readonly table: dynamodb.ITable;
   readonly bus: events.IEventBus;
   readonly jwt: JwtKeySource;
-  /** WEBSOCKET_MANAGEMENT_ENDPOINT of notify. */
+  /** What `sendsTo` names: the queue whose URL is `BROADCAST_QUEUE_URL`, and the only one it may send to. */
+  readonly sendQueues: SendQueues;
+  /** WEBSOCKET_MANAGEMENT_ENDPOINT of the functions declared with manageConnections. */
   readonly websocketManagementEndpoint: string;
   /**
    * Variables declared on every function that calls AWS (SAM's local testing: `AWS_ENDPOINT_URL`,
@@ -45,9 +56,15 @@ export function rustLogFor(level: string): string {
  * target directory, so dependencies are compiled once for all of them).
  */
 export function createFunctions(stack: Stack, props: NotesFunctionsProps): Record<FunctionName, lambda.Function> {
-  const { settings, topology, table, bus, jwt } = props;
+  const { settings, topology, table, bus, jwt, sendQueues } = props;
   const stage = settings.stage;
-  const envValues: Record<EnvKey, string> = {
+  const sendQueueOf = (name: string, key: string): sqs.IQueue | undefined => {
+    if (!('queues' in sendQueues)) return undefined;
+    const queue = sendQueues.queues[key];
+    if (!queue) throw new Error(`function '${name}': no queue '${key}' to send to`);
+    return queue;
+  };
+  const envValues: Record<Exclude<EnvKey, 'BROADCAST_QUEUE_URL'>, string> = {
     TABLE_NAME: table.tableName,
     EVENT_BUS_NAME: bus.eventBusName,
     WEBSOCKET_MANAGEMENT_ENDPOINT: props.websocketManagementEndpoint,
@@ -74,8 +91,11 @@ export function createFunctions(stack: Stack, props: NotesFunctionsProps): Recor
     logGroup.grantWrite(role);
 
     const environment: Record<string, string> = { RUST_LOG: rustLogFor(settings.logLevel) };
+    const sendsTo = spec.sendsTo === undefined ? undefined : sendQueueOf(name, spec.sendsTo);
     for (const key of spec.environment) {
       if (key === 'JWT_SECRET_ARN' && 'localVariable' in jwt) environment.JWT_SECRET = '';
+      // The URL of the queue its sendsTo names (declared empty for events/env.json in the SAM stack).
+      else if (key === 'BROADCAST_QUEUE_URL') environment[key] = sendsTo?.queueUrl ?? '';
       else environment[key] = envValues[key];
     }
     if (spec.environment.length > 0) Object.assign(environment, props.awsClientEnvironment ?? {});
@@ -107,6 +127,8 @@ export function createFunctions(stack: Stack, props: NotesFunctionsProps): Recor
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: spec.tableActions, resources: [resource] }));
     }
     if (spec.putEvents) bus.grantPutEventsTo(fn);
+    // SendMessage (and SendMessageBatch, which it authorizes) on that one queue only.
+    if (sendsTo) sendsTo.grantSendMessages(fn);
     if (spec.readSecret && 'secret' in jwt) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [jwt.secret.secretArn] }),

@@ -10,7 +10,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { constructIdFor, resourceName } from './naming';
+import { constructIdFor, kebab, resourceName } from './naming';
+
+export { kebab };
 
 /** The EMF namespace, dimension and metric the handlers write (shared/src/telemetry.rs). */
 export const APP_METRICS = {
@@ -19,10 +21,26 @@ export const APP_METRICS = {
   serviceDimension: 'service',
 } as const;
 
+/** A work queue whose oldest message must not wait longer than `thresholdSeconds`. */
+export interface QueueAgeAlarm {
+  /** Construct id prefix of the alarm (`<id>OldestMessageAge`). */
+  readonly id: string;
+  /** The queue, as its messages are called (`note-created`). */
+  readonly what: string;
+  readonly queue: sqs.IQueue;
+  /** The Maximum age (seconds) over a minute above which the alarm fires ... */
+  readonly thresholdSeconds: number;
+  /** ... for this many minutes in a row. */
+  readonly evaluationPeriods: number;
+  /** What an old message means, for the alarm's description. */
+  readonly meaning: string;
+}
+
 export interface MonitoringProps {
   readonly stage: string;
   readonly functions: Record<string, lambda.IFunction>;
-  readonly noteCreatedQueue: sqs.IQueue;
+  /** Every work queue: its depth and age on the dashboard, and an alarm on its age. */
+  readonly workQueues: ReadonlyArray<QueueAgeAlarm>;
   /** Every dead-letter queue, by what it holds (for the "not empty" alarms). */
   readonly deadLetterQueues: ReadonlyArray<{ readonly id: string; readonly what: string; readonly queue: sqs.IQueue }>;
   readonly rules: ReadonlyArray<{ readonly id: string; readonly rule: events.IRule }>;
@@ -30,7 +48,6 @@ export interface MonitoringProps {
   readonly httpApi: apigwv2.IHttpApi;
   readonly wsApi: apigwv2.IWebSocketApi;
   readonly wsStageName: string;
-  readonly oldestMessageAgeThresholdSeconds: number;
   /** The function whose asynchronous invocations have an on-failure destination (notify). */
   readonly destinationFunction: lambda.IFunction;
   /** The name of the function consuming the note-created queue: the `service` of its metrics. */
@@ -96,14 +113,16 @@ export class Monitoring extends Construct {
         ),
       );
     }
-    alarm('NoteCreatedOldestMessageAge', {
-      alarmDescription: `A note-created message waited more than ${props.oldestMessageAgeThresholdSeconds} s: save-note is failing or not keeping up.`,
-      metric: props.noteCreatedQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
-      threshold: props.oldestMessageAgeThresholdSeconds,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    for (const q of props.workQueues) {
+      alarm(`${q.id}OldestMessageAge`, {
+        alarmDescription: `A ${q.what} message waited more than ${q.thresholdSeconds} s: ${q.meaning}.`,
+        metric: q.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
+        threshold: q.thresholdSeconds,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: q.evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
     // save-note's own count of records failing their last receive (EMF): it fires in the minute the
     // record fails, before the DLQ's visible-messages metric shows it.
     alarm(
@@ -205,20 +224,12 @@ export class Monitoring extends Construct {
         title: 'Queues',
         width: 8,
         left: [
-          props.noteCreatedQueue.metricApproximateNumberOfMessagesVisible({ period }),
+          ...props.workQueues.map((q) => q.queue.metricApproximateNumberOfMessagesVisible({ period })),
           ...props.deadLetterQueues.map((d) => d.queue.metricApproximateNumberOfMessagesVisible({ period })),
         ],
-        right: [props.noteCreatedQueue.metricApproximateAgeOfOldestMessage({ period })],
+        right: props.workQueues.map((q) => q.queue.metricApproximateAgeOfOldestMessage({ period })),
       }),
     );
     this.dashboard.addWidgets(...fnWidgets);
   }
-}
-
-/** NoteCreatedDlqNotEmpty -> note-created-dlq-not-empty (alarm names). */
-export function kebab(id: string): string {
-  return id
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
-    .toLowerCase();
 }

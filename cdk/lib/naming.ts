@@ -6,6 +6,19 @@ export function constructIdFor(name: string): string {
     .join('');
 }
 
+/** A construct id for a key of topology.json (noteCreated -> NoteCreated, broadcastShardsDlq -> BroadcastShardsDlq). */
+export function constructIdForKey(key: string): string {
+  return key.charAt(0).toUpperCase() + key.slice(1);
+}
+
+/** NoteCreatedDlqNotEmpty -> note-created-dlq-not-empty, noteCreated -> note-created (alarm and queue names). */
+export function kebab(id: string): string {
+  return id
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
+}
+
 /**
  * `notes-<stage>`: the prefix of every stack name and of every resource name the app sets, so two
  * environments (stages) live side by side in one account. It is also the local stack's naming

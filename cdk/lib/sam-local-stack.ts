@@ -17,12 +17,14 @@ export const LOCAL_APP_ORIGINS = ['http://127.0.0.1:8080', 'http://localhost:808
 /**
  * Variables the SAM template declares with no value, for `events/env.json` to fill in: SAM CLI only
  * passes a function the variables its template declares, and these only exist on the developer's
- * machine (the emulator, the local WebSocket API, the public development signing key).
+ * machine (the emulator, the local WebSocket API, the emulator's queue URL, the public development
+ * signing key).
  */
 export const SAM_ENV_FROM_FILE = [
   'AWS_ENDPOINT_URL',
   'AWS_ENDPOINT_URL_DYNAMODB',
   'WEBSOCKET_MANAGEMENT_ENDPOINT',
+  'BROADCAST_QUEUE_URL',
   'JWT_SECRET',
 ] as const;
 
@@ -39,7 +41,8 @@ export interface SamLocalStackProps extends StackProps {
  *   names them (stage `local` by default, its default prefix `notes-local`);
  * - CORS origins are literal strings (SAM cannot resolve `Fn::Join` or `Fn::ImportValue` there);
  * - there is no WebSocket API (SAM cannot load `$connect` routes; the local stack serves WebSockets);
- * - the JWT key comes from `JWT_SECRET`, not from Secrets Manager.
+ * - the JWT key comes from `JWT_SECRET`, not from Secrets Manager;
+ * - there are no queues (the local stack's are moto's): `BROADCAST_QUEUE_URL` comes from `events/env.json`.
  * Never deployed: it is not part of `cdk deploy --all` (a separate synthesis).
  */
 export class SamLocalStack extends Stack {
@@ -57,6 +60,7 @@ export class SamLocalStack extends Stack {
       table,
       bus,
       jwt: { localVariable: true },
+      sendQueues: { localVariable: true },
       websocketManagementEndpoint: '',
       // moto (SQS, EventBridge) and DynamoDB Local (the table), as the local stack runs them.
       awsClientEnvironment: { AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_DYNAMODB: '' },

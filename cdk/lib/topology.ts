@@ -14,7 +14,14 @@ export const REPO_DIR = path.resolve(CDK_DIR, '..');
 export const TOPOLOGY_PATH = path.join(CDK_DIR, '../shared/topology.json');
 
 /** Configuration variables of the contract (section 5) a function may declare. */
-export const ENV_KEYS = ['TABLE_NAME', 'EVENT_BUS_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT', 'JWT_SECRET_ARN', 'JWT_TTL_SECONDS'] as const;
+export const ENV_KEYS = [
+  'TABLE_NAME',
+  'EVENT_BUS_NAME',
+  'WEBSOCKET_MANAGEMENT_ENDPOINT',
+  'JWT_SECRET_ARN',
+  'JWT_TTL_SECONDS',
+  'BROADCAST_QUEUE_URL',
+] as const;
 export type EnvKey = (typeof ENV_KEYS)[number];
 
 /** What invokes a function: exactly one of these (as topology.json writes it). */
@@ -22,7 +29,7 @@ export interface Trigger {
   readonly http?: { readonly method: string; readonly path: string };
   /** A WebSocket route key: `$connect`, `$disconnect`, `$default`. */
   readonly webSocket?: string;
-  /** A key of `queues`, whose event source mapping hands it batches. */
+  /** A work queue of `queues`, whose event source mapping (`eventSourceMappings`) hands it batches. */
   readonly queue?: string;
   /** A key of `rules`, which invokes it asynchronously. */
   readonly rule?: string;
@@ -50,6 +57,33 @@ export interface FunctionDeclaration {
   readonly manageConnections?: boolean;
   /** Hashes passwords (argon2id): its route gets the tighter throttle of `authThrottle`. */
   readonly hashesPasswords?: boolean;
+  /**
+   * A work queue of `queues` it sends messages to (SendMessage, SendMessageBatch): sqs:SendMessage on
+   * that queue only, and that queue's URL in `BROADCAST_QUEUE_URL`.
+   */
+  readonly sendsTo?: string;
+}
+
+/** A queue a function consumes: redriven to its dead-letter queue (`<key>Dlq`) after `maxReceiveCount` receives. */
+export interface WorkQueue {
+  readonly visibilityTimeoutSeconds: number;
+  readonly receiveWaitTimeSeconds: number;
+  readonly retentionSeconds: number;
+  readonly maxReceiveCount: number;
+}
+
+/** A dead-letter queue: of a work queue (`<key>Dlq`), or of a rule's target (`deadLetterQueue`). */
+export interface DeadLetterQueue {
+  readonly retentionSeconds: number;
+}
+
+/** How Lambda's SQS event source hands a work queue's messages to the function its trigger names. */
+export interface EventSourceMapping {
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly reportBatchItemFailures: boolean;
+  /** Lambda's MaximumConcurrency for the SQS event source (2 to 1000). */
+  readonly maximumConcurrency: number;
 }
 
 /** A rule of the topology: its pattern, its target, and how EventBridge retries a failed delivery. */
@@ -86,30 +120,28 @@ export interface Topology {
   };
   readonly archive: { readonly retentionDays: number; readonly eventPattern: Record<string, string[]> };
   readonly queues: {
-    readonly noteCreated: {
-      readonly visibilityTimeoutSeconds: number;
-      readonly receiveWaitTimeSeconds: number;
-      readonly retentionSeconds: number;
-      readonly maxReceiveCount: number;
-    };
-    readonly noteCreatedDlq: { readonly retentionSeconds: number };
-    readonly noteCreatedRuleDlq: { readonly retentionSeconds: number };
-    readonly notifyDlq: { readonly retentionSeconds: number };
+    readonly noteCreated: WorkQueue;
+    readonly noteCreatedDlq: DeadLetterQueue;
+    readonly noteCreatedRuleDlq: DeadLetterQueue;
+    readonly notifyDlq: DeadLetterQueue;
+    /** The live feed's fan-out: one message per connection shard of each public event (sent by `sendsTo`). */
+    readonly broadcastShards: WorkQueue;
+    readonly broadcastShardsDlq: DeadLetterQueue;
   };
   readonly rules: {
     readonly noteCreatedToQueue: TopologyRule;
     readonly noteResultsToNotify: TopologyRule;
   };
-  readonly saveNoteEventSource: {
-    readonly batchSize: number;
-    readonly maximumBatchingWindowSeconds: number;
-    readonly reportBatchItemFailures: boolean;
-    /** Lambda's MaximumConcurrency for the SQS event source (2 to 1000). */
-    readonly maximumConcurrency: number;
-  };
+  /** The SQS event source of each work queue a function's `queue` trigger names, keyed by that queue. */
+  readonly eventSourceMappings: Readonly<Record<string, EventSourceMapping>>;
   /** Every function, by name: its crate, its binary and (with the stage prefix) its Lambda function. */
   readonly functions: Record<string, FunctionDeclaration>;
 }
+
+/** The keys of `queues` that name a work queue (`noteCreated`, …), as the type above declares them. */
+export type WorkQueueKey = {
+  [K in keyof Topology['queues']]: Topology['queues'][K] extends WorkQueue ? K : never;
+}[keyof Topology['queues']];
 
 /** shared/schemas/: the event catalog, one JSON Schema (draft-04) per event type. */
 export const SCHEMAS_DIR = path.join(CDK_DIR, '../shared/schemas');
@@ -123,6 +155,7 @@ export function loadEventSchema(eventType: string): string {
 export function loadTopology(file: string = TOPOLOGY_PATH): Topology {
   const topology = JSON.parse(fs.readFileSync(file, 'utf-8')) as Topology;
   checkTable(topology);
+  checkQueues(topology);
   checkFunctionDeclarations(topology);
   return topology;
 }
@@ -163,19 +196,65 @@ export function checkTable(t: Topology): void {
   }
 }
 
+/** The dead-letter queue (a key of `queues`) a work queue redrives to: `<key>Dlq`. */
+export function deadLetterQueueOf(queueKey: string): string {
+  return `${queueKey}Dlq`;
+}
+
+/** Whether `key` names a work queue of `queues` (one with a redrive: `maxReceiveCount`), not a dead-letter queue. */
+export function isWorkQueue(t: Topology, key: unknown): key is string {
+  if (typeof key !== 'string' || !Object.prototype.hasOwnProperty.call(t.queues ?? {}, key)) return false;
+  return (t.queues as unknown as Record<string, Partial<WorkQueue>>)[key].maxReceiveCount !== undefined;
+}
+
+/** The work queues of `queues`, in file order: the queues functions consume and send to. */
+export function workQueues(t: Topology): Array<[string, WorkQueue]> {
+  return Object.entries(t.queues as unknown as Record<string, WorkQueue>).filter(([key]) => isWorkQueue(t, key));
+}
+
+const WORK_QUEUE_KEYS = ['visibilityTimeoutSeconds', 'receiveWaitTimeSeconds', 'retentionSeconds', 'maxReceiveCount'];
+
+/**
+ * Refuses queues the app could not create as written: a work queue (a queue with `maxReceiveCount`)
+ * without all its settings as whole numbers, or without its dead-letter queue `<key>Dlq`.
+ */
+export function checkQueues(t: Topology): void {
+  for (const [key, q] of workQueues(t)) {
+    const fail = (why: string) => {
+      throw new Error(`topology.json: queue '${key}': ${why}`);
+    };
+    for (const setting of WORK_QUEUE_KEYS) {
+      const v = (q as unknown as Record<string, unknown>)[setting];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`${setting} must be an integer >= 0, got ${JSON.stringify(v)}`);
+    }
+    const dlq = deadLetterQueueOf(key);
+    if (!Object.prototype.hasOwnProperty.call(t.queues, dlq) || isWorkQueue(t, dlq)) {
+      fail(`needs its dead-letter queue '${dlq}' = { retentionSeconds } in queues`);
+    }
+  }
+}
+
 const TRIGGER_KINDS = ['http', 'webSocket', 'queue', 'rule'] as const;
 const DECLARATION_KEYS = new Set([
   'trigger', 'timeoutSeconds', 'memoryMb', 'environment', 'tableActions', 'putEvents', 'readSecret', 'manageConnections',
-  'hashesPasswords', 'queriesIndex',
+  'hashesPasswords', 'queriesIndex', 'sendsTo',
 ]);
+const EVENT_SOURCE_MAPPING_KEYS = ['batchSize', 'maximumBatchingWindowSeconds', 'reportBatchItemFailures', 'maximumConcurrency'];
 
 /**
  * Refuses a declaration the app could not deploy as written: an unknown key or variable, not exactly
- * one trigger, a queue or rule that does not exist, a route declared twice, a permission without
- * the variable that goes with it (and the other way round), or a `queriesIndex` that names no index
- * of the table (or asks for more than a Query on it).
+ * one trigger, a queue or rule that does not exist, a queue trigger without its event source mapping,
+ * a route declared twice, a permission without the variable that goes with it (and the other way
+ * round), a `sendsTo` that names no work queue (or the queue that triggers the function), or a
+ * `queriesIndex` that names no index of the table (or asks for more than a Query on it). Refuses as
+ * well an event source mapping (`eventSourceMappings`) of no queue, of a queue no function (or more
+ * than one) is triggered by, or with settings Lambda would not take.
  */
 export function checkFunctionDeclarations(t: Topology): void {
+  const mappings = (t.eventSourceMappings ?? {}) as Record<string, EventSourceMapping>;
+  if (typeof mappings !== 'object' || Array.isArray(mappings)) {
+    throw new Error('topology.json: eventSourceMappings must be an object keyed by queue');
+  }
   const routes = new Set<string>();
   for (const [name, f] of Object.entries(t.functions)) {
     const fail = (why: string) => {
@@ -191,7 +270,16 @@ export function checkFunctionDeclarations(t: Topology): void {
       if (routes.has(route)) fail(`route ${route} is declared twice`);
       routes.add(route);
     }
-    if (f.trigger.queue !== undefined && !(f.trigger.queue in t.queues)) fail(`no queue '${f.trigger.queue}'`);
+    if (f.trigger.queue !== undefined) {
+      if (!Object.prototype.hasOwnProperty.call(t.queues, f.trigger.queue)) fail(`no queue '${f.trigger.queue}'`);
+      if (!Object.prototype.hasOwnProperty.call(mappings, f.trigger.queue)) {
+        fail(`queue '${f.trigger.queue}' has no event source mapping in eventSourceMappings`);
+      }
+    }
+    if (f.sendsTo !== undefined) {
+      if (!isWorkQueue(t, f.sendsTo)) fail(`sendsTo ${JSON.stringify(f.sendsTo)} is not a work queue of queues`);
+      if (f.sendsTo === f.trigger.queue) fail(`sendsTo '${f.sendsTo}' is the queue that triggers it: every message would come back`);
+    }
     if (f.trigger.rule !== undefined && !(f.trigger.rule in t.rules)) fail(`no rule '${f.trigger.rule}'`);
     for (const v of f.environment) if (!(ENV_KEYS as ReadonlyArray<string>).includes(v)) fail(`unknown variable '${v}'`);
     const pairs: Array<[boolean, EnvKey]> = [
@@ -199,6 +287,7 @@ export function checkFunctionDeclarations(t: Topology): void {
       [!!f.putEvents, 'EVENT_BUS_NAME'],
       [!!f.manageConnections, 'WEBSOCKET_MANAGEMENT_ENDPOINT'],
       [f.tableActions.length > 0, 'TABLE_NAME'],
+      [f.sendsTo !== undefined, 'BROADCAST_QUEUE_URL'],
     ];
     for (const [permitted, variable] of pairs) {
       if (permitted !== f.environment.includes(variable)) fail(`${variable} and the permission that goes with it come together`);
@@ -212,6 +301,31 @@ export function checkFunctionDeclarations(t: Topology): void {
       // An index can only be read: its actions are granted on the index, and nothing on the table.
       for (const a of f.tableActions) if (a !== 'dynamodb:Query') fail(`queriesIndex: '${a}' cannot be granted on an index, only dynamodb:Query`);
       if (f.tableActions.length === 0) fail(`queriesIndex '${f.queriesIndex}' needs dynamodb:Query in tableActions`);
+    }
+  }
+  for (const [queue, m] of Object.entries(mappings)) {
+    const fail = (why: string) => {
+      throw new Error(`topology.json: eventSourceMappings '${queue}': ${why}`);
+    };
+    if (!isWorkQueue(t, queue)) fail('is not a work queue of queues');
+    const consumers = Object.entries(t.functions).filter(([, f]) => f.trigger.queue === queue);
+    if (consumers.length !== 1) {
+      fail(`must hand its batches to one function (trigger { "queue": "${queue}" }), ${consumers.length} are triggered by it`);
+    }
+    const settings = (m ?? {}) as unknown as Record<string, unknown>;
+    for (const key of Object.keys(settings)) if (!EVENT_SOURCE_MAPPING_KEYS.includes(key)) fail(`unknown key '${key}'`);
+    const integer = (key: string, min: number, max: number) => {
+      const v = settings[key];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+        fail(`${key} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+      }
+    };
+    integer('batchSize', 1, 10000);
+    integer('maximumBatchingWindowSeconds', 0, 300);
+    // Lambda's bounds of an SQS event source's maximum concurrency.
+    integer('maximumConcurrency', 2, 1000);
+    if (typeof settings.reportBatchItemFailures !== 'boolean') {
+      fail(`reportBatchItemFailures must be true or false, got ${JSON.stringify(settings.reportBatchItemFailures)}`);
     }
   }
 }

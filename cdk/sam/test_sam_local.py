@@ -76,6 +76,28 @@ LOCAL_FRONTEND_PORT = int(local_default(r"frontend_port:\s*(\d+)"))
 LOCAL_MOTO_PORT = int(local_default(r"pub const DEFAULT_PORT: u16 = (\d+);", MOTO_RS))
 LOCAL_DYNAMODB_PORT = int(local_default(r"pub const DEFAULT_PORT: u16 = (\d+);", DYNAMODB_RS))
 LOCAL_JWT_SECRET = local_default(r'pub const LOCAL_JWT_SECRET: &str = "([^"]+)";')
+# moto's default account, in the URL and ARN of every queue of the local stack.
+MOTO_ACCOUNT = "123456789012"
+# The work queues of topology.json as the local stack names them after its prefix: the key in kebab
+# case, as the CDK app names them too (noteCreated: note-created). Read from local/src/provision.rs.
+PROVISION_RS = (REPO / "local" / "src" / "provision.rs").read_text()
+LOCAL_QUEUE_NAMES = {
+    key: re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", key).lower()
+    for key, queue in TOPOLOGY["queues"].items()
+    if "maxReceiveCount" in queue
+}
+for _local in LOCAL_QUEUE_NAMES.values():
+    assert f"{{prefix}}-{_local}" in PROVISION_RS, f"local/src/provision.rs names no queue {_local}"
+# The queue a function sends to (`sendsTo`: notify's broadcast queue), whose URL is BROADCAST_QUEUE_URL.
+SENT_TO = sorted({f["sendsTo"] for f in TOPOLOGY["functions"].values() if "sendsTo" in f})
+
+
+def queue_of(queue_name: str) -> str:
+    """The key in topology.json of the work queue named `queue_name` (`<prefix>-<local name>`)."""
+    found = [key for key, local in LOCAL_QUEUE_NAMES.items() if queue_name.endswith(f"-{local}")]
+    if len(found) != 1:
+        raise AssertionError(f"no work queue is named {queue_name!r}")
+    return found[0]
 
 
 def construct_id(name: str) -> str:
@@ -328,10 +350,24 @@ class SampleEventsTest(unittest.TestCase):
                     self.assertEqual(http_routes.get(event["routeKey"]), f"{LOCAL_PREFIX}-{function}")
                 elif "connectionId" in event.get("requestContext", {}):  # API Gateway WebSocket
                     self.assertEqual(ws_routes.get(event["requestContext"]["routeKey"]), function)
-                elif event.get("Records", [{}])[0].get("eventSource") == "aws:sqs":  # the note-created queue
-                    self.assertEqual(by_trigger[json.dumps({"queue": "noteCreated"})], function)
+                elif event.get("Records", [{}])[0].get("eventSource") == "aws:sqs":  # a work queue
+                    queues = {record["eventSourceARN"].rsplit(":", 1)[1] for record in event["Records"]}
+                    self.assertEqual(len(queues), 1, "one batch comes from one queue")
+                    queue = queue_of(queues.pop())
+                    self.assertEqual(by_trigger[json.dumps({"queue": queue})], function)
+                    self.assertEqual(len({record["messageId"] for record in event["Records"]}), len(event["Records"]))
+                    rules = [r for r in TOPOLOGY["rules"].values() if r.get("target") == queue]
                     for record in event["Records"]:
-                        self.assertEqual(json.loads(record["body"])["detail-type"], "note-created")
+                        body = json.loads(record["body"])
+                        if rules:  # an EventBridge event the rule delivered (note-created)
+                            self.assertIn(body["detail-type"], rules[0]["eventPattern"]["detail-type"])
+                        else:  # what a sendsTo sends: a public event for one connection shard
+                            self.assertIn(queue, SENT_TO)
+                            self.assertEqual(set(body), {"shard", "detail"})
+                            self.assertIsInstance(body["shard"], int)
+                            self.assertIn(body["shard"], range(TOPOLOGY["table"]["connectionShards"]))
+                            self.assertIn(body["detail"]["eventType"], results_types)
+                            self.assertIs(body["detail"]["isPublic"], True)
                 elif "detail-type" in event:  # EventBridge, through the results rule
                     self.assertEqual(by_trigger[json.dumps({"rule": "noteResultsToNotify"})], function)
                     self.assertIn(event["detail-type"], results_types)
@@ -356,6 +392,11 @@ class EnvironmentTest(unittest.TestCase):
         "TABLE_NAME": LOCAL_PREFIX,
         "EVENT_BUS_NAME": f"{LOCAL_PREFIX}-bus",
         "WEBSOCKET_MANAGEMENT_ENDPOINT": f"http://host.docker.internal:{LOCAL_WS_PORT}",
+        # The local stack's queue a sendsTo names, at moto's URL.
+        "BROADCAST_QUEUE_URL": "".join(
+            f"http://host.docker.internal:{LOCAL_MOTO_PORT}/{MOTO_ACCOUNT}/{LOCAL_PREFIX}-{LOCAL_QUEUE_NAMES[key]}"
+            for key in SENT_TO
+        ),
         "AWS_ENDPOINT_URL": f"http://host.docker.internal:{LOCAL_MOTO_PORT}",
         "AWS_ENDPOINT_URL_DYNAMODB": f"http://host.docker.internal:{LOCAL_DYNAMODB_PORT}",
         "JWT_SECRET": LOCAL_JWT_SECRET,
@@ -375,6 +416,21 @@ class EnvironmentTest(unittest.TestCase):
                 self.assertEqual(env["AWS_REGION"], "us-east-1")
                 if len(declared) > 1:  # it calls AWS: through the emulator
                     self.assertIn("AWS_ENDPOINT_URL", declared)
+
+    def test_the_broadcast_queue_url_is_the_queue_the_sample_batch_comes_from(self):
+        self.assertEqual(len(SENT_TO), 1, "BROADCAST_QUEUE_URL names one queue")
+        self.assertEqual(sorted(LOCAL_QUEUE_NAMES), sorted(TOPOLOGY["eventSourceMappings"]))
+        url = ENV_VALUES["Parameters"]["BROADCAST_QUEUE_URL"]
+        senders = [f for f in FUNCTION_PROVIDER.get_all() if "BROADCAST_QUEUE_URL" in declared_variables(f)]
+        self.assertEqual(
+            sorted(f.functionname for f in senders),
+            sorted(f"{LOCAL_PREFIX}-{n}" for n, f in TOPOLOGY["functions"].items() if "sendsTo" in f),
+        )
+        for function in senders:
+            self.assertEqual(resolved_environment(function)["BROADCAST_QUEUE_URL"], url)
+        batch = json.loads((REPO / "events" / "sqs-broadcast-batch.json").read_text())
+        for record in batch["Records"]:
+            self.assertEqual(record["eventSourceARN"], f"arn:aws:sqs:us-east-1:{MOTO_ACCOUNT}:{url.rsplit('/', 1)[1]}")
 
     def test_the_env_file_sets_only_declared_variables(self):
         declared = set()

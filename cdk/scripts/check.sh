@@ -60,8 +60,13 @@ npx --no-install jest --ci 2>&1 | tee "$JEST_LOG"
 
 step "cdk synth (Rust bundling skipped)"
 # RustFunction reads the workspace's Cargo.toml at synth time; every function must be a crate of it.
-FUNCTIONS=(publish-note save-note notify connect disconnect ws-default signup login get-user
-  get-notes get-public-notes get-note update-note delete-note)
+# The functions are the ones shared/topology.json declares.
+mapfile -t FUNCTIONS < <(node -e 'for (const f of Object.keys(require(process.argv[1]).functions)) console.log(f)' \
+  "$REPO/shared/topology.json")
+if ((${#FUNCTIONS[@]} == 0)); then
+  echo "no function declared in shared/topology.json" >&2
+  exit 1
+fi
 FUNCTIONS_DIR="$REPO/functions"
 missing=()
 for f in "${FUNCTIONS[@]}"; do

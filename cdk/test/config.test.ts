@@ -6,6 +6,7 @@ import {
   CONTEXT_KEYS,
   TOPOLOGY_PATH,
   checkFunctionDeclarations,
+  checkQueues,
   checkTable,
   FUNCTION_NAMES,
   REPO_DIR,
@@ -143,6 +144,59 @@ describe('function declarations (topology.json)', () => {
     refused((t) => (t.functions.notify.manageConnections = false), /WEBSOCKET_MANAGEMENT_ENDPOINT/);
     refused((t) => (t.functions['get-notes'].tableActions = ['dynamodb:Scan']), /dynamodb:Scan/);
     refused((t) => (t.functions.signup.color = 'blue'), /unknown key 'color'/);
+  });
+
+  test('sendsTo must name a work queue, and comes with BROADCAST_QUEUE_URL (the queue URL) and only with it', () => {
+    refused((t) => (t.functions.notify.sendsTo = 'nope'), /function 'notify': sendsTo "nope" is not a work queue of queues/);
+    // A dead-letter queue is not a work queue: nothing may send to it but its redrive (or a rule's retry).
+    refused((t) => (t.functions.notify.sendsTo = 'broadcastShardsDlq'), /function 'notify': sendsTo "broadcastShardsDlq" is not a work queue/);
+    refused((t) => (t.functions.notify.sendsTo = 'notifyDlq'), /sendsTo "notifyDlq" is not a work queue/);
+    refused((t) => (t.functions.notify.sendsTo = ['broadcastShards']), /sendsTo \["broadcastShards"\] is not a work queue/);
+    refused((t) => (t.functions.notify.sendsTo = true), /sendsTo true is not a work queue/);
+    refused((t) => delete t.functions.notify.sendsTo, /function 'notify': BROADCAST_QUEUE_URL and the permission that goes with it/);
+    refused(
+      (t) => (t.functions.notify.environment = t.functions.notify.environment.filter((v: string) => v !== 'BROADCAST_QUEUE_URL')),
+      /function 'notify': BROADCAST_QUEUE_URL and the permission that goes with it/,
+    );
+    refused((t) => t.functions['publish-note'].environment.push('BROADCAST_QUEUE_URL'), /function 'publish-note': BROADCAST_QUEUE_URL/);
+    // A function sending to the queue that triggers it would feed itself forever.
+    refused((t) => {
+      t.functions.broadcast.sendsTo = 'broadcastShards';
+      t.functions.broadcast.environment.push('BROADCAST_QUEUE_URL');
+    }, /function 'broadcast': sendsTo 'broadcastShards' is the queue that triggers it/);
+    // Another work queue is accepted.
+    const t = base();
+    t.functions.notify.sendsTo = 'noteCreated';
+    expect(() => checkFunctionDeclarations(t)).not.toThrow();
+  });
+
+  test('every queue trigger has its event source mapping, and every mapping feeds one function', () => {
+    refused((t) => delete t.eventSourceMappings.broadcastShards, /function 'broadcast': queue 'broadcastShards' has no event source mapping in eventSourceMappings/);
+    refused((t) => delete t.eventSourceMappings, /function 'save-note': queue 'noteCreated' has no event source mapping/);
+    refused((t) => (t.functions.broadcast.trigger = { rule: 'noteResultsToNotify' }), /eventSourceMappings 'broadcastShards': must hand its batches to one function .* 0 are/);
+    refused((t) => (t.functions['broadcast-again'] = { ...t.functions.broadcast }), /eventSourceMappings 'broadcastShards': must hand its batches to one function .* 2 are/);
+    refused((t) => (t.eventSourceMappings.nope = { ...t.eventSourceMappings.broadcastShards }), /eventSourceMappings 'nope': is not a work queue/);
+    refused((t) => (t.eventSourceMappings.notifyDlq = { ...t.eventSourceMappings.broadcastShards }), /eventSourceMappings 'notifyDlq': is not a work queue/);
+  });
+
+  test("an event source mapping Lambda would not take is refused", () => {
+    refused((t) => (t.eventSourceMappings.broadcastShards.maximumConcurrency = 1), /'broadcastShards': maximumConcurrency must be an integer from 2 to 1000, got 1/);
+    refused((t) => (t.eventSourceMappings.broadcastShards.batchSize = 0), /'broadcastShards': batchSize must be an integer from 1 to 10000, got 0/);
+    refused((t) => (t.eventSourceMappings.broadcastShards.maximumBatchingWindowSeconds = 301), /maximumBatchingWindowSeconds must be an integer from 0 to 300/);
+    refused((t) => (t.eventSourceMappings.broadcastShards.reportBatchItemFailures = 'yes'), /reportBatchItemFailures must be true or false/);
+    refused((t) => (t.eventSourceMappings.broadcastShards.batchWindow = 1), /eventSourceMappings 'broadcastShards': unknown key 'batchWindow'/);
+  });
+
+  test('a work queue needs its settings and its dead-letter queue <queue>Dlq', () => {
+    const refusedQueues = (edit: (t: any) => void, why: RegExp) => {
+      const t = base();
+      edit(t);
+      expect(() => checkQueues(t)).toThrow(why);
+    };
+    expect(() => checkQueues(base())).not.toThrow();
+    refusedQueues((t) => delete t.queues.broadcastShardsDlq, /queue 'broadcastShards': needs its dead-letter queue 'broadcastShardsDlq'/);
+    refusedQueues((t) => delete t.queues.broadcastShards.visibilityTimeoutSeconds, /queue 'broadcastShards': visibilityTimeoutSeconds must be an integer >= 0, got undefined/);
+    refusedQueues((t) => (t.queues.broadcastShards.retentionSeconds = '3600'), /queue 'broadcastShards': retentionSeconds must be an integer/);
   });
 
   test('a queriesIndex naming an index the table does not have is refused', () => {

@@ -98,6 +98,34 @@ describe('alarms reach someone', () => {
     const visible = byMetric('AWS/SQS', 'ApproximateNumberOfMessagesVisible');
     expect(JSON.stringify(visible.map((p) => p.Dimensions))).toMatch(/NoteCreatedRuleDlq/);
   });
+
+  test('the broadcast DLQ is watched like the other DLQs, and its alarm reaches the topic', () => {
+    const [id, a] = alarms(s.backend).find(([, x]) => x.Properties.AlarmName === 'notes-dev-broadcast-shards-dlq-not-empty')!;
+    expect(a.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^BroadcastShardsDlq/), 'QueueName'] } }],
+    });
+    expect({ id, actions: a.Properties.AlarmActions }).toEqual({ id, actions: [{ Ref: topicId(s.backend) }] });
+    expect({ id, actions: a.Properties.OKActions }).toEqual({ id, actions: [{ Ref: topicId(s.backend) }] });
+  });
+
+  test('a broadcast waiting more than 60 s (live-feed pushes are late) fires an alarm that reaches the topic', () => {
+    const [, a] = alarms(s.backend).find(([, x]) => x.Properties.AlarmName === 'notes-dev-broadcast-shards-oldest-message-age')!;
+    expect(a.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Statistic: 'Maximum',
+      Threshold: 60,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(/^BroadcastShardsQueue/), 'QueueName'] } }],
+      AlarmActions: [{ Ref: topicId(s.backend) }],
+    });
+    expect(a.Properties.AlarmDescription).toMatch(/live-feed pushes are late/);
+  });
 });
 
 describe('data', () => {

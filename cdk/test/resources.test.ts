@@ -85,7 +85,8 @@ describe('functions', () => {
   const expectedEnv: Record<string, string[]> = {
     'publish-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
     'save-note': ['TABLE_NAME', 'EVENT_BUS_NAME'],
-    notify: ['TABLE_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT'],
+    notify: ['TABLE_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT', 'BROADCAST_QUEUE_URL'],
+    broadcast: ['TABLE_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT'],
     connect: ['TABLE_NAME', 'JWT_SECRET_ARN'],
     disconnect: ['TABLE_NAME'],
     'ws-default': [],
@@ -98,6 +99,10 @@ describe('functions', () => {
     'update-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
     'delete-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
   };
+  test('the expected environments cover every function', () => {
+    expect(Object.keys(expectedEnv).sort()).toEqual([...FUNCTION_NAMES].sort());
+  });
+
   test.each(Object.keys(expectedEnv))('%s gets exactly the environment it needs', (name) => {
     const vars = functionProps(s.backend, name).Environment.Variables;
     expect(Object.keys(vars).sort()).toEqual(['RUST_LOG', ...expectedEnv[name]].sort());
@@ -105,13 +110,24 @@ describe('functions', () => {
     if (vars.EVENT_BUS_NAME) expect(vars.EVENT_BUS_NAME).toEqual(jRef('EventBus'));
     if (vars.JWT_SECRET_ARN) expect(vars.JWT_SECRET_ARN).toEqual(importOf('notes-dev-data', 'JwtSecret'));
     if (vars.JWT_TTL_SECONDS) expect(vars.JWT_TTL_SECONDS).toBe('86400');
+    if (vars.BROADCAST_QUEUE_URL) expect(vars.BROADCAST_QUEUE_URL).toEqual(jRef('BroadcastShardsQueue'));
   });
 
-  test('notify gets the management endpoint https://<ws-api>.execute-api.<region>.<suffix>/<stage>', () => {
-    const ep = functionProps(s.backend, 'notify').Environment.Variables.WEBSOCKET_MANAGEMENT_ENDPOINT;
-    expect(ep).toEqual({
-      'Fn::Join': ['', ['https://', jRef('WebSocketApi'), '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/prod']],
-    });
+  test.each(['notify', 'broadcast'])(
+    '%s gets the management endpoint https://<ws-api>.execute-api.<region>.<suffix>/<stage>',
+    (name) => {
+      const ep = functionProps(s.backend, name).Environment.Variables.WEBSOCKET_MANAGEMENT_ENDPOINT;
+      expect(ep).toEqual({
+        'Fn::Join': ['', ['https://', jRef('WebSocketApi'), '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/prod']],
+      });
+    },
+  );
+
+  test("notify's BROADCAST_QUEUE_URL is the URL (Ref) of the broadcast queue", () => {
+    const url = functionProps(s.backend, 'notify').Environment.Variables.BROADCAST_QUEUE_URL;
+    const [queueId] = Object.keys(s.backend.findResources('AWS::SQS::Queue', { Properties: { QueueName: 'notes-dev-broadcast-shards' } }));
+    expect(queueId).toMatch(/^BroadcastShardsQueue/);
+    expect(url).toEqual({ Ref: queueId });
   });
 });
 
@@ -120,6 +136,7 @@ describe('least privilege', () => {
     'publish-note': ['GetItem', 'PutItem'],
     'save-note': ['PutItem'],
     notify: ['DeleteItem', 'GetItem', 'Query'],
+    broadcast: ['DeleteItem', 'GetItem', 'Query'],
     // Counts the user's open connections (the cap per user) before writing one.
     connect: ['PutItem', 'Query'],
     disconnect: ['DeleteItem', 'GetItem'],
@@ -182,12 +199,25 @@ describe('least privilege', () => {
     }
   });
 
-  test('notify may only send to its own DLQ (the on-failure destination of its async invocations)', () => {
+  const queueArn = (prefix: string) => ({ 'Fn::GetAtt': [expect.stringMatching(`^${prefix}[0-9A-F]{8}$`), 'Arn'] });
+
+  test('notify may only send to the broadcast queue (its sendsTo) and to its own DLQ (its on-failure destination)', () => {
     const sqsStatements = statementsOf(s.backend, 'notify').filter((x) => JSON.stringify(x.Action).includes('sqs:'));
-    expect(sqsStatements).toHaveLength(1);
-    // CDK's grant for an SQS destination: send, plus the two reads the sender needs, on that queue only.
-    expect(([] as string[]).concat(sqsStatements[0].Action).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
-    expect(JSON.stringify(sqsStatements[0].Resource)).toMatch(/NotifyDlq/);
+    expect(sqsStatements).toHaveLength(2);
+    // CDK's grant to a sender: send (which also authorizes SendMessageBatch), plus the two reads it needs.
+    for (const st of sqsStatements) {
+      expect(([] as string[]).concat(st.Action).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    }
+    expect(sqsStatements.map((x) => x.Resource)).toEqual(expect.arrayContaining([queueArn('BroadcastShardsQueue'), queueArn('NotifyDlq')]));
+  });
+
+  test('no function but notify may send to the broadcast queue; no function may send to any other work queue', () => {
+    for (const name of FUNCTION_NAMES) {
+      const sends = statementsOf(s.backend, name).filter((x) => [].concat(x.Action).includes('sqs:SendMessage' as never));
+      const onBroadcast = sends.filter((x) => JSON.stringify(x.Resource).includes('"BroadcastShardsQueue'));
+      expect({ name, sendsToBroadcast: onBroadcast.length }).toEqual({ name, sendsToBroadcast: name === 'notify' ? 1 : 0 });
+      for (const x of sends) expect(JSON.stringify(x.Resource)).not.toMatch(/NoteCreatedQueue|BroadcastShardsDlq|NoteCreatedDlq/);
+    }
   });
 
   test.each([...FUNCTION_NAMES])('%s: no other service actions than logs and its own (no X-Ray by default)', (name) => {
@@ -196,6 +226,10 @@ describe('least privilege', () => {
     const allowed = new Set(['logs', 'dynamodb', 'events', 'secretsmanager']);
     if (name === 'save-note') allowed.add('sqs');
     if (name === 'notify') {
+      allowed.add('execute-api');
+      allowed.add('sqs');
+    }
+    if (name === 'broadcast') {
       allowed.add('execute-api');
       allowed.add('sqs');
     }
@@ -221,16 +255,29 @@ describe('least privilege', () => {
     }
   });
 
-  test('save-note consumes the note-created queue', () => {
-    expect(actionsOf(statementsOf(s.backend, 'save-note'), 'sqs:')).toEqual(
+  test.each([
+    ['save-note', 'NoteCreatedQueue'],
+    ['broadcast', 'BroadcastShardsQueue'],
+  ])('%s consumes its queue (%s), and only that one; it sends to none', (name, queue) => {
+    const sqsStatements = statementsOf(s.backend, name).filter((x) => JSON.stringify(x.Action).includes('sqs:'));
+    expect(actionsOf(sqsStatements, 'sqs:')).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
+    expect(actionsOf(sqsStatements, 'sqs:')).not.toContain('sqs:SendMessage');
+    for (const x of sqsStatements) expect(x.Resource).toEqual(queueArn(queue));
   });
 
-  test('notify may ManageConnections on its WebSocket API stage only (POST @connections)', () => {
-    const st = statementsOf(s.backend, 'notify').filter((x) => x.Action === 'execute-api:ManageConnections');
+  test.each(['notify', 'broadcast'])('%s may ManageConnections on its WebSocket API stage only (POST @connections)', (name) => {
+    const st = statementsOf(s.backend, name).filter((x) => x.Action === 'execute-api:ManageConnections');
     expect(st).toHaveLength(1);
     expect(JSON.stringify(st[0].Resource)).toMatch(/WebSocketApi.*\/prod\/POST\/@connections\/\*/);
+  });
+
+  test('only notify and broadcast may ManageConnections', () => {
+    for (const name of FUNCTION_NAMES) {
+      const manages = actionsOf(statementsOf(s.backend, name), 'execute-api:').length > 0;
+      expect({ name, manages }).toEqual({ name, manages: ['notify', 'broadcast'].includes(name) });
+    }
   });
 });
 
@@ -368,7 +415,7 @@ describe('events and queues', () => {
 
   test('every queue has SSE and a policy that denies non-TLS requests', () => {
     const queues = s.backend.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(4);
+    expect(Object.keys(queues)).toHaveLength(6);
     for (const q of Object.values(queues) as any[]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     const policies = Object.values(s.backend.findResources('AWS::SQS::QueuePolicy')) as any[];
     for (const id of Object.keys(queues)) {
@@ -471,23 +518,34 @@ describe('monitoring', () => {
     const alarms = Object.values(s.backend.findResources('AWS::CloudWatch::Alarm')) as any[];
     const metric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
     const visible = metric('ApproximateNumberOfMessagesVisible');
-    expect(visible.map((a) => JSON.stringify(a.Properties.Dimensions)).sort().join()).toMatch(
-      /NoteCreatedDlq.*NoteCreatedRuleDlq.*NotifyDlq/,
+    expect(visible.map((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
+      ['BroadcastShardsDlq', 'NoteCreatedDlq', 'NoteCreatedRuleDlq', 'NotifyDlq'],
     );
     for (const a of visible) {
       expect(a.Properties.Threshold).toBe(0);
       expect(a.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
     }
-    expect(metric('ApproximateAgeOfOldestMessage')).toHaveLength(1);
-    expect(JSON.stringify(metric('ApproximateAgeOfOldestMessage')[0].Properties.Dimensions)).toMatch(/NoteCreatedQueue/);
+    // The age of each work queue's oldest message: note-created over 5 minutes for 3 minutes, broadcast over a minute.
+    const ages = metric('ApproximateAgeOfOldestMessage');
+    expect(ages).toHaveLength(2);
+    const ageOf = (queue: string) => ages.find((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].startsWith(queue)).Properties;
+    expect(ageOf('NoteCreatedQueue')).toMatchObject({ Statistic: 'Maximum', Period: 60, Threshold: 300, EvaluationPeriods: 3 });
+    expect(ageOf('BroadcastShardsQueue')).toMatchObject({
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 60,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmName: 'notes-dev-broadcast-shards-oldest-message-age',
+    });
     for (const name of FUNCTION_NAMES) {
       const id = functionLogicalId(s.backend, name);
       for (const m of ['Errors', 'Throttles']) {
         expect(metric(m).filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${id}"`))).toHaveLength(1);
       }
     }
-    // 3 DLQs, queue age, dead-lettered records, HTTP 5xx, 2 rules, notify's destination, 2 per function.
-    expect(alarms).toHaveLength(3 + 1 + 1 + 1 + 2 + 1 + 2 * FUNCTION_NAMES.length);
+    // 4 DLQs, 2 queue ages, dead-lettered records, HTTP 5xx, 2 rules, notify's destination, 2 per function.
+    expect(alarms).toHaveLength(4 + 2 + 1 + 1 + 2 + 1 + 2 * FUNCTION_NAMES.length);
   });
 
   test('a CloudWatch dashboard', () => {
@@ -507,9 +565,13 @@ describe('outputs', () => {
   test('backend outputs the API URLs; frontend outputs the site URL', () => {
     s.backend.hasOutput('HttpApiUrl', {});
     s.backend.hasOutput('WebSocketUrl', {});
-    for (const name of ['EventBusArn', 'EventArchiveArn', 'NoteCreatedDlqUrl', 'NoteCreatedRuleDlqUrl', 'NotifyDlqUrl', 'AlarmTopicArn']) {
+    for (const name of [
+      'EventBusArn', 'EventArchiveArn', 'NoteCreatedQueueUrl', 'NoteCreatedDlqUrl', 'NoteCreatedRuleDlqUrl', 'NotifyDlqUrl',
+      'BroadcastShardsQueueUrl', 'AlarmTopicArn',
+    ]) {
       s.backend.hasOutput(name, {});
     }
+    s.backend.hasOutput('BroadcastShardsDlqUrl', { Value: { Ref: Match.stringLikeRegexp('^BroadcastShardsDlq[0-9A-F]{8}$') } });
     s.frontend.hasOutput('SiteUrl', {});
   });
 });

@@ -78,6 +78,17 @@ test('no function may read a secret: the key comes from the environment locally'
   }
 });
 
+test("no queue locally: a sendsTo's BROADCAST_QUEUE_URL is left for events/env.json, and no SQS permission is granted", () => {
+  const topology = loadTopology();
+  const senders = FUNCTION_NAMES.filter((name) => topology.functions[name].sendsTo !== undefined);
+  expect(senders.length).toBeGreaterThan(0);
+  for (const name of senders) {
+    expect(functionProps(sam.template, name).Environment.Variables.BROADCAST_QUEUE_URL).toBe('');
+  }
+  expect(SAM_ENV_FROM_FILE).toContain('BROADCAST_QUEUE_URL');
+  for (const name of FUNCTION_NAMES) expect(JSON.stringify(statementsOf(sam.template, name))).not.toMatch(/sqs:/);
+});
+
 test('cdk-nag finds nothing unsuppressed in it either', () => {
   const a = Annotations.fromStack(sam.stack);
   const findings = [

@@ -16,20 +16,30 @@ test('the app reads ../shared/topology.json relative to the cdk folder', () => {
   expect(path.resolve(TOPOLOGY_PATH)).toBe(path.resolve(__dirname, '../../shared/topology.json'));
 });
 
-test('topology.json declares the 14 functions of the suite, and the app builds exactly those', () => {
+test('topology.json declares the 15 functions of the suite, and the app builds exactly those', () => {
   const suite = [
-    'publish-note', 'save-note', 'notify', 'connect', 'disconnect', 'ws-default', 'signup', 'login',
+    'publish-note', 'save-note', 'notify', 'broadcast', 'connect', 'disconnect', 'ws-default', 'signup', 'login',
     'get-user', 'get-notes', 'get-public-notes', 'get-note', 'update-note', 'delete-note',
   ];
   expect(Object.keys(topology.functions).sort()).toEqual(suite.sort());
   expect([...FUNCTION_NAMES].sort()).toEqual(suite.sort());
-  expect(Object.keys(s.backend.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^notes suite: ') } }))).toHaveLength(14);
+  expect(Object.keys(s.backend.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^notes suite: ') } }))).toHaveLength(15);
 });
 
-test('the queue feeds save-note and the results rule invokes notify, as their triggers declare', () => {
+test('the queues feed save-note and broadcast, the results rule invokes notify, which sends to the broadcast queue', () => {
   expect(topology.functions['save-note'].trigger).toEqual({ queue: 'noteCreated' });
+  expect(topology.functions.broadcast.trigger).toEqual({ queue: 'broadcastShards' });
   expect(topology.functions.notify.trigger).toEqual({ rule: 'noteResultsToNotify' });
+  expect(topology.functions.notify.sendsTo).toBe('broadcastShards');
+  expect(topology.saveNoteEventSource).toBeUndefined();
 });
+
+// The work queues (a queue with a redrive), their resource ids and the function each one feeds.
+const workQueues: Array<[string, string, string]> = [
+  ['noteCreated', 'NoteCreated', 'save-note'],
+  ['broadcastShards', 'BroadcastShards', 'broadcast'],
+];
+const queueTriggered = Object.entries<any>(topology.functions).filter(([, f]) => f.trigger.queue).map(([name]) => name);
 
 test.each(Object.keys(topology.functions))('function %s: memory and timeout equal topology.json', (name) => {
   const props = functionProps(s.backend, name);
@@ -70,32 +80,64 @@ test("the table has the public feed index of topology.json: its keys (strings), 
   expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
 });
 
-test('note-created queue settings equal topology.json, DLQ after maxReceiveCount', () => {
-  const q = topology.queues.noteCreated;
-  s.backend.hasResourceProperties('AWS::SQS::Queue', {
-    VisibilityTimeout: q.visibilityTimeoutSeconds,
-    ReceiveMessageWaitTimeSeconds: q.receiveWaitTimeSeconds,
-    MessageRetentionPeriod: q.retentionSeconds,
-    RedrivePolicy: {
-      maxReceiveCount: q.maxReceiveCount,
-      deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedDlq'), 'Arn'] },
-    },
+const queuesById = () =>
+  Object.fromEntries(
+    Object.entries(s.backend.findResources('AWS::SQS::Queue')).map(([id, r]: [string, any]) => [id.replace(/[0-9A-F]{8}$/, ''), r]),
+  );
+
+test('the work queues of topology.json are exactly the queues with a redrive policy', () => {
+  const redriven = Object.keys(s.backend.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }));
+  expect(redriven.map((id) => id.replace(/Queue[0-9A-F]{8}$/, '')).sort()).toEqual(workQueues.map(([, id]) => id).sort());
+  const declared = Object.entries<any>(topology.queues).filter(([, q]) => q.maxReceiveCount !== undefined).map(([key]) => key);
+  expect(declared.sort()).toEqual(workQueues.map(([key]) => key).sort());
+});
+
+test.each(workQueues)('queue %s: settings equal topology.json, name notes-<stage>-<queue>, DLQ after maxReceiveCount', (key, id) => {
+  const q = topology.queues[key];
+  const queue = queuesById()[`${id}Queue`];
+  expect(queue.Properties).toEqual(
+    expect.objectContaining({
+      VisibilityTimeout: q.visibilityTimeoutSeconds,
+      ReceiveMessageWaitTimeSeconds: q.receiveWaitTimeSeconds,
+      MessageRetentionPeriod: q.retentionSeconds,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        maxReceiveCount: q.maxReceiveCount,
+        deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(`^${id}Dlq[0-9A-F]{8}$`), 'Arn'] },
+      },
+    }),
+  );
+  const dlq = queuesById()[`${id}Dlq`];
+  expect(dlq.Properties.MessageRetentionPeriod).toBe(topology.queues[`${key}Dlq`].retentionSeconds);
+  expect(dlq.Properties.RedrivePolicy).toBeUndefined();
+});
+
+test('the broadcast queue: 180 s visibility, 20 s long polling, an hour of retention, DLQ (14 days) after 3 receives', () => {
+  const queue = queuesById().BroadcastShardsQueue.Properties;
+  expect(queue.QueueName).toBe('notes-dev-broadcast-shards');
+  expect(queue.VisibilityTimeout).toBe(180);
+  expect(queue.ReceiveMessageWaitTimeSeconds).toBe(20);
+  expect(queue.MessageRetentionPeriod).toBe(3600);
+  expect(queue.RedrivePolicy.maxReceiveCount).toBe(3);
+  const dlq = queuesById().BroadcastShardsDlq.Properties;
+  expect(dlq.QueueName).toBe('notes-dev-broadcast-shards-dlq');
+  expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual({
+    'Fn::GetAtt': [Object.keys(s.backend.findResources('AWS::SQS::Queue')).find((x) => /^BroadcastShardsDlq/.test(x)), 'Arn'],
   });
 });
 
-test('the queue visibility timeout is at least six times save-note timeout', () => {
-  const queues = s.backend.findResources('AWS::SQS::Queue', {
-    Properties: { RedrivePolicy: Match.anyValue() },
-  });
-  const [queue] = Object.values(queues) as any[];
-  expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functionProps(s.backend, 'save-note').Timeout);
+test.each(workQueues)("queue %s: visibility timeout at least six times its consumer's timeout", (key, id, fn) => {
+  expect(topology.functions[fn].trigger).toEqual({ queue: key });
+  expect(queuesById()[`${id}Queue`].Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functionProps(s.backend, fn).Timeout);
 });
 
 test('DLQ retention equals topology.json (14 days)', () => {
   const dlqs = Object.entries(s.backend.findResources('AWS::SQS::Queue')).filter(([id]) => /Dlq/.test(id));
-  expect(dlqs).toHaveLength(3);
-  const byId = Object.fromEntries(dlqs.map(([id, r]: [string, any]) => [id.replace(/[0-9A-F]{8}$/, ''), r]));
+  expect(dlqs).toHaveLength(4);
+  const byId = queuesById();
   expect(byId.NoteCreatedDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.noteCreatedDlq.retentionSeconds);
+  expect(byId.BroadcastShardsDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.broadcastShardsDlq.retentionSeconds);
   expect(byId.NoteCreatedRuleDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.noteCreatedRuleDlq.retentionSeconds);
   expect(byId.NotifyDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.notifyDlq.retentionSeconds);
   expect(topology.queues.noteCreatedDlq.retentionSeconds).toBe(14 * 24 * 3600);
@@ -174,18 +216,35 @@ test('a failed notify invocation is retried by Lambda, then sent to the notify D
   });
 });
 
-test('event source mapping save-note <- queue equals topology.json, with its maximum concurrency', () => {
-  const e = topology.saveNoteEventSource;
-  s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
-  s.backend.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-    FunctionName: { Ref: functionLogicalId(s.backend, 'save-note') },
-    EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedQueue'), 'Arn'] },
-    BatchSize: e.batchSize,
-    MaximumBatchingWindowInSeconds: e.maximumBatchingWindowSeconds,
-    FunctionResponseTypes: e.reportBatchItemFailures ? ['ReportBatchItemFailures'] : Match.absent(),
-    ScalingConfig: { MaximumConcurrency: e.maximumConcurrency },
-  });
+test('one event source mapping per queue-triggered function, and one mapping of topology.json per such function', () => {
+  expect(queueTriggered.sort()).toEqual(workQueues.map(([, , fn]) => fn).sort());
+  expect(Object.keys(topology.eventSourceMappings).sort()).toEqual(workQueues.map(([key]) => key).sort());
+  s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', queueTriggered.length);
+});
+
+test.each(workQueues)('event source mapping %s -> its function equals topology.json, with its maximum concurrency', (key, id, fn) => {
+  const e = topology.eventSourceMappings[key];
+  const mappings = Object.values(
+    s.backend.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: functionLogicalId(s.backend, fn) } } }),
+  ) as any[];
+  expect(mappings).toHaveLength(1);
+  const { Properties: p } = mappings[0];
+  expect(p.EventSourceArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(`^${id}Queue[0-9A-F]{8}$`), 'Arn'] });
+  expect(p.BatchSize).toBe(e.batchSize);
+  // CDK leaves a zero batching window out of the template: Lambda's default is 0.
+  expect(p.MaximumBatchingWindowInSeconds ?? 0).toBe(e.maximumBatchingWindowSeconds);
+  expect(p.FunctionResponseTypes).toEqual(e.reportBatchItemFailures ? ['ReportBatchItemFailures'] : undefined);
+  expect(p.ScalingConfig).toEqual({ MaximumConcurrency: e.maximumConcurrency });
   expect(e.maximumConcurrency).toBeGreaterThanOrEqual(2); // Lambda's minimum
+});
+
+test('the broadcast event source: batches of 10, no batching window, partial batch failures, at most 10 at once', () => {
+  expect(topology.eventSourceMappings.broadcastShards).toEqual({
+    batchSize: 10,
+    maximumBatchingWindowSeconds: 0,
+    reportBatchItemFailures: true,
+    maximumConcurrency: 10,
+  });
 });
 
 test('archive of all events equals topology.json', () => {
