@@ -63,8 +63,8 @@ pub struct StackConfig {
     pub dynamodb_data: Option<PathBuf>,
     /// Prefix of every resource name, so several stacks can share one moto and one DynamoDB.
     pub prefix: String,
-    /// Replaces the topology's visibility timeout of the work queues (note-created, broadcast;
-    /// seconds), so retries and the DLQ can be watched in seconds instead of minutes.
+    /// Replaces the topology's visibility timeout of the note-created queue (seconds), so
+    /// retries and the DLQ can be watched in seconds instead of minutes.
     pub visibility_timeout_seconds: Option<u32>,
     /// Seconds after a failed `notify` attempt ended before the next one starts (Lambda's
     /// asynchronous retry delay); an attempt still running is never retried.

@@ -1,6 +1,6 @@
 //! moto's server: the emulator behind DynamoDB, SQS and EventBridge locally.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ impl MotoServer {
             })?;
             port
         };
-        let mut child = Command::new(&program)
+        let mut child = moto_command(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -79,6 +79,21 @@ fn moto_program() -> PathBuf {
         return venv;
     }
     PathBuf::from("moto_server")
+}
+
+/// How `program` is started: a venv's `moto_server` through `local/moto_server.py` with that venv's
+/// Python (moto, without the per-message queue scan of its SQS receive; see that file), any other
+/// `moto_server` as it is.
+fn moto_command(program: &Path) -> Command {
+    let wrapper = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto_server.py");
+    match program.parent().map(|dir| dir.join("python")) {
+        Some(python) if python.exists() && wrapper.exists() => {
+            let mut command = Command::new(python);
+            command.arg(wrapper);
+            command
+        }
+        _ => Command::new(program),
+    }
 }
 
 fn free_port() -> std::io::Result<u16> {

@@ -39,6 +39,9 @@ use crate::faults::{
 };
 use crate::invocations::Invocations;
 
+/// Pollers Lambda's SQS event source mapping starts with.
+const INITIAL_POLLERS: u32 = 5;
+
 /// SQS hands out at most 10 messages per receive.
 const BATCH_SIZE: i32 = 10;
 const LONG_POLL_SECONDS: i32 = 20;
@@ -220,9 +223,11 @@ pub async fn run_event_source<F: QueueFunction>(
     let (_, mapping) = topology()
         .event_source_of(F::NAME)
         .unwrap_or_else(|| panic!("{} is declared with a queue trigger and its mapping", F::NAME));
-    // As Lambda's event source mapping, up to `maximumConcurrency` batches are in the function at
-    // once, each polled, handled and acknowledged on its own.
-    let pollers = mapping.maximum_concurrency.max(1);
+    // As Lambda's event source mapping, which starts with 5 pollers and adds more only under a
+    // sustained backlog, up to 5 batches (fewer if `maximumConcurrency` says so) are in the function
+    // at once, each polled, handled and acknowledged on its own. More would only split the
+    // emulator's messages into smaller receives, each as costly to it as a full one.
+    let pollers = mapping.maximum_concurrency.clamp(1, INITIAL_POLLERS);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let function = Counted { function: &function, invocations: &invocations };
     let loops = (0..pollers).map(|_| poll_event_source(&sqs, &source, mapping, &function, plan.as_ref()));

@@ -86,10 +86,10 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
         &sqs,
         &format!("{prefix}-broadcast-shards"),
         broadcast_queue.retention_seconds,
+        // The topology's visibility timeout, not the note-created queue's override: a shard
+        // comes back only after `broadcast` could have finished it, even on a loaded machine.
         Some(QueueSettings {
-            visibility_timeout_seconds: config
-                .visibility_timeout_seconds
-                .unwrap_or(broadcast_queue.visibility_timeout_seconds),
+            visibility_timeout_seconds: broadcast_queue.visibility_timeout_seconds,
             receive_wait_time_seconds: broadcast_queue.receive_wait_time_seconds,
         }),
         Some((&broadcast_dlq.arn, broadcast_queue.max_receive_count)),

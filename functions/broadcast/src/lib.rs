@@ -26,7 +26,7 @@ use notes_core::broadcast::BroadcastMessage;
 use notes_core::config::ConfigError;
 use notes_core::function::{Function, Settings};
 use notes_core::ports::{ConnectionPusher, ConnectionStore};
-use notes_core::push::{Pushes, push_all};
+use notes_core::push::push_all;
 use notes_core::telemetry::{self, Unit, metric};
 use notes_core::topology::topology;
 use tracing::Instrument as _;
@@ -42,7 +42,7 @@ pub struct Broadcast {
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
-    Done(Pushes),
+    Done,
     Retry(String),
 }
 
@@ -93,7 +93,7 @@ impl Broadcast {
                 );
                 let outcome = self.process(&record, sent).instrument(span.clone()).await;
                 match outcome {
-                    Outcome::Done(_) => None,
+                    Outcome::Done => None,
                     Outcome::Retry(reason) => {
                         span.in_scope(|| report_retry(&record, &reason));
                         let mut failure = BatchItemFailure::default();
@@ -133,7 +133,7 @@ impl Broadcast {
         if pushes.failed > 0 {
             return Outcome::Retry(format!("{} of {} pushes failed transiently", pushes.failed, others.len()));
         }
-        Outcome::Done(pushes)
+        Outcome::Done
     }
 }
 

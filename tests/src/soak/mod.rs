@@ -46,7 +46,7 @@ pub struct SoakConfig {
     pub visibility_timeout_seconds: u32,
     /// How long each drain may take before the soak gives up waiting.
     pub drain_limit: Duration,
-    /// Posting waits while more messages than this are queued for `save-note`: the emulator's SQS
+    /// Posting waits while more messages than this are queued for the functions: the emulator's SQS
     /// slows as a queue deepens (one ReceiveMessage took over a minute with ~5,900 waiting), so
     /// an open-ended burst would measure the emulator, not the pipeline.
     pub max_queued: u64,
@@ -135,9 +135,6 @@ fn padded(start: String, i: usize, bytes: usize) -> String {
     content
 }
 
-/// Notes posted between two looks at the queue's depth.
-const POST_CHUNK: usize = 100;
-
 /// A posted note, as the soak knows it.
 struct Posted {
     note_id: String,
@@ -204,16 +201,23 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     let started = Instant::now();
     let refused = AtomicUsize::new(0);
     let mut posted: Vec<Posted> = Vec::with_capacity(config.notes);
-    for first in (0..config.notes).step_by(POST_CHUNK) {
-        // Back-pressure: wait while more than `max_queued` messages wait in save-note's queue and
-        // notify's stand-in queue together (moto's SQS slows with every message a queue holds).
+    // One round of posts between two looks at the queues' depth: each public note is 16 broadcast
+    // messages, and a burst the emulator cannot absorb deepens its queues, which slows every
+    // receive, so the looks come often.
+    let chunk_size = config.concurrency.max(1);
+    for first in (0..config.notes).step_by(chunk_size) {
+        // Back-pressure: wait while more than `max_queued` messages wait in save-note's queue,
+        // notify's stand-in queue and the broadcast queue together (moto's SQS slows with every
+        // message a queue holds; a public note is 16 broadcast messages).
         let deadline = Instant::now() + config.drain_limit;
-        while queued(&sqs, &[&resources.note_queue_url, &resources.notify_queue_url]).await > config.max_queued
+        while queued(&sqs, &[&resources.note_queue_url, &resources.notify_queue_url, &resources.broadcast_queue_url])
+            .await
+            > config.max_queued
             && Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        let chunk: Vec<Posted> = futures::stream::iter(first..(first + POST_CHUNK).min(config.notes))
+        let chunk: Vec<Posted> = futures::stream::iter(first..(first + chunk_size).min(config.notes))
             .map(|i| {
                 let (stack, tokens, refused) = (&stack, &tokens, &refused);
                 let owner = i % config.users;
@@ -256,7 +260,11 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     }
 
     // Drain, then the operator's fix (the plan's faults off; poison stays poison) and one redrive.
-    let queues = [resources.note_queue_url.as_str(), resources.notify_queue_url.as_str()];
+    let queues = [
+        resources.note_queue_url.as_str(),
+        resources.notify_queue_url.as_str(),
+        resources.broadcast_queue_url.as_str(),
+    ];
     let drained_first = drain(&sqs, &queues, config.drain_limit).await;
     let seconds_to_drain = started.elapsed().as_secs_f64();
     if let Some(faults) = &stack.running.fault_plan {
