@@ -98,7 +98,12 @@ impl BroadcastQueue for SqsBroadcastQueue {
                 refused.extend(self.send_batch(&call).await?);
             }
             if let Some((_, reason)) = refused.first() {
-                tracing::warn!(refused = refused.len(), attempt, reason, "the queue refused messages; sending them again");
+                tracing::warn!(
+                    refused = refused.len(),
+                    attempt,
+                    reason,
+                    "the queue refused messages; sending them again"
+                );
                 refusal = reason.clone();
             }
             pending = refused.into_iter().map(|(body, _)| body).collect();
