@@ -64,7 +64,8 @@ pub struct StackConfig {
     /// Prefix of every resource name, so several stacks can share one moto and one DynamoDB.
     pub prefix: String,
     /// Replaces the topology's visibility timeout of the note-created queue (seconds), so
-    /// retries and the DLQ can be watched in seconds instead of minutes.
+    /// retries and the DLQ can be watched in seconds instead of minutes; the broadcast queue's
+    /// too, but never below `broadcast`'s timeout.
     pub visibility_timeout_seconds: Option<u32>,
     /// Seconds after a failed `notify` attempt ended before the next one starts (Lambda's
     /// asynchronous retry delay); an attempt still running is never retried.

@@ -74,6 +74,11 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
     )
     .await?;
     let broadcast_queue = &t.queues.broadcast_shards;
+    let broadcast_timeout = t
+        .functions
+        .values()
+        .find(|f| f.trigger == notes_core::topology::Trigger::Queue("broadcastShards".into()))
+        .map_or(broadcast_queue.visibility_timeout_seconds, |f| f.timeout_seconds);
     let broadcast_dlq = create_queue(
         &sqs,
         &format!("{prefix}-broadcast-shards-dlq"),
@@ -86,10 +91,12 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
         &sqs,
         &format!("{prefix}-broadcast-shards"),
         broadcast_queue.retention_seconds,
-        // The topology's visibility timeout, not the note-created queue's override: a shard
-        // comes back only after `broadcast` could have finished it, even on a loaded machine.
+        // The override shortens retries here too, but never below `broadcast`'s own timeout: a
+        // shard must not come back while an invocation may still be pushing it.
         Some(QueueSettings {
-            visibility_timeout_seconds: broadcast_queue.visibility_timeout_seconds,
+            visibility_timeout_seconds: config
+                .visibility_timeout_seconds
+                .map_or(broadcast_queue.visibility_timeout_seconds, |seconds| seconds.max(broadcast_timeout)),
             receive_wait_time_seconds: broadcast_queue.receive_wait_time_seconds,
         }),
         Some((&broadcast_dlq.arn, broadcast_queue.max_receive_count)),
