@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use broadcast::Broadcast;
 use notes_core::broadcast::BroadcastMessage;
 use notes_core::domain::{Timestamp, Username};
-use notes_core::fakes::{InMemoryTable, RecordingPusher};
+use notes_core::fakes::{InMemoryTable, RecordingPusher, sqs_batch as batch, sqs_record as record};
 use notes_core::keys::connection_shard;
 use notes_core::ports::{Connection, ConnectionStore};
 use serde_json::{Value, json};
@@ -58,22 +57,8 @@ fn detail() -> Value {
     })
 }
 
-fn record(id: &str, body: String) -> SqsMessage {
-    let mut message = SqsMessage::default();
-    message.message_id = Some(id.into());
-    message.body = Some(body);
-    message.attributes.insert("ApproximateReceiveCount".into(), "1".into());
-    message
-}
-
 fn shard(n: u32) -> String {
     BroadcastMessage { shard: n, detail: detail() }.to_body()
-}
-
-fn batch(records: Vec<SqsMessage>) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = records;
-    event
 }
 
 fn failed(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {

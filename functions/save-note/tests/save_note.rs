@@ -5,7 +5,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use notes_core::domain::{NoteContent, NoteId, Timestamp, Username};
 use notes_core::events::{EventBody, EventType, NoteEvent};
-use notes_core::fakes::{InMemoryTable, RecordingPublisher};
+use notes_core::fakes::{InMemoryTable, RecordingPublisher, sqs_batch as batch, sqs_record as record};
 use notes_core::ports::NoteStore;
 use save_note::{DEAD_LETTER_MESSAGE, REFUSED_MESSAGE, SaveNote};
 use serde_json::{Value, json};
@@ -48,20 +48,6 @@ fn on_the_bus(detail: Value) -> String {
         "detail": detail
     })
     .to_string()
-}
-
-fn record(id: &str, body: String) -> SqsMessage {
-    let mut message = SqsMessage::default();
-    message.message_id = Some(id.into());
-    message.body = Some(body);
-    message.attributes.insert("ApproximateReceiveCount".into(), "1".into());
-    message
-}
-
-fn batch(records: Vec<SqsMessage>) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = records;
-    event
 }
 
 async fn failed_ids(w: &World, records: Vec<SqsMessage>) -> Vec<String> {

@@ -98,3 +98,19 @@ pub fn read_response(response: lambda_http::Response<lambda_http::Body>) -> (u16
         if bytes.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(bytes).expect("JSON body") };
     (status, body)
 }
+
+/// An SQS record as Lambda delivers it, on its first receive.
+pub fn sqs_record(id: &str, body: String) -> aws_lambda_events::event::sqs::SqsMessage {
+    let mut message = aws_lambda_events::event::sqs::SqsMessage::default();
+    message.message_id = Some(id.into());
+    message.body = Some(body);
+    message.attributes.insert("ApproximateReceiveCount".into(), "1".into());
+    message
+}
+
+/// A batch of SQS records, as an event source mapping hands it over.
+pub fn sqs_batch(records: Vec<aws_lambda_events::event::sqs::SqsMessage>) -> aws_lambda_events::event::sqs::SqsEvent {
+    let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+    event.records = records;
+    event
+}
