@@ -309,32 +309,20 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let save_note = pollers::save_note(&settings, faults.clone(), fault_plan.clone())
         .await
         .map_err(|e| StackError::Config(e.to_string()))?;
-    let save_note_source = pollers::EventSource {
-        queue_url: resources.note_queue_url.clone(),
-        queue_arn: resources.note_queue_arn.clone(),
+    let event_source = |queue_url: &String, queue_arn: &String| pollers::EventSource {
+        queue_url: queue_url.clone(),
+        queue_arn: queue_arn.clone(),
     };
-    tasks.push(tokio::spawn(pollers::run_event_source(
-        sdk.clone(),
-        save_note_source,
-        save_note,
-        fault_plan.clone(),
-        invocations.clone(),
-    )));
+    let source = event_source(&resources.note_queue_url, &resources.note_queue_arn);
+    let run = pollers::run_event_source(sdk.clone(), source, save_note, fault_plan.clone(), invocations.clone());
+    tasks.push(tokio::spawn(run));
     let dropper = ws.clone() as Arc<dyn faults::ConnectionDropper>;
     let planned = fault_plan.clone().map(|f| (f, dropper));
     let notify = pollers::notify(&settings, planned.clone()).await.map_err(|e| StackError::Config(e.to_string()))?;
     let broadcast = pollers::broadcast(&settings, planned).await.map_err(|e| StackError::Config(e.to_string()))?;
-    let broadcast_source = pollers::EventSource {
-        queue_url: resources.broadcast_queue_url.clone(),
-        queue_arn: resources.broadcast_queue_arn.clone(),
-    };
-    tasks.push(tokio::spawn(pollers::run_event_source(
-        sdk.clone(),
-        broadcast_source,
-        broadcast,
-        fault_plan.clone(),
-        invocations.clone(),
-    )));
+    let source = event_source(&resources.broadcast_queue_url, &resources.broadcast_queue_arn);
+    let run = pollers::run_event_source(sdk.clone(), source, broadcast, fault_plan.clone(), invocations.clone());
+    tasks.push(tokio::spawn(run));
     let notify_retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
     tasks.push(tokio::spawn(pollers::run_notify(
         sdk.clone(),
