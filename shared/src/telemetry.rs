@@ -132,6 +132,46 @@ pub fn emit_batch(metrics: &[(&str, &[f64], Unit)], properties: &[(&str, &[Strin
     println!("{}", emf_document(service(), &metrics, &properties, chrono::Utc::now().timestamp_millis()));
 }
 
+/// One invocation's values of one metric, one per note, written as one EMF line with every
+/// `noteId` and `correlationId` (CloudWatch Logs bills each byte: a batch of ten is one line).
+/// Filled concurrently by the records of a batch.
+pub struct PerNote {
+    name: &'static str,
+    unit: Unit,
+    /// Also written: this metric, counting the notes.
+    count_as: Option<&'static str>,
+    values: std::sync::Mutex<(Vec<f64>, Vec<String>, Vec<String>)>,
+}
+
+impl PerNote {
+    pub fn new(name: &'static str, unit: Unit, count_as: Option<&'static str>) -> Self {
+        PerNote { name, unit, count_as, values: std::sync::Mutex::default() }
+    }
+
+    pub fn add(&self, value: f64, note_id: &str, correlation_id: &str) {
+        let mut values = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        values.0.push(value);
+        values.1.push(note_id.to_owned());
+        values.2.push(correlation_id.to_owned());
+    }
+
+    /// Writes the line, unless nothing was added.
+    pub fn emit(&self) {
+        let values = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (values, note_ids, correlation_ids) = &*values;
+        if values.is_empty() {
+            return;
+        }
+        let count = [values.len() as f64];
+        let mut metrics: Vec<(&str, &[f64], Unit)> = Vec::new();
+        if let Some(count_as) = self.count_as {
+            metrics.push((count_as, &count, Unit::Count));
+        }
+        metrics.push((self.name, values, self.unit));
+        emit_batch(&metrics, &[("noteId", note_ids), ("correlationId", correlation_ids)]);
+    }
+}
+
 /// Writes metrics as one EMF line on stdout, where Lambda sends it to CloudWatch Logs.
 pub fn emit(metrics: &[(&str, f64, Unit)], properties: &[(&str, &str)]) {
     println!("{}", emf_line(service(), metrics, properties, chrono::Utc::now().timestamp_millis()));

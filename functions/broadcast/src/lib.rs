@@ -18,7 +18,7 @@
 //! delivered connection to skip it on a retry would cost a conditional write per connection per
 //! event, more than the push it saves, to prevent something clients already tolerate.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt as _;
@@ -27,7 +27,7 @@ use notes_core::config::ConfigError;
 use notes_core::function::{Function, Settings};
 use notes_core::ports::{ConnectionPusher, ConnectionStore};
 use notes_core::push::push_all;
-use notes_core::telemetry::{self, Unit, metric};
+use notes_core::telemetry::{self, PerNote, Unit, metric};
 use notes_core::topology::topology;
 use tracing::Instrument as _;
 
@@ -46,41 +46,14 @@ enum Outcome {
     Retry(String),
 }
 
-/// The pushes one invocation sent, for its one metric line: every `noteId` and `correlationId`
-/// with the count sent for it.
-#[derive(Default)]
-struct Sent(Mutex<(Vec<f64>, Vec<String>, Vec<String>)>);
-
-impl Sent {
-    fn add(&self, message: &BroadcastMessage, sent: usize) {
-        if sent == 0 {
-            return;
-        }
-        let mut all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        all.0.push(sent as f64);
-        all.1.push(message.field("noteId").to_owned());
-        all.2.push(message.field("correlationId").to_owned());
-    }
-
-    fn emit(&self) {
-        let all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let (sent, note_ids, correlation_ids) = &*all;
-        if !sent.is_empty() {
-            telemetry::emit_batch(
-                &[(metric::PUSHES_SENT, sent, Unit::Count)],
-                &[("noteId", note_ids), ("correlationId", correlation_ids)],
-            );
-        }
-    }
-}
-
 impl Broadcast {
     pub fn new(connections: Arc<dyn ConnectionStore>, pusher: Arc<dyn ConnectionPusher>) -> Self {
         Self { connections, pusher }
     }
 
     pub async fn handle(&self, batch: SqsEvent) -> SqsBatchResponse {
-        let sent = &Sent::default();
+        // One metric line per invocation: the pushes sent for each message.
+        let sent = &PerNote::new(metric::PUSHES_SENT, Unit::Count, None);
         let failures: Vec<BatchItemFailure> = futures::stream::iter(batch.records)
             .map(|record| async move {
                 let id = record.message_id.clone().unwrap_or_default();
@@ -112,7 +85,7 @@ impl Broadcast {
         response
     }
 
-    async fn process(&self, record: &SqsMessage, sent: &Sent) -> Outcome {
+    async fn process(&self, record: &SqsMessage, sent: &PerNote) -> Outcome {
         let message = match BroadcastMessage::parse(record.body.as_deref().unwrap_or_default()) {
             Ok(message) => message,
             Err(err) => return Outcome::Retry(err.to_string()),
@@ -128,7 +101,9 @@ impl Broadcast {
         let others: Vec<_> = connections.into_iter().filter(|c| c.username.as_str() != message.owner()).collect();
         let payload = message.detail.to_string();
         let pushes = push_all(&*self.pusher, &*self.connections, &others, payload.as_bytes()).await;
-        sent.add(&message, pushes.sent);
+        if pushes.sent > 0 {
+            sent.add(pushes.sent as f64, message.field("noteId"), message.field("correlationId"));
+        }
         tracing::debug!(sent = pushes.sent, gone = pushes.gone, failed = pushes.failed, "shard pushed");
         if pushes.failed > 0 {
             return Outcome::Retry(format!("{} of {} pushes failed transiently", pushes.failed, others.len()));

@@ -28,7 +28,7 @@ use notes_core::domain::{Timestamp, Username};
 use notes_core::events::{EVENT_SOURCE, Envelope, EventType, NoteEvent};
 use notes_core::function::{Function, Settings};
 use notes_core::ports::{EventPublisher, NoteStore, SaveOutcome};
-use notes_core::telemetry::{self, Unit, metric};
+use notes_core::telemetry::{self, PerNote, Unit, metric};
 use notes_core::{domain::NoteId, topology::topology};
 use serde_json::Value;
 use tracing::Instrument as _;
@@ -77,43 +77,14 @@ enum Parsed {
     Unidentifiable(String),
 }
 
-/// The notes one invocation stored, for its one metric line: `NotesSaved`, each note's
-/// `NoteProcessingLatency`, and every `noteId` and `correlationId` (CloudWatch Logs bills each
-/// byte, and a batch of ten is one line instead of ten).
-#[derive(Default)]
-struct Saved(std::sync::Mutex<(Vec<f64>, Vec<String>, Vec<String>)>);
-
-impl Saved {
-    fn add(&self, note: &notes_core::domain::Note, correlation_id: &str, latency_ms: i64) {
-        let mut saved = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        saved.0.push(latency_ms as f64);
-        saved.1.push(note.note_id.to_string());
-        saved.2.push(correlation_id.to_owned());
-    }
-
-    fn emit(&self) {
-        let saved = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (latencies, note_ids, correlation_ids) = &*saved;
-        if latencies.is_empty() {
-            return;
-        }
-        telemetry::emit_batch(
-            &[
-                (metric::NOTES_SAVED, &[latencies.len() as f64], Unit::Count),
-                (metric::PROCESSING_LATENCY, latencies, Unit::Milliseconds),
-            ],
-            &[("noteId", note_ids), ("correlationId", correlation_ids)],
-        );
-    }
-}
-
 impl SaveNote {
     pub fn new(notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
         Self { notes, bus }
     }
 
     pub async fn handle(&self, batch: SqsEvent) -> SqsBatchResponse {
-        let saved = Saved::default();
+        // One metric line per invocation: `NotesSaved` and each stored note's latency.
+        let saved = PerNote::new(metric::PROCESSING_LATENCY, Unit::Milliseconds, Some(metric::NOTES_SAVED));
         let saved = &saved;
         let failures: Vec<BatchItemFailure> = futures::stream::iter(batch.records)
             .map(|record| async move {
@@ -146,7 +117,7 @@ impl SaveNote {
         response
     }
 
-    async fn process(&self, record: &SqsMessage, saved: &Saved) -> Disposition {
+    async fn process(&self, record: &SqsMessage, saved: &PerNote) -> Disposition {
         let body = record.body.as_deref().unwrap_or_default();
         match parse_record(body) {
             Parsed::Created(created) => {
@@ -170,7 +141,7 @@ impl SaveNote {
         }
     }
 
-    async fn save(&self, created: &NoteEvent, saved: &Saved) -> Disposition {
+    async fn save(&self, created: &NoteEvent, saved: &PerNote) -> Disposition {
         let saved_at = Timestamp::now();
         let Some(note) = created.note_to_store(saved_at) else {
             return Disposition::Acknowledge;
@@ -178,7 +149,7 @@ impl SaveNote {
         let stored = match self.notes.save_new(&note).await {
             Ok(SaveOutcome::Saved) => {
                 let latency = (saved_at.epoch_millis() - created.envelope.timestamp.epoch_millis()).max(0);
-                saved.add(&note, created.correlation_id(), latency);
+                saved.add(latency as f64, &note.note_id.to_string(), created.correlation_id());
                 // The batch's metric line carries the ids: no line per note at the default level.
                 tracing::debug!(latencyMs = latency, "note saved");
                 note
