@@ -75,6 +75,23 @@ describe('ApiClient', () => {
 		expect(errorMessage(err)).toBe('That username is taken.');
 	});
 
+	it('shows the API\'s lower-case fragments as sentences', async () => {
+		const { api } = client([
+			jsonResponse(401, { error: 'invalid_credentials', message: 'the username or password is wrong' }),
+			jsonResponse(400, { error: 'invalid_request', message: 'content must be at most 10000 characters long' })
+		]);
+		const login = await api.login('ann', 'nope-nope').catch((e) => e);
+		expect(login.message).toBe('the username or password is wrong');
+		expect(errorMessage(login)).toBe('The username or password is wrong.');
+		const post = await api.createNote('x', false).catch((e) => e);
+		expect(errorMessage(post)).toBe('Content must be at most 10000 characters long.');
+		expect(errorMessage(new ApiError(0, 'network_error', 'Could not reach the server. Check your connection and try again.'))).toBe(
+			'Could not reach the server. Check your connection and try again.'
+		);
+		expect(errorMessage(new Error('  '))).toBe('Something went wrong. Please try again.');
+		expect(errorMessage('nope')).toBe('Something went wrong. Please try again.');
+	});
+
 	it('does not treat a failed login (401 without token) as an expired session', async () => {
 		const { api, onUnauthorized } = client([
 			jsonResponse(401, { error: 'invalid_credentials', message: 'Wrong username or password.' })

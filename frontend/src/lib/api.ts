@@ -1,3 +1,4 @@
+import { sentence } from './text';
 import type {
 	CreateNoteResponse,
 	LoginResponse,
@@ -180,9 +181,12 @@ export class ApiClient {
 	}
 }
 
-/** A message to show a person for any error thrown by the client (or anything else). */
+/**
+ * A message to show a person for any error thrown by the client (or anything else), always as a
+ * sentence: the API's messages are lower-case fragments ("the username or password is wrong"),
+ * the app's own are sentences, and a person should read one voice.
+ */
 export function errorMessage(err: unknown): string {
-	if (err instanceof ApiError) return err.message;
-	if (err instanceof Error && err.message) return err.message;
+	if (err instanceof Error && err.message.trim()) return sentence(err.message);
 	return 'Something went wrong. Please try again.';
 }

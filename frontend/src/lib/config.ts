@@ -12,10 +12,10 @@ function validUrl(value: unknown, protocols: string[], field: string): string {
 	try {
 		url = new URL(value.trim());
 	} catch {
-		throw new ConfigError(`config.json "${field}" is not a URL: ${value}`);
+		throw new ConfigError(`config.json "${field}" is not a URL: "${value}".`);
 	}
 	if (!protocols.includes(url.protocol)) {
-		throw new ConfigError(`config.json "${field}" must start with ${protocols.join(' or ')}`);
+		throw new ConfigError(`config.json "${field}" must start with ${protocols.join(' or ')} (got ${url.protocol}).`);
 	}
 	// Keep any stage path (wss://…/prod) but drop a trailing slash so paths join cleanly.
 	return url.toString().replace(/\/+$/, '');

@@ -58,7 +58,7 @@ function recordingTimers() {
 	return { timers, delays, intervals };
 }
 
-function setup(overrides: { random?: () => number } = {}) {
+function setup(overrides: { random?: () => number; isOnline?: () => boolean } = {}) {
 	const rec = recordingTimers();
 	const events: NoteEvent[] = [];
 	const states: ConnectionInfo[] = [];
@@ -73,6 +73,7 @@ function setup(overrides: { random?: () => number } = {}) {
 		timers: rec.timers,
 		random: overrides.random ?? (() => 1), // upper edge of the jitter: delays are exact
 		now: () => Date.now(),
+		isOnline: overrides.isOnline ?? (() => true),
 		baseDelayMs: 1000,
 		maxDelayMs: 30_000,
 		pingIntervalMs: 300_000
@@ -241,6 +242,77 @@ describe('NotesSocket', () => {
 		expect(vi.getTimerCount()).toBe(0);
 		vi.advanceTimersByTime(60_000);
 		expect(FakeWebSocket.instances).toHaveLength(1);
+	});
+
+	it('goOffline drops an open connection at once and shows offline, without waiting for a close', () => {
+		const { socket, states, intervals, onReconnect } = setup();
+		socket.connect();
+		const ws = latest();
+		ws.serverOpen();
+		expect(intervals).toEqual([300_000]);
+		socket.goOffline();
+		expect(ws.closedByClient).toBe(true);
+		expect(socket.info.state).toBe('offline');
+		expect(states.map((s) => s.state)).toEqual(['connecting', 'open', 'offline']);
+		// A late close from the dropped socket changes nothing, and nothing is pinged or retried soon.
+		ws.onclose?.({ code: 1006 });
+		vi.advanceTimersByTime(29_000);
+		expect(FakeWebSocket.instances).toHaveLength(1);
+		expect(ws.sent).toEqual([]);
+		expect(socket.info.state).toBe('offline');
+		// The browser is back online: reconnect now, and refetch once open.
+		socket.reconnectNow();
+		expect(FakeWebSocket.instances).toHaveLength(2);
+		latest().serverOpen();
+		expect(socket.info.state).toBe('open');
+		expect(onReconnect).toHaveBeenCalledOnce();
+	});
+
+	it('goOffline while connecting or reconnecting cancels the try and waits for the network', () => {
+		const { socket, delays } = setup();
+		socket.connect();
+		const connecting = latest();
+		socket.goOffline();
+		expect(connecting.closedByClient).toBe(true);
+		expect(socket.info.state).toBe('offline');
+		socket.reconnectNow();
+		latest().serverDrop();
+		expect(socket.info.state).toBe('reconnecting');
+		socket.goOffline();
+		expect(socket.info.state).toBe('offline');
+		expect(vi.getTimerCount()).toBe(1); // the backoff timer was replaced by the slow offline one
+		expect(delays).toEqual([30_000, 1000, 30_000]);
+	});
+
+	it('while the browser reports no network, a drop waits instead of backing off, trying once per maxDelay', () => {
+		let online = true;
+		const { socket, delays, states } = setup({ isOnline: () => online });
+		socket.connect();
+		latest().serverOpen();
+		online = false;
+		latest().serverDrop();
+		expect(socket.info.state).toBe('offline');
+		expect(delays).toEqual([30_000]);
+		vi.advanceTimersByTime(30_000);
+		expect(FakeWebSocket.instances).toHaveLength(2);
+		latest().serverDrop();
+		expect(socket.info.state).toBe('offline');
+		expect(states.map((s) => s.state)).toEqual(['connecting', 'open', 'offline', 'connecting', 'offline']);
+		// If the browser was wrong and the try works, the connection is simply open.
+		vi.advanceTimersByTime(30_000);
+		latest().serverOpen();
+		expect(socket.info.state).toBe('open');
+	});
+
+	it('goOffline does nothing before connect() or after close()', () => {
+		const { socket, states } = setup();
+		socket.goOffline();
+		expect(states).toEqual([]);
+		socket.connect();
+		socket.close();
+		socket.goOffline();
+		expect(socket.info.state).toBe('closed');
+		expect(vi.getTimerCount()).toBe(0);
 	});
 
 	it('reconnectNow skips the wait and resets the backoff', () => {

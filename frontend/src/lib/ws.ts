@@ -20,13 +20,17 @@ export interface Timers {
 	clearInterval(handle: unknown): void;
 }
 
-export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+/**
+ * `offline`: the browser reports no network; the connection was dropped at once and the next try
+ * waits for the network to come back (`reconnectNow()` on the browser's `online` event).
+ */
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closed';
 
 export interface ConnectionInfo {
 	state: ConnectionState;
 	/** Failed connections in a row since the last successful open. */
 	attempt: number;
-	/** While reconnecting: when the next try starts (epoch ms, from `now()`). */
+	/** While reconnecting or offline: when the next try starts (epoch ms, from `now()`). */
 	retryAt?: number;
 }
 
@@ -41,6 +45,12 @@ export interface NotesSocketOptions {
 	timers?: Timers;
 	random?: () => number;
 	now?: () => number;
+	/**
+	 * Whether the browser reports a network (`navigator.onLine`). While it does not, a dropped
+	 * connection waits for `reconnectNow()` instead of retrying on the backoff schedule, except for
+	 * one try every `maxDelayMs`, in case the browser's report is wrong.
+	 */
+	isOnline?: () => boolean;
 	/** First retry delay; doubles each failure up to `maxDelayMs`. */
 	baseDelayMs?: number;
 	maxDelayMs?: number;
@@ -51,6 +61,11 @@ export interface NotesSocketOptions {
 }
 
 const OPEN = 1;
+
+function browserOnline(): boolean {
+	// Node (the unit tests) has no navigator.onLine: count it as online.
+	return typeof navigator === 'undefined' || navigator.onLine !== false;
+}
 
 const defaultTimers: Timers = {
 	setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -103,6 +118,7 @@ export class NotesSocket {
 			timers: defaultTimers,
 			random: Math.random,
 			now: Date.now,
+			isOnline: browserOnline,
 			baseDelayMs: 1000,
 			maxDelayMs: 30_000,
 			pingIntervalMs: 5 * 60_000,
@@ -131,6 +147,27 @@ export class NotesSocket {
 		this.clearRetry();
 		this.attempt = 0;
 		this.open();
+	}
+
+	/**
+	 * The browser says the network is gone (its `offline` event): drop the connection now, rather than
+	 * show "Live" until a dead socket times out, which can take minutes, and wait for the network.
+	 */
+	goOffline(): void {
+		if (this.stopped || this._info.state === 'idle' || this._info.state === 'offline') return;
+		this.clearRetry();
+		this.stopPing();
+		const ws = this.ws;
+		this.ws = null;
+		if (ws) {
+			this.detach(ws);
+			try {
+				ws.close(1000, 'offline');
+			} catch {
+				/* already closing */
+			}
+		}
+		this.waitForNetwork();
 	}
 
 	/** Close for good (logout, leaving the page): no reconnect after this. */
@@ -200,9 +237,24 @@ export class NotesSocket {
 	}
 
 	private scheduleReconnect(): void {
+		if (!this.opts.isOnline()) {
+			this.attempt += 1;
+			this.waitForNetwork();
+			return;
+		}
 		const delay = backoffDelay(this.attempt, this.opts.baseDelayMs, this.opts.maxDelayMs, this.opts.random);
 		this.attempt += 1;
 		this.setState({ state: 'reconnecting', attempt: this.attempt, retryAt: this.opts.now() + delay });
+		this.retryTimer = this.opts.timers.setTimeout(() => {
+			this.retryTimer = null;
+			if (!this.stopped) this.open();
+		}, delay);
+	}
+
+	/** Offline: no backoff schedule; `reconnectNow()` when the network is back, one try per `maxDelayMs` till then. */
+	private waitForNetwork(): void {
+		const delay = this.opts.maxDelayMs;
+		this.setState({ state: 'offline', attempt: this.attempt, retryAt: this.opts.now() + delay });
 		this.retryTimer = this.opts.timers.setTimeout(() => {
 			this.retryTimer = null;
 			if (!this.stopped) this.open();
