@@ -1,5 +1,5 @@
 # The two commands of the README, and a few more for developers.
-.PHONY: local test bench soak cost venv fmt
+.PHONY: local test bench soak cost venv fmt function
 
 ## Run the whole suite locally (REST :3000, WebSocket :3001, app :8080). Ctrl-C stops it.
 local:
@@ -20,6 +20,10 @@ soak:
 ## Cost per million notes, measured: two no-fault soaks priced by scripts/cost.py (cost/prices.json).
 cost:
 	bash scripts/cost.sh
+
+## A new function's crate from its declaration in shared/topology.json: make function NAME=get-note-history
+function:
+	python3 scripts/new_function.py $(NAME)
 
 venv:
 	bash -c 'source scripts/lib.sh && ensure_venv'

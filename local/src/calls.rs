@@ -30,10 +30,10 @@ pub type ApiName = String;
 
 /// The calls counted so far, by API, and the units some of them carry.
 #[derive(Clone, Debug, Default)]
-pub struct ApiCalls(Arc<Mutex<Counted>>);
+pub struct ApiCalls(Arc<Mutex<Tally>>);
 
 #[derive(Debug, Default)]
-struct Counted {
+struct Tally {
     calls: BTreeMap<ApiName, u64>,
     units: BTreeMap<String, u64>,
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::StackError;
+use crate::config::StackError;
 
 /// Where a DynamoDB Local started by the stack keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]

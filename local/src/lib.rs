@@ -8,115 +8,45 @@
 //!   Lambda would get and calls the same handler the Lambda binary runs ([`http_api`]);
 //! - the WebSocket API and the Management API's `@connections` (default 127.0.0.1:3001) do the
 //!   same for `$connect`, `$disconnect` and `$default` ([`ws_api`]);
-//! - the SQS event source mappings (→ `save-note`, → `broadcast`) and the EventBridge → `notify`
-//!   target run as pollers that behave like Lambda's ([`pollers`]);
+//! - every function is built as its Lambda binary builds it ([`functions`]), and wired to what its
+//!   declaration names: an HTTP or WebSocket route, a queue's event source mapping
+//!   ([`event_source_mapping`]), or a rule's asynchronous invocation ([`async_invocation`]);
+//! - fault injection reaches the asynchronous functions through one hook on their ports ([`faults`]);
 //! - the built frontend is served with a generated `/config.json` ([`frontend`]).
 //!
 //! Everything runs in-process, so tests can start a whole stack of their own on free ports.
 
+pub mod async_invocation;
 pub mod calls;
 pub mod capacity;
+pub mod config;
 pub mod dynamodb_local;
+pub mod event_source_mapping;
 pub mod faults;
 pub mod frontend;
 pub mod functions;
 pub mod http_api;
 pub mod invocations;
 pub mod moto;
-pub mod pollers;
 pub mod provision;
 pub mod redrive;
 pub mod ws_api;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_types::origin::Origin;
 use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
-use notes_core::auth::JwtKeys;
-use notes_core::function::Settings;
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::Settings;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use config::{LOCAL_JWT_SECRET, StackConfig, StackError};
 pub use functions::Functions;
+use notes_core::topology::{Trigger, topology};
 pub use provision::Resources;
-
-/// The signing secret the local stack uses unless `JWT_SECRET` says otherwise. It is public,
-/// so tokens it signs are worth nothing anywhere else.
-pub const LOCAL_JWT_SECRET: &str = "local-development-secret-not-for-aws-0123456789";
-
-#[derive(Debug, Clone)]
-pub struct StackConfig {
-    /// 127.0.0.1 ports; 0 picks a free one.
-    pub http_port: u16,
-    pub ws_port: u16,
-    pub frontend_port: u16,
-    /// moto (or another emulator) for SQS and EventBridge; `None` starts moto's server from the venv.
-    pub aws_endpoint: Option<String>,
-    /// DynamoDB Local (or another DynamoDB) for the table; `None` starts DynamoDB Local from
-    /// `local/dynamodb/`, keeping its data where [`StackConfig::dynamodb_data`] says.
-    pub dynamodb_endpoint: Option<String>,
-    /// Where the DynamoDB Local the stack starts keeps its data: a folder, kept across restarts,
-    /// or `None` for memory. Only when the stack starts it (no `dynamodb_endpoint`).
-    pub dynamodb_data: Option<PathBuf>,
-    /// Prefix of every resource name, so several stacks can share one moto and one DynamoDB.
-    pub prefix: String,
-    /// Replaces the topology's visibility timeout of the note-created queue (seconds), so
-    /// retries and the DLQ can be watched in seconds instead of minutes; the broadcast queue's
-    /// too, but never below `broadcast`'s timeout.
-    pub visibility_timeout_seconds: Option<u32>,
-    /// Seconds after a failed `notify` attempt ended before the next one starts (Lambda's
-    /// asynchronous retry delay); an attempt still running is never retried.
-    pub notify_retry_seconds: u32,
-    /// Turns on the fault-injection switch ([`faults`]). Never present in deployed functions.
-    pub fault_injection: bool,
-    /// Injects the faults of this plan into `save-note` and `notify` and their event sources
-    /// ([`faults::FaultPlan`]). Never present in deployed functions.
-    pub fault_plan: Option<faults::FaultPlan>,
-    pub frontend_dir: Option<PathBuf>,
-    pub jwt_secret: String,
-    pub jwt_ttl_seconds: i64,
-    /// Origins allowed by CORS; the frontend's own origin is always added.
-    pub allowed_origins: Vec<String>,
-}
-
-impl Default for StackConfig {
-    fn default() -> Self {
-        Self {
-            http_port: 3000,
-            ws_port: 3001,
-            frontend_port: 8080,
-            aws_endpoint: None,
-            dynamodb_endpoint: None,
-            dynamodb_data: None,
-            prefix: "notes-local".into(),
-            visibility_timeout_seconds: None,
-            notify_retry_seconds: 2,
-            fault_injection: false,
-            fault_plan: None,
-            frontend_dir: None,
-            jwt_secret: LOCAL_JWT_SECRET.into(),
-            jwt_ttl_seconds: notes_core::config::DEFAULT_JWT_TTL_SECONDS,
-            allowed_origins: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StackError {
-    #[error("could not start moto's server: {0}")]
-    Moto(String),
-    #[error("could not start DynamoDB Local: {0}")]
-    DynamoDbLocal(String),
-    #[error("could not provision the resources: {0}")]
-    Provision(String),
-    #[error("could not listen on 127.0.0.1:{port}: {source}")]
-    Listen { port: u16, source: std::io::Error },
-    #[error("invalid configuration: {0}")]
-    Config(String),
-}
 
 /// A running stack. Dropping it stops everything it started.
 pub struct RunningStack {
@@ -213,6 +143,10 @@ impl LoadServiceConfig for ServiceEndpoints {
     }
 }
 
+fn missing(what: &str, name: &str) -> StackError {
+    StackError::Config(format!("no {what} {name} was provisioned or built"))
+}
+
 async fn listen(port: u16) -> Result<TcpListener, StackError> {
     TcpListener::bind(("127.0.0.1", port)).await.map_err(|source| StackError::Listen { port, source })
 }
@@ -276,15 +210,25 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
 
     let keys = JwtKeys::new(config.jwt_secret.as_bytes(), config.jwt_ttl_seconds)
         .map_err(|e| StackError::Config(e.to_string()))?;
+    let faults = config.fault_injection.then(|| faults::FaultSwitch::new(true));
+    let fault_plan = match &config.fault_plan {
+        Some(plan) => {
+            plan.validate().map_err(|e| StackError::Config(format!("fault plan: {e}")))?;
+            Some(faults::Faults::new(plan.clone()))
+        }
+        None => None,
+    };
+    let hook = Arc::new(faults::FaultHook::new(faults.clone(), fault_plan.clone()));
+    let consumed_capacity = capacity::CapacityMeter::default();
     // What each function's Lambda reads from its environment, given here from what was provisioned;
-    // every function is built by its own `Function::build` from it.
+    // every function is built by the one path its Lambda binary takes, its ports through the hook.
     let settings = Settings::given(sdk.clone(), keys)
         .with_table(&resources.table_name)
         .with_bus(&resources.bus_name)
         .with_management_endpoint(format!("http://{ws_addr}"))
-        .with_broadcast_queue(&resources.broadcast_queue_url);
-    let consumed_capacity = capacity::CapacityMeter::default();
-    let settings = settings.with_table_interceptor(consumed_capacity.interceptor());
+        .with_broadcast_queue(&resources.broadcast_queue_url)
+        .with_table_interceptor(consumed_capacity.interceptor())
+        .with_port_hook(hook.clone());
     let invocations = invocations::Invocations::default();
     let functions =
         Arc::new(Functions::build(&settings, &invocations).await.map_err(|e| StackError::Config(e.to_string()))?);
@@ -297,40 +241,27 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
     let mut tasks = Vec::new();
     tasks.push(tokio::spawn(http_api::serve(http_listener, functions.clone(), allowed_origins)));
     let ws = ws_api::WebSocketApi::new(&functions).map_err(StackError::Config)?;
+    let _ = hook.dropper().set(ws.clone() as Arc<dyn faults::ConnectionDropper>);
     tasks.push(tokio::spawn(ws_api::serve(ws_listener, ws.clone())));
-    let faults = config.fault_injection.then(|| faults::FaultSwitch::new(true));
-    let fault_plan = match &config.fault_plan {
-        Some(plan) => {
-            plan.validate().map_err(|e| StackError::Config(format!("fault plan: {e}")))?;
-            Some(faults::Faults::new(plan.clone()))
+    let retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
+    for (name, declared) in &topology().functions {
+        let name: &'static str = name.as_str();
+        match &declared.trigger {
+            Trigger::Queue(queue) => {
+                let source = resources.work_queue(queue).ok_or_else(|| missing("queue", queue))?;
+                let function = functions.queue(name).ok_or_else(|| missing("queue function", name))?;
+                let run = event_source_mapping::run(sdk.clone(), name, source, function, fault_plan.clone());
+                tasks.push(tokio::spawn(run));
+            }
+            Trigger::Rule(rule) => {
+                let target = resources.rule_target(rule).ok_or_else(|| missing("rule target", rule))?;
+                let function = functions.rule(name).ok_or_else(|| missing("rule function", name))?;
+                tasks.push(tokio::spawn(async_invocation::run(sdk.clone(), name, target, function, retry_delay)));
+            }
+            // The HTTP and WebSocket APIs route to theirs from the same declarations.
+            Trigger::Http(_) | Trigger::WebSocket(_) => {}
         }
-        None => None,
-    };
-    let save_note = pollers::save_note(&settings, faults.clone(), fault_plan.clone())
-        .await
-        .map_err(|e| StackError::Config(e.to_string()))?;
-    let event_source = |queue_url: &String, queue_arn: &String| pollers::EventSource {
-        queue_url: queue_url.clone(),
-        queue_arn: queue_arn.clone(),
-    };
-    let source = event_source(&resources.note_queue_url, &resources.note_queue_arn);
-    let run = pollers::run_event_source(sdk.clone(), source, save_note, fault_plan.clone(), invocations.clone());
-    tasks.push(tokio::spawn(run));
-    let dropper = ws.clone() as Arc<dyn faults::ConnectionDropper>;
-    let planned = fault_plan.clone().map(|f| (f, dropper));
-    let notify = pollers::notify(&settings, planned.clone()).await.map_err(|e| StackError::Config(e.to_string()))?;
-    let broadcast = pollers::broadcast(&settings, planned).await.map_err(|e| StackError::Config(e.to_string()))?;
-    let source = event_source(&resources.broadcast_queue_url, &resources.broadcast_queue_arn);
-    let run = pollers::run_event_source(sdk.clone(), source, broadcast, fault_plan.clone(), invocations.clone());
-    tasks.push(tokio::spawn(run));
-    let notify_retry_delay = std::time::Duration::from_secs(u64::from(config.notify_retry_seconds));
-    tasks.push(tokio::spawn(pollers::run_notify(
-        sdk.clone(),
-        resources.clone(),
-        notify,
-        notify_retry_delay,
-        invocations.clone(),
-    )));
+    }
     if let Some((dir, listener)) = frontend {
         let runtime_config =
             frontend::RuntimeConfig { api_url: format!("http://{http_addr}"), ws_url: format!("ws://{ws_addr}") };

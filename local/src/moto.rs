@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use crate::StackError;
+use crate::config::StackError;
 
 /// The port `notes-local` starts moto on unless told otherwise. Fixed, so that what runs outside
 /// the stack against its emulator (`cargo lambda watch`, `sam local`) is configured once, in the

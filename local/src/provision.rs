@@ -7,7 +7,7 @@
 //!
 //! One difference from AWS, forced by the emulator: moto cannot invoke a Lambda function, so
 //! the rule that targets `notify` in AWS targets a local queue here, which the stack polls and
-//! hands to the same `notify` handler ([`crate::pollers::run_notify`]). That queue stands in for
+//! hands to the same `notify` handler ([`crate::async_invocation`]). That queue stands in for
 //! Lambda's asynchronous invocation: a failed event is tried again after a short delay, and
 //! after 3 attempts (Lambda's default: 1 try + 2 retries) it goes to the notify DLQ.
 
@@ -17,13 +17,21 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use notes_core::keys;
-use notes_core::topology::topology;
+use notes_core::adapters::keys;
+use notes_core::topology::{WorkQueue, topology};
 
-use crate::{StackConfig, StackError};
+use crate::config::{StackConfig, StackError};
 
-/// Attempts of an event at the local notify target before it goes to the notify DLQ.
-pub const NOTIFY_ATTEMPTS: u32 = 3;
+/// Attempts of an event at a rule's local stand-in target before it goes to the DLQ: Lambda's
+/// default for an asynchronous invocation (1 try + 2 retries).
+pub const ASYNC_ATTEMPTS: u32 = 3;
+
+/// Where a queue is.
+#[derive(Debug, Clone)]
+pub struct QueueAddress {
+    pub url: String,
+    pub arn: String,
+}
 
 /// Names and addresses of what was provisioned.
 #[derive(Debug, Clone)]
@@ -39,6 +47,23 @@ pub struct Resources {
     pub broadcast_queue_arn: String,
     pub broadcast_dlq_url: String,
     pub archive_name: String,
+}
+
+impl Resources {
+    /// The work queue declared as `name` in `queues` (a function's queue trigger).
+    pub fn work_queue(&self, name: &str) -> Option<QueueAddress> {
+        let (url, arn) = match name {
+            "noteCreated" => (&self.note_queue_url, &self.note_queue_arn),
+            "broadcastShards" => (&self.broadcast_queue_url, &self.broadcast_queue_arn),
+            _ => return None,
+        };
+        Some(QueueAddress { url: url.clone(), arn: arn.clone() })
+    }
+
+    /// The stand-in queue of the rule declared as `name` in `rules`, when it invokes a function.
+    pub fn rule_target(&self, name: &str) -> Option<String> {
+        (name == "noteResultsToNotify").then(|| self.notify_queue_url.clone())
+    }
 }
 
 fn failed(what: &str, err: impl std::error::Error) -> StackError {
@@ -58,48 +83,28 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let note_queue = &t.queues.note_created;
-    let note_dlq =
-        create_queue(&sqs, &note_queue_names(prefix).0, t.queues.note_created_dlq.retention_seconds, None, None)
-            .await?;
-    let note_queue_settings = QueueSettings {
-        visibility_timeout_seconds: config.visibility_timeout_seconds.unwrap_or(note_queue.visibility_timeout_seconds),
-        receive_wait_time_seconds: note_queue.receive_wait_time_seconds,
-    };
-    let note_main = create_queue(
+    let (note_main, note_dlq) = create_work_queue(
         &sqs,
         &note_queue_names(prefix).1,
-        note_queue.retention_seconds,
-        Some(note_queue_settings),
-        Some((&note_dlq.arn, note_queue.max_receive_count)),
+        note_queue,
+        t.queues.note_created_dlq.retention_seconds,
+        config.visibility_timeout_seconds.unwrap_or(note_queue.visibility_timeout_seconds),
     )
     .await?;
     let broadcast_queue = &t.queues.broadcast_shards;
     let broadcast_timeout = t
-        .functions
-        .values()
-        .find(|f| f.trigger == notes_core::topology::Trigger::Queue("broadcastShards".into()))
-        .map_or(broadcast_queue.visibility_timeout_seconds, |f| f.timeout_seconds);
-    let broadcast_dlq = create_queue(
-        &sqs,
-        &format!("{prefix}-broadcast-shards-dlq"),
-        t.queues.broadcast_shards_dlq.retention_seconds,
-        None,
-        None,
-    )
-    .await?;
-    let broadcast_main = create_queue(
+        .consumer_of("broadcastShards")
+        .map_or(broadcast_queue.visibility_timeout_seconds, |f| t.functions[f].timeout_seconds);
+    let (broadcast_main, broadcast_dlq) = create_work_queue(
         &sqs,
         &format!("{prefix}-broadcast-shards"),
-        broadcast_queue.retention_seconds,
+        broadcast_queue,
+        t.queues.broadcast_shards_dlq.retention_seconds,
         // The override shortens retries here too, but never below `broadcast`'s own timeout: a
         // shard must not come back while an invocation may still be pushing it.
-        Some(QueueSettings {
-            visibility_timeout_seconds: config
-                .visibility_timeout_seconds
-                .map_or(broadcast_queue.visibility_timeout_seconds, |seconds| seconds.max(broadcast_timeout)),
-            receive_wait_time_seconds: broadcast_queue.receive_wait_time_seconds,
-        }),
-        Some((&broadcast_dlq.arn, broadcast_queue.max_receive_count)),
+        config
+            .visibility_timeout_seconds
+            .map_or(broadcast_queue.visibility_timeout_seconds, |seconds| seconds.max(broadcast_timeout)),
     )
     .await?;
     let notify_dlq =
@@ -109,7 +114,7 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
         &format!("{prefix}-notify-target"),
         t.queues.notify_dlq.retention_seconds,
         Some(QueueSettings { visibility_timeout_seconds: config.notify_retry_seconds, receive_wait_time_seconds: 20 }),
-        Some((&notify_dlq.arn, NOTIFY_ATTEMPTS)),
+        Some((&notify_dlq.arn, ASYNC_ATTEMPTS)),
     )
     .await?;
 
@@ -223,9 +228,24 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError>
     Ok(())
 }
 
-struct Queue {
-    url: String,
-    arn: String,
+/// A work queue named `name` and its DLQ (`{name}-dlq`), which takes a message after the
+/// queue's `maxReceiveCount` receives; messages stay invisible for `visibility_seconds`.
+async fn create_work_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    queue: &WorkQueue,
+    dlq_retention_seconds: u32,
+    visibility_seconds: u32,
+) -> Result<(QueueAddress, QueueAddress), StackError> {
+    let dlq = create_queue(sqs, &format!("{name}-dlq"), dlq_retention_seconds, None, None).await?;
+    let settings = QueueSettings {
+        visibility_timeout_seconds: visibility_seconds,
+        receive_wait_time_seconds: queue.receive_wait_time_seconds,
+    };
+    let main =
+        create_queue(sqs, name, queue.retention_seconds, Some(settings), Some((&dlq.arn, queue.max_receive_count)))
+            .await?;
+    Ok((main, dlq))
 }
 
 struct QueueSettings {
@@ -239,7 +259,7 @@ async fn create_queue(
     retention_seconds: u32,
     settings: Option<QueueSettings>,
     dead_letters: Option<(&str, u32)>,
-) -> Result<Queue, StackError> {
+) -> Result<QueueAddress, StackError> {
     let mut request = sqs
         .create_queue()
         .queue_name(name)
@@ -265,7 +285,7 @@ async fn create_queue(
         .await
         .map_err(|e| failed(name, e))?;
     let arn = attributes.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).unwrap_or_default();
-    Ok(Queue { url, arn })
+    Ok(QueueAddress { url, arn })
 }
 
 async fn put_rule(

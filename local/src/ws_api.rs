@@ -30,7 +30,9 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::functions::{Functions, WebSocketEndpoint};
+use notes_core::edge::function::WebSocketHandler;
+
+use crate::functions::Functions;
 
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 pub const MAX_CONNECTION_DURATION: Duration = Duration::from_secs(2 * 3600);
@@ -48,9 +50,9 @@ struct LiveConnection {
 }
 
 pub struct WebSocketApi {
-    connect: Arc<dyn WebSocketEndpoint>,
-    disconnect: Arc<dyn WebSocketEndpoint>,
-    default: Arc<dyn WebSocketEndpoint>,
+    connect: Arc<dyn WebSocketHandler>,
+    disconnect: Arc<dyn WebSocketHandler>,
+    default: Arc<dyn WebSocketHandler>,
     live: Mutex<HashMap<String, LiveConnection>>,
 }
 

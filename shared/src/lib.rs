@@ -1,25 +1,21 @@
-//! The core of the notes suite, shared by every function, the local stack and the tests:
-//! the domain and its validation, the event catalog, the table's key design, the ports and
-//! their AWS adapters (and in-memory fakes), authentication, the HTTP edge, errors, telemetry.
+//! The core of the notes suite, shared by every function, the local stack and the tests, in
+//! four layers, each a folder:
+//!
+//! - [`domain`]: notes, users and their validation, edits, the event catalog, the broadcast
+//!   message; no I/O;
+//! - [`ports`]: the traits every AWS call goes through (and `push_all`, written on them);
+//! - [`adapters`]: the ports on AWS, their in-memory fakes, the table's key design;
+//! - [`edge`]: the function model (every trigger kind, built from `topology.json`), the HTTP
+//!   edge (requests, auth, errors, pages) and configuration.
+//!
+//! Beside them, read by every layer: [`topology`], the declarations of `shared/topology.json`,
+//! and [`telemetry`], JSON logs and metrics.
 
-pub mod auth;
-pub mod aws;
-pub mod broadcast;
-pub mod config;
+pub mod adapters;
 pub mod domain;
-pub mod editing;
-pub mod error;
-pub mod events;
-pub mod function;
-pub mod http;
-pub mod keys;
-pub mod pagination;
+pub mod edge;
 pub mod ports;
-pub mod push;
 pub mod telemetry;
 pub mod topology;
 
-#[cfg(feature = "fakes")]
-pub mod fakes;
-
-pub use error::ApiError;
+pub use edge::error::ApiError;

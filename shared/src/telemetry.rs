@@ -20,16 +20,15 @@ pub mod metric {
     pub const NOTES_FAILED: &str = "NotesFailed";
     /// Milliseconds from the `note-created` event's time to the note being stored.
     pub const PROCESSING_LATENCY: &str = "NoteProcessingLatency";
-    /// A record handed back to SQS for a retry (a transient failure).
+    /// A record of a queue handed back to SQS for a retry (a transient failure); by `service`.
     pub const RECORDS_RETRIED: &str = "NoteRecordsRetried";
-    /// A record failed on its last allowed receive: SQS moves it to the dead-letter queue next.
+    /// A record of a queue failed on its last allowed receive: SQS moves it to the dead-letter
+    /// queue next; by `service`.
     pub const RECORDS_DEAD_LETTERED: &str = "NoteRecordsDeadLettered";
     /// A message pushed to a WebSocket connection.
     pub const PUSHES_SENT: &str = "PushesSent";
     /// A connection found gone (410) and removed.
     pub const CONNECTIONS_GONE: &str = "ConnectionsGone";
-    /// A shard of a broadcast handed back to SQS for a retry (some of its pushes failed).
-    pub const BROADCASTS_RETRIED: &str = "BroadcastShardsRetried";
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -140,7 +139,15 @@ pub struct PerNote {
     unit: Unit,
     /// Also written: this metric, counting the notes.
     count_as: Option<&'static str>,
-    values: std::sync::Mutex<(Vec<f64>, Vec<String>, Vec<String>)>,
+    values: std::sync::Mutex<Values>,
+}
+
+/// What a [`PerNote`] gathered: one value, note id and correlation id per note, in step.
+#[derive(Default)]
+struct Values {
+    values: Vec<f64>,
+    note_ids: Vec<String>,
+    correlation_ids: Vec<String>,
 }
 
 impl PerNote {
@@ -150,15 +157,15 @@ impl PerNote {
 
     pub fn add(&self, value: f64, note_id: &str, correlation_id: &str) {
         let mut values = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        values.0.push(value);
-        values.1.push(note_id.to_owned());
-        values.2.push(correlation_id.to_owned());
+        values.values.push(value);
+        values.note_ids.push(note_id.to_owned());
+        values.correlation_ids.push(correlation_id.to_owned());
     }
 
     /// Writes the line, unless nothing was added.
     pub fn emit(&self) {
         let values = self.values.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (values, note_ids, correlation_ids) = &*values;
+        let Values { values, note_ids, correlation_ids } = &*values;
         if values.is_empty() {
             return;
         }

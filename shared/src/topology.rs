@@ -201,6 +201,22 @@ impl Topology {
         }
     }
 
+    /// The work queue that triggers `function`, if a queue does: its name and its settings.
+    pub fn queue_of(&self, function: &str) -> Option<(&str, &WorkQueue)> {
+        match &self.functions.get(function)?.trigger {
+            Trigger::Queue(queue) => self.queues.work_queue(queue).map(|q| (queue.as_str(), q)),
+            _ => None,
+        }
+    }
+
+    /// The function a queue or a rule triggers, if one does: the inverse of a function's trigger.
+    pub fn consumer_of(&self, queue_or_rule: &str) -> Option<&str> {
+        self.functions.iter().find_map(|(name, f)| match &f.trigger {
+            Trigger::Queue(q) | Trigger::Rule(q) if q == queue_or_rule => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
     /// The function behind a WebSocket route key.
     pub fn websocket_function(&self, route_key: &str) -> Option<&str> {
         self.functions.iter().find_map(|(name, f)| match &f.trigger {
@@ -223,7 +239,7 @@ mod tests {
     #[test]
     fn topology_parses_and_matches_the_contract() {
         let t = topology();
-        assert_eq!(t.event_source, crate::events::EVENT_SOURCE);
+        assert_eq!(t.event_source, crate::domain::events::EVENT_SOURCE);
         assert_eq!(t.queues.note_created.max_receive_count, 3);
         assert_eq!(t.queues.note_created_dlq.retention_seconds, 14 * 24 * 3600);
         assert_eq!(t.archive.retention_days, 30);
@@ -276,7 +292,7 @@ mod tests {
         for (name, f) in &topology().functions {
             if let Some(queue) = &f.sends_to {
                 assert!(topology().queues.work_queue(queue).is_some(), "{name} sends to {queue}");
-                assert!(f.environment.iter().any(|v| v == crate::config::BROADCAST_QUEUE_URL), "{name}");
+                assert!(f.environment.iter().any(|v| v == crate::edge::config::BROADCAST_QUEUE_URL), "{name}");
             }
         }
     }
@@ -284,7 +300,6 @@ mod tests {
     #[test]
     fn every_function_has_one_trigger_and_no_two_share_a_route() {
         let t = topology();
-        assert_eq!(t.functions.len(), 15);
         let mut routes: Vec<String> = t.http_routes().map(|(_, r)| r.key()).collect();
         let count = routes.len();
         routes.sort();
@@ -313,7 +328,8 @@ mod tests {
             })
             .collect();
         routed.sort();
-        let mut all: Vec<String> = crate::events::EventType::ALL.iter().map(|k| k.as_str().to_owned()).collect();
+        let mut all: Vec<String> =
+            crate::domain::events::EventType::ALL.iter().map(|k| k.as_str().to_owned()).collect();
         all.sort();
         assert_eq!(routed, all);
     }

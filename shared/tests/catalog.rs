@@ -2,9 +2,9 @@
 //! and each schema refuses what the contract forbids.
 #![cfg(feature = "fakes")]
 
+use notes_core::adapters::fakes::assert_matches_schema;
+use notes_core::domain::events::{EventType, NoteEvent, schema_source};
 use notes_core::domain::{Note, NoteContent, NoteId, Timestamp, Username};
-use notes_core::events::{EventType, NoteEvent, schema_source};
-use notes_core::fakes::assert_matches_schema;
 
 fn created(is_public: bool) -> NoteEvent {
     NoteEvent::note_created(
@@ -19,7 +19,7 @@ fn created(is_public: bool) -> NoteEvent {
 
 /// The note `created` became, saved and since edited.
 fn note_of(created: &NoteEvent) -> Note {
-    let note = notes_core::fakes::note(created.username().as_str(), "hello", true);
+    let note = notes_core::adapters::fakes::note(created.username().as_str(), "hello", true);
     Note { note_id: created.note_id(), updated_at: Some(Timestamp::now()), ..note }
 }
 
@@ -55,7 +55,7 @@ fn each_schema_names_its_event_type() {
 fn a_schema_refuses_an_event_missing_its_correlation_id() {
     let mut detail = created(false).to_detail();
     detail.as_object_mut().unwrap().remove("correlationId");
-    notes_core::fakes::assert_detail_matches_schema(EventType::NoteCreated, &detail);
+    notes_core::adapters::fakes::assert_detail_matches_schema(EventType::NoteCreated, &detail);
 }
 
 #[test]
@@ -64,5 +64,5 @@ fn a_schema_refuses_a_derived_event_without_causation() {
     let created = created(false);
     let mut detail = NoteEvent::note_saved(&created, &note_of(&created)).to_detail();
     detail.as_object_mut().unwrap().remove("causationId");
-    notes_core::fakes::assert_detail_matches_schema(EventType::NoteSaved, &detail);
+    notes_core::adapters::fakes::assert_detail_matches_schema(EventType::NoteSaved, &detail);
 }

@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt as _, stream};
-use notes_core::aws::DynamoTable;
+use notes_core::adapters::aws::DynamoTable;
 use notes_core::domain::{Timestamp, Username};
 use notes_core::ports::{Connection, ConnectionStore};
 use notes_e2e::{env_endpoint, unique};

@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use notes_core::aws::{DynamoTable, EventBridgeBus, SqsBroadcastQueue};
-use notes_core::broadcast::BroadcastMessage;
+use notes_core::adapters::aws::{DynamoTable, EventBridgeBus, SqsBroadcastQueue};
+use notes_core::adapters::keys::connection_shard;
+use notes_core::domain::broadcast::BroadcastMessage;
+use notes_core::domain::events::{ChangeRecord, NoteEvent, created_body_digest};
 use notes_core::domain::{IdempotencyKey, Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
-use notes_core::events::{ChangeRecord, NoteEvent, created_body_digest};
-use notes_core::keys::connection_shard;
 use notes_core::ports::{
     BroadcastQueue, ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, FirstRequest, IdempotencyStore,
     LastChange, NoteStore, PageRequest, QueueError, SaveOutcome, StoreError, UserRecord, UserStore,
@@ -196,8 +196,8 @@ async fn an_idempotency_key_records_the_first_event_only() {
     let item = aws_sdk_dynamodb::Client::new(&aws.sdk)
         .get_item()
         .table_name(&aws.resources.table_name)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(notes_core::keys::idempotency(&alice, &key).pk))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(notes_core::keys::idempotency(&alice, &key).sk))
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(notes_core::adapters::keys::idempotency(&alice, &key).pk))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(notes_core::adapters::keys::idempotency(&alice, &key).sk))
         .send()
         .await
         .unwrap();
@@ -275,7 +275,9 @@ async fn a_published_note_created_reaches_the_queue_through_the_rule_and_save_no
         Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws.sdk), &aws.resources.table_name)),
         Arc::new(bus),
     );
-    let response = save_note.handle(notes_local::pollers::sqs_event(&messages, &aws.resources.note_queue_arn)).await;
+    let batch = notes_local::event_source_mapping::sqs_event(&messages, &aws.resources.note_queue_arn);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let response = notes_core::edge::function::handle_batch(&save_note, batch, deadline).await;
     assert!(response.batch_item_failures.is_empty());
     let stored = NoteStore::get(&aws.table, &alice, created.note_id()).await.unwrap().expect("stored");
     assert_eq!(stored.content.as_str(), "via the rule");
@@ -292,14 +294,14 @@ async fn the_jwt_secret_is_read_from_secrets_manager() {
         .send()
         .await
         .unwrap();
-    let source = notes_core::config::SecretSource::SecretsManager { arn: secret.arn.unwrap() };
-    assert_eq!(notes_core::aws::read_secret(&aws.sdk, source).await.unwrap(), value);
+    let source = notes_core::edge::config::SecretSource::SecretsManager { arn: secret.arn.unwrap() };
+    assert_eq!(notes_core::adapters::aws::read_secret(&aws.sdk, source).await.unwrap(), value);
 
-    let missing = notes_core::config::SecretSource::SecretsManager {
+    let missing = notes_core::edge::config::SecretSource::SecretsManager {
         arn: "arn:aws:secretsmanager:us-east-1:000000000000:secret:nope".into(),
     };
-    let err = notes_core::aws::read_secret(&aws.sdk, missing).await.unwrap_err();
-    assert!(matches!(err, notes_core::config::ConfigError::Secret(_)));
+    let err = notes_core::adapters::aws::read_secret(&aws.sdk, missing).await.unwrap_err();
+    assert!(matches!(err, notes_core::edge::config::ConfigError::Secret(_)));
 }
 
 #[tokio::test]
@@ -332,7 +334,8 @@ async fn the_broadcast_queue_receives_one_message_per_shard_as_sent() {
     let aws = aws().await;
     let queue = SqsBroadcastQueue::new(aws_sdk_sqs::Client::new(&aws.sdk), &aws.resources.broadcast_queue_url);
     // Long enough that two shards' bodies do not fit in one 256 KiB call.
-    let detail = serde_json::json!({"username": "alice", "noteId": "n-1", "content": "x".repeat(40_000)});
+    let note_id = notes_core::domain::NoteId::new();
+    let detail = serde_json::json!({"username": "alice", "noteId": note_id.to_string(), "content": "x".repeat(40_000)});
     let sent = BroadcastMessage::for_every_shard(&detail);
     queue.send(&sent).await.unwrap();
 
@@ -348,7 +351,11 @@ async fn the_broadcast_queue_receives_one_message_per_shard_as_sent() {
             .await
             .unwrap();
         let bodies = out.messages.unwrap_or_default().into_iter().filter_map(|m| m.body);
-        received.extend(bodies.map(|body| BroadcastMessage::parse(&body).unwrap()));
+        received.extend(
+            bodies
+                .map(|body| BroadcastMessage::parse(&body).unwrap())
+                .map(|m| BroadcastMessage { shard: m.shard, detail: m.detail }),
+        );
         if received.len() >= sent.len() {
             break;
         }

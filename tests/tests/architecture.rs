@@ -53,22 +53,116 @@ fn nothing_scans_the_table() {
 }
 
 #[test]
-fn every_function_crate_has_a_tiny_main_and_its_handler_in_the_library() {
+fn every_main_is_one_line_through_the_function_model() {
     for entry in std::fs::read_dir(repo().join("functions")).unwrap().flatten() {
         let crate_dir = entry.path();
-        if !crate_dir.is_dir() {
+        if !crate_dir.join("Cargo.toml").exists() {
             continue;
         }
+        let name = entry.file_name().to_string_lossy().replace('-', "_");
         let main = std::fs::read_to_string(crate_dir.join("src/main.rs")).unwrap();
         assert!(crate_dir.join("src/lib.rs").exists(), "{} has no library", crate_dir.display());
-        assert!(main.lines().count() <= 20, "{}/src/main.rs is not tiny", crate_dir.display());
+        let lines: Vec<&str> = main.lines().filter(|l| !l.trim().is_empty()).collect();
         assert!(
-            ["function::run_http::<", "function::run_websocket::<", "function::init::<"]
-                .iter()
-                .any(|s| main.contains(s)),
-            "{} is not built through notes_core::function (telemetry, settings, Function::build)",
+            lines.len() == 1 && lines[0].starts_with(&format!("notes_core::lambda_main!({name}::")),
+            "{}/src/main.rs is not the one line `notes_core::lambda_main!({name}::Type);`",
             crate_dir.display()
         );
+    }
+}
+
+/// Every file of the repository that is code or configuration (not documentation), outside
+/// `target/`, `node_modules/` and build outputs.
+fn code_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            let skipped = ["target", "node_modules", ".git", ".venv", "build", "cdk.out", "cdk.out.sam", ".svelte-kit"];
+            if !skipped.contains(&name.as_str()) {
+                code_files(&path, out);
+            }
+        } else if ["rs", "ts", "mjs", "js", "py", "sh", "toml", "json", "yaml", "svelte"]
+            .iter()
+            .any(|ext| name.ends_with(&format!(".{ext}")))
+            && !name.ends_with("package-lock.json")
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The files that may name every function: the declarations, and what Rust must be told to link
+/// (`local/Cargo.toml`, checked against the declarations by `local/build.rs`; `Cargo.lock`, cargo's).
+/// `docs/adding-a-function.md` says the same.
+const MAY_LIST_THE_FUNCTIONS: [&str; 3] = ["shared/topology.json", "local/Cargo.toml", "Cargo.lock"];
+
+#[test]
+fn no_file_keeps_a_list_of_the_functions_by_hand() {
+    let names: Vec<String> = notes_core::topology::topology().functions.keys().cloned().collect();
+    let mut files = Vec::new();
+    code_files(&repo(), &mut files);
+    for path in files {
+        let relative = path.strip_prefix(repo()).unwrap().to_string_lossy().replace('\\', "/");
+        if MAY_LIST_THE_FUNCTIONS.contains(&relative.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let named = names
+            .iter()
+            .filter(|name| {
+                let snake = name.replace('-', "_");
+                contains_word(&text, name) || contains_word(&text, &snake)
+            })
+            .count();
+        // A file about a few functions names a few; one that names most of them is a list.
+        assert!(
+            named * 2 <= names.len(),
+            "{relative} names {named} of the {} declared functions: a list kept by hand; derive it from shared/topology.json",
+            names.len()
+        );
+    }
+}
+
+/// Whether `word` occurs in `text` with no identifier character or `-` on either side.
+fn contains_word(text: &str, word: &str) -> bool {
+    let is_part = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_part) && !after.is_some_and(is_part)
+    })
+}
+
+#[test]
+fn the_guide_to_adding_a_function_names_the_files_a_new_route_touches() {
+    let guide = std::fs::read_to_string(repo().join("docs/adding-a-function.md")).unwrap();
+    for file in [
+        "shared/topology.json",
+        "shared/openapi.yaml",
+        "functions/<name>/Cargo.toml",
+        "functions/<name>/src/main.rs",
+        "functions/<name>/src/lib.rs",
+        "functions/<name>/tests/<name>.rs",
+        "local/Cargo.toml",
+    ] {
+        assert!(guide.contains(&format!("`{file}`")), "docs/adding-a-function.md does not name `{file}`");
+    }
+    // Every existing function crate has exactly the shape the guide and the scaffold give a new one.
+    for entry in std::fs::read_dir(repo().join("functions")).unwrap().flatten() {
+        let dir = entry.path();
+        if dir.join("Cargo.toml").exists() {
+            let snake = entry.file_name().to_string_lossy().replace('-', "_");
+            for file in ["src/main.rs", "src/lib.rs", &format!("tests/{snake}.rs")] {
+                assert!(dir.join(file).exists(), "{} has no {file}", dir.display());
+            }
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+            assert!(
+                manifest.contains("[package.metadata.lambda.env]"),
+                "{}: no cargo-lambda environment",
+                dir.display()
+            );
+        }
     }
 }
 

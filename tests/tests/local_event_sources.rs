@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use notes_e2e::unique;
-use notes_local::pollers::{AsyncInvocation, run_async_target};
+use notes_local::async_invocation::{AsyncInvocation, run_async_target};
 use tokio::time::Instant;
 
 /// One queue with a DLQ after `max_receives` receives, as the local notify target is provisioned.

@@ -162,7 +162,7 @@ async fn replaying_a_deleted_notes_events_late_in_the_archives_retention_does_no
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let retention_days = notes_core::topology::topology().archive.retention_days;
     let late = notes_core::domain::Timestamp::now().plus_seconds(i64::from(retention_days) * 24 * 3600 - 60);
-    let key = notes_core::keys::tombstone(
+    let key = notes_core::adapters::keys::tombstone(
         &notes_core::domain::Username::parse(&username).unwrap(),
         notes_core::domain::NoteId::parse(&note_id).unwrap(),
     );

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use notes_core::auth::JwtKeys;
 use notes_core::domain::{Timestamp, Username};
+use notes_core::edge::auth::JwtKeys;
 use notes_e2e::Stack;
 use serde_json::json;
 

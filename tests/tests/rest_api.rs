@@ -2,8 +2,8 @@
 //! contract's table, cross-user access, forged tokens, and pagination.
 
 use base64::Engine as _;
-use notes_core::auth::JwtKeys;
 use notes_core::domain::{Timestamp, Username};
+use notes_core::edge::auth::JwtKeys;
 use notes_e2e::{PATIENCE, Stack, unique};
 use reqwest::Method;
 use serde_json::{Value, json};

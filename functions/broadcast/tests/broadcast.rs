@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use broadcast::Broadcast;
-use notes_core::broadcast::BroadcastMessage;
+use notes_core::adapters::fakes::{InMemoryTable, RecordingPusher, sqs_batch as batch, sqs_record as record};
+use notes_core::adapters::keys::connection_shard;
+use notes_core::domain::broadcast::BroadcastMessage;
 use notes_core::domain::{Timestamp, Username};
-use notes_core::fakes::{InMemoryTable, RecordingPusher, sqs_batch as batch, sqs_record as record};
-use notes_core::keys::connection_shard;
 use notes_core::ports::{Connection, ConnectionStore};
 use serde_json::{Value, json};
 
@@ -72,7 +72,7 @@ fn in_shard(w: &World, n: u32) -> Vec<String> {
 #[tokio::test]
 async fn a_message_reaches_every_other_users_connection_of_its_shard_once() {
     let w = world().await;
-    let response = w.app.handle(batch(vec![record("m-0", shard(0))])).await;
+    let response = notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", shard(0))])).await;
     assert!(failed(&response).is_empty());
     let mut expected = [ids_in_shard(0, "b", 2), ids_in_shard(0, "c", 2)].concat();
     expected.sort();
@@ -82,7 +82,7 @@ async fn a_message_reaches_every_other_users_connection_of_its_shard_once() {
 #[tokio::test]
 async fn the_owners_connections_are_skipped_as_notify_reaches_them() {
     let w = world().await;
-    w.app.handle(batch(vec![record("m-0", shard(0))])).await;
+    notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", shard(0))])).await;
     assert!(w.pusher.recipients().iter().all(|id| !id.starts_with('a')), "{:?}", w.pusher.recipients());
 }
 
@@ -92,7 +92,7 @@ async fn the_detail_is_pushed_as_notify_wrote_it() {
     let mut without_content = detail();
     without_content.as_object_mut().unwrap().remove("content");
     let body = BroadcastMessage { shard: 0, detail: without_content.clone() }.to_body();
-    w.app.handle(batch(vec![record("m-0", body)])).await;
+    notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", body)])).await;
     for (_, message) in w.pusher.sent() {
         assert_eq!(message, without_content, "nothing added, nothing taken away");
     }
@@ -101,7 +101,7 @@ async fn the_detail_is_pushed_as_notify_wrote_it() {
 #[tokio::test]
 async fn a_message_reaches_no_connection_of_another_shard() {
     let w = world().await;
-    w.app.handle(batch(vec![record("m-1", shard(1))])).await;
+    notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-1", shard(1))])).await;
     assert!(!w.pusher.recipients().is_empty());
     assert!(w.pusher.recipients().iter().all(|id| connection_shard(id) == 1));
 }
@@ -111,14 +111,16 @@ async fn a_shard_whose_push_failed_is_retried_alone() {
     let w = world().await;
     let flaky = ids_in_shard(1, "b", 1).remove(0);
     w.pusher.mark_unavailable(&flaky);
-    let response = w.app.handle(batch(vec![record("m-0", shard(0)), record("m-1", shard(1))])).await;
+    let response =
+        notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", shard(0)), record("m-1", shard(1))]))
+            .await;
     assert_eq!(failed(&response), vec!["m-1"]);
     assert_eq!(in_shard(&w, 0).len(), 4, "shard 0 is done");
     assert_eq!(w.table.connection_ids().len(), 10, "a transient failure removes nothing");
 
     // The retry reaches the connection that missed it; its shard-mates see the same eventId again.
     w.pusher.heal(&flaky);
-    let response = w.app.handle(batch(vec![record("m-1", shard(1))])).await;
+    let response = notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-1", shard(1))])).await;
     assert!(failed(&response).is_empty());
     assert_eq!(in_shard(&w, 0).len(), 4, "shard 0 is not pushed again");
     assert_eq!(in_shard(&w, 1).iter().filter(|id| **id == flaky).count(), 1);
@@ -130,7 +132,7 @@ async fn a_gone_connection_is_removed_and_the_shard_is_done() {
     let w = world().await;
     let gone = ids_in_shard(0, "c", 1).remove(0);
     w.pusher.mark_gone(&gone);
-    let response = w.app.handle(batch(vec![record("m-0", shard(0))])).await;
+    let response = notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", shard(0))])).await;
     assert!(failed(&response).is_empty());
     assert!(!w.table.connection_ids().contains(&gone));
     assert!(w.table.of_user(&Username::parse("alice").unwrap()).await.unwrap().len() == 2, "alice's are kept");
@@ -140,7 +142,7 @@ async fn a_gone_connection_is_removed_and_the_shard_is_done() {
 async fn an_unreadable_shard_is_retried() {
     let w = world().await;
     w.table.set_unavailable(true);
-    let response = w.app.handle(batch(vec![record("m-0", shard(0))])).await;
+    let response = notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", shard(0))])).await;
     assert_eq!(failed(&response), vec!["m-0"]);
     assert!(w.pusher.sent().is_empty());
 }
@@ -149,7 +151,7 @@ async fn an_unreadable_shard_is_retried() {
 async fn a_body_that_is_not_a_broadcast_message_goes_towards_the_dlq_without_holding_back_the_others() {
     let w = world().await;
     let poison = record("poison", r#"{"detail": "alice"}"#.into());
-    let response = w.app.handle(batch(vec![poison, record("m-0", shard(0))])).await;
+    let response = notes_core::adapters::fakes::deliver(&w.app, batch(vec![poison, record("m-0", shard(0))])).await;
     assert_eq!(failed(&response), vec!["poison"]);
     assert_eq!(in_shard(&w, 0).len(), 4);
 }
@@ -159,7 +161,7 @@ async fn the_sample_broadcast_batch_is_pushed() {
     let raw =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/sqs-broadcast-batch.json")).unwrap();
     let w = world().await;
-    let response = w.app.handle(serde_json::from_str(&raw).unwrap()).await;
+    let response = notes_core::adapters::fakes::deliver(&w.app, serde_json::from_str(&raw).unwrap()).await;
     assert!(failed(&response).is_empty());
     assert_eq!(w.pusher.recipients().len(), 8, "bob's and carol's in shards 0 and 1; alice's skipped");
 }

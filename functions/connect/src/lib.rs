@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use notes_core::auth::JwtKeys;
-use notes_core::config::ConfigError;
 use notes_core::domain::Timestamp;
-use notes_core::function::{Function, Settings, WebSocketFunction};
-use notes_core::http::websocket_response;
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::config::ConfigError;
+use notes_core::edge::function::{Function, Settings, WebSocket, WebSocketFunction};
+use notes_core::edge::http::websocket_response;
 use notes_core::ports::{Connection, ConnectionStore};
 
 /// API Gateway closes a WebSocket connection after 2 hours at most.
@@ -35,9 +35,10 @@ impl Connect {
 
 impl Function for Connect {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = WebSocket;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.connections()?))
     }
 }
 

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use connect::{CONNECTION_LIFETIME_SECONDS, Connect, MAX_CONNECTIONS_PER_USER};
-use notes_core::auth::JwtKeys;
+use notes_core::adapters::fakes::{InMemoryTable, jwt_keys, token_for};
 use notes_core::domain::{Timestamp, Username};
-use notes_core::fakes::{InMemoryTable, jwt_keys, token_for};
-use notes_core::function::WebSocketFunction;
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::WebSocketFunction;
 use notes_core::ports::ConnectionStore;
 
 fn request(token: Option<&str>, connection_id: &str) -> ApiGatewayWebsocketProxyRequest {
@@ -38,7 +38,7 @@ async fn a_valid_token_records_the_connection_for_two_hours() {
     let c = &connections[0];
     assert_eq!(c.connection_id, "c-1");
     assert_eq!(c.expires_at.epoch_seconds() - c.connected_at.epoch_seconds(), CONNECTION_LIFETIME_SECONDS);
-    let shard = notes_core::keys::connection_shard("c-1");
+    let shard = notes_core::adapters::keys::connection_shard("c-1");
     assert_eq!(table.in_shard(shard).await.unwrap().len(), 1, "the broadcast can find it");
 }
 

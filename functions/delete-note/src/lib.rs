@@ -11,15 +11,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::auth::JwtKeys;
+use notes_core::domain::editing::change_own_note;
+use notes_core::domain::events::NoteEvent;
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
-use notes_core::editing::change_own_note;
-use notes_core::events::NoteEvent;
-use notes_core::function::{Function, HttpFunction, Settings};
-use notes_core::http::{api_request_id, authenticate, empty_response, note_id_param, respond};
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
+use notes_core::edge::http::{api_request_id, authenticate, empty_response, note_id_param, respond};
 use notes_core::ports::{EventPublisher, LastChange, NoteStore};
 use notes_core::topology::topology;
-use notes_core::{ApiError, config::ConfigError};
+use notes_core::{ApiError, edge::config::ConfigError};
 use tracing::{Instrument as _, field};
 
 /// How long a tombstone is kept: a day longer than a `note-created` can come back, whether as a
@@ -83,9 +83,10 @@ impl DeleteNote {
 
 impl Function for DeleteNote {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.table()?, settings.bus()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.notes()?, settings.events()?))
     }
 }
 

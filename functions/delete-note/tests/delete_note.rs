@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use delete_note::{DeleteNote, tombstone_seconds};
-use notes_core::auth::JwtKeys;
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::domain::editing::MAX_CONFLICT_RETRIES;
+use notes_core::domain::events::{EventBody, EventType};
 use notes_core::domain::{Note, NoteId, Timestamp};
-use notes_core::editing::MAX_CONFLICT_RETRIES;
-use notes_core::events::{EventBody, EventType};
-use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
-use notes_core::function::HttpFunction;
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::HttpFunction;
 use notes_core::ports::{NoteStore, SaveOutcome};
 use notes_core::topology::topology;
 use serde_json::Value;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use notes_core::config::ConfigError;
-use notes_core::function::{Function, Settings, WebSocketFunction};
-use notes_core::http::websocket_response;
+use notes_core::edge::config::ConfigError;
+use notes_core::edge::function::{Function, Settings, WebSocket, WebSocketFunction};
+use notes_core::edge::http::websocket_response;
 use notes_core::ports::ConnectionStore;
 
 pub struct Disconnect {
@@ -22,9 +22,10 @@ impl Disconnect {
 
 impl Function for Disconnect {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = WebSocket;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.table()?))
+        Ok(Self::new(settings.connections()?))
     }
 }
 

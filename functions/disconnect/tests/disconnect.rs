@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use disconnect::Disconnect;
+use notes_core::adapters::fakes::InMemoryTable;
 use notes_core::domain::{Timestamp, Username};
-use notes_core::fakes::InMemoryTable;
-use notes_core::function::WebSocketFunction;
+use notes_core::edge::function::WebSocketFunction;
 use notes_core::ports::{Connection, ConnectionStore};
 
 fn request(connection_id: &str) -> ApiGatewayWebsocketProxyRequest {

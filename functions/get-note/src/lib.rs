@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::auth::JwtKeys;
-use notes_core::function::{Function, HttpFunction, Settings};
-use notes_core::http::{api_request_id, authenticate, json_response, note_id_param, respond};
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
+use notes_core::edge::http::{api_request_id, authenticate, json_response, note_id_param, respond};
 use notes_core::ports::NoteStore;
-use notes_core::{ApiError, config::ConfigError};
+use notes_core::{ApiError, edge::config::ConfigError};
 use tracing::{Instrument as _, field};
 
 pub struct GetNote {
@@ -35,9 +35,10 @@ impl GetNote {
 
 impl Function for GetNote {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.notes()?))
     }
 }
 

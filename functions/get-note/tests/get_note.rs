@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use get_note::GetNote;
-use notes_core::auth::JwtKeys;
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
 use notes_core::domain::{Note, NoteId, Timestamp};
-use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
-use notes_core::function::HttpFunction;
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::HttpFunction;
 use serde_json::Value;
 
 struct World {

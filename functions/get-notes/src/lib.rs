@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::auth::JwtKeys;
-use notes_core::function::{Function, HttpFunction, Settings};
-use notes_core::http::{api_request_id, authenticate, json_response, query_param, respond};
-use notes_core::pagination::{NotesPage, page_request};
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
+use notes_core::edge::http::{api_request_id, authenticate, json_response, query_param, respond};
+use notes_core::edge::pagination::{NotesPage, page_request};
 use notes_core::ports::NoteStore;
-use notes_core::{ApiError, config::ConfigError};
+use notes_core::{ApiError, edge::config::ConfigError};
 use tracing::Instrument as _;
 
 pub struct GetNotes {
@@ -35,9 +35,10 @@ impl GetNotes {
 
 impl Function for GetNotes {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.notes()?))
     }
 }
 

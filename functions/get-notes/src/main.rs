@@ -1,6 +1,1 @@
-//! The Lambda binary of `get-notes`: built once per cold start from the environment, then run.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    notes_core::function::run_http::<get_notes::GetNotes>().await
-}
+notes_core::lambda_main!(get_notes::GetNotes);

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use get_notes::GetNotes;
-use notes_core::auth::JwtKeys;
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
 use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
-use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
-use notes_core::function::HttpFunction;
-use notes_core::pagination::encode_cursor;
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::HttpFunction;
+use notes_core::edge::pagination::encode_cursor;
 use notes_core::ports::{NoteStore, SaveOutcome};
 use serde_json::{Value, json};
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use get_public_notes::GetPublicNotes;
-use notes_core::fakes::{ApiRequest, InMemoryTable, read_response};
-use notes_core::function::HttpFunction;
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, read_response};
+use notes_core::edge::function::HttpFunction;
 use serde_json::{Value, json};
 
 struct World {

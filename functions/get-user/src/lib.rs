@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::auth::JwtKeys;
 use notes_core::domain::{Timestamp, Username};
-use notes_core::function::{Function, HttpFunction, Settings};
-use notes_core::http::{api_request_id, authenticate, json_response, respond};
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
+use notes_core::edge::http::{api_request_id, authenticate, json_response, respond};
 use notes_core::ports::UserStore;
-use notes_core::{ApiError, config::ConfigError};
+use notes_core::{ApiError, edge::config::ConfigError};
 use serde::Serialize;
 use tracing::Instrument as _;
 
@@ -40,9 +40,10 @@ impl GetUser {
 
 impl Function for GetUser {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.users()?))
     }
 }
 

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use get_user::GetUser;
-use notes_core::auth::JwtKeys;
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
 use notes_core::domain::{Timestamp, Username};
-use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
-use notes_core::function::HttpFunction;
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::HttpFunction;
 use notes_core::ports::UserStore;
 use serde_json::Value;
 

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::auth::{JwtKeys, PasswordHasher};
 use notes_core::domain::{Password, Timestamp, Username};
-use notes_core::function::{Function, HttpFunction, Settings};
-use notes_core::http::{JsonObject, api_request_id, json_response, respond};
+use notes_core::edge::auth::{JwtKeys, PasswordHasher};
+use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
+use notes_core::edge::http::{JsonObject, api_request_id, json_response, respond};
 use notes_core::ports::UserStore;
-use notes_core::{ApiError, config::ConfigError};
+use notes_core::{ApiError, edge::config::ConfigError};
 use serde::Serialize;
 use tracing::Instrument as _;
 
@@ -84,9 +84,10 @@ impl Login {
 
 impl Function for Login {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.table()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.users()?))
     }
 }
 

@@ -3,10 +3,10 @@
 use std::sync::{Arc, OnceLock};
 
 use login::Login;
-use notes_core::auth::PasswordHasher;
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
 use notes_core::domain::{Password, Timestamp, Username};
-use notes_core::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
-use notes_core::function::HttpFunction;
+use notes_core::edge::auth::PasswordHasher;
+use notes_core::edge::function::HttpFunction;
 use notes_core::ports::{UserRecord, UserStore};
 use serde_json::{Value, json};
 
@@ -72,7 +72,7 @@ async fn a_token_from_another_key_does_not_verify_as_ours() {
     // The token is signed with the function's own key, not just any HS256 key.
     let w = world().await;
     let (_, body) = send(&w, login("alice", PASSWORD)).await;
-    let other = notes_core::auth::JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
+    let other = notes_core::edge::auth::JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
     assert!(other.verify(body["token"].as_str().unwrap()).is_err());
 }
 

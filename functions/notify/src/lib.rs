@@ -21,13 +21,15 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use notes_core::broadcast::BroadcastMessage;
-use notes_core::config::ConfigError;
-use notes_core::events::{EventType, NoteEvent};
-use notes_core::function::{Function, Settings};
+use notes_core::domain::broadcast::BroadcastMessage;
+use notes_core::domain::events::{EventType, NoteEvent};
+use notes_core::edge::config::ConfigError;
+use notes_core::edge::function::{Function, Rule, RuleFunction, Settings};
+use notes_core::ports::push::push_all;
 use notes_core::ports::{BroadcastQueue, ConnectionPusher, ConnectionStore, QueueError, StoreError};
-use notes_core::push::push_all;
 use notes_core::telemetry::{self, metric};
 use serde_json::Value;
 use tracing::Instrument as _;
@@ -115,8 +117,18 @@ impl Notify {
 
 impl Function for Notify {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Rule;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.table()?, settings.management_api()?, settings.broadcast_queue()?))
+        Ok(Self::new(settings.connections()?, settings.pusher()?, settings.broadcast_queue()?))
+    }
+}
+
+#[async_trait]
+impl RuleFunction for Notify {
+    type Error = NotifyError;
+
+    async fn handle_event(&self, event: EventBridgeEvent<Value>) -> Result<(), NotifyError> {
+        self.handle(event).await.map(|_| ())
     }
 }

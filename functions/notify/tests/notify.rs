@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use notes_core::broadcast::BroadcastMessage;
+use notes_core::adapters::fakes::{InMemoryTable, RecordingPusher, RecordingQueue};
+use notes_core::domain::broadcast::BroadcastMessage;
+use notes_core::domain::events::NoteEvent;
 use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
-use notes_core::events::NoteEvent;
-use notes_core::fakes::{InMemoryTable, RecordingPusher, RecordingQueue};
 use notes_core::ports::{Connection, ConnectionStore};
 use notes_core::topology::topology;
 use notify::{Notify, NotifyError};

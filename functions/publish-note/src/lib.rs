@@ -16,14 +16,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::auth::JwtKeys;
+use notes_core::domain::events::{NoteEvent, created_body_digest};
 use notes_core::domain::{IdempotencyKey, NoteContent, NoteId, Timestamp};
-use notes_core::events::{NoteEvent, created_body_digest};
-use notes_core::function::{Function, HttpFunction, Settings};
-use notes_core::http::{JsonObject, api_request_id, authenticate, header, json_response, respond};
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
+use notes_core::edge::http::{JsonObject, api_request_id, authenticate, header, json_response, respond};
 use notes_core::ports::{Claim, EventPublisher, FirstRequest, IdempotencyStore, NoteStore};
 use notes_core::telemetry::{self, metric};
-use notes_core::{ApiError, config::ConfigError};
+use notes_core::{ApiError, edge::config::ConfigError};
 use serde::Serialize;
 use tracing::{Instrument, field};
 
@@ -127,10 +127,10 @@ impl PublishNote {
 
 impl Function for PublishNote {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        let table = settings.table()?;
-        Ok(Self::new(settings.jwt_keys().await?, settings.bus()?, table.clone(), table))
+        Ok(Self::new(settings.jwt_keys().await?, settings.events()?, settings.idempotency()?, settings.notes()?))
     }
 }
 

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::domain::events::{EventBody, EventType, NoteEvent};
 use notes_core::domain::{Note, Timestamp};
-use notes_core::events::{EventBody, EventType, NoteEvent};
-use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
-use notes_core::function::HttpFunction;
+use notes_core::edge::function::HttpFunction;
 use notes_core::ports::SaveOutcome;
 use publish_note::PublishNote;
 use serde_json::{Value, json};
@@ -81,7 +81,7 @@ async fn without_a_token_the_answer_is_401_and_nothing_is_published() {
 #[tokio::test]
 async fn a_forged_token_is_401() {
     let w = world();
-    let other = notes_core::auth::JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
+    let other = notes_core::edge::auth::JwtKeys::new(b"some-other-secret-some-other-secret", 60).unwrap();
     let token = other.issue(&notes_core::domain::Username::parse("alice").unwrap(), Timestamp::now()).token;
     let req = post().header("authorization", &format!("Bearer {token}")).json(json!({"content": "hello"}));
     assert_eq!(send(&w, req).await.0, 401);
@@ -248,7 +248,7 @@ async fn the_sample_event_is_accepted() {
     let bus = Arc::new(RecordingPublisher::new());
     let table = Arc::new(InMemoryTable::new());
     let app = PublishNote::new(
-        notes_core::auth::JwtKeys::new(secret.as_bytes(), 3600).unwrap(),
+        notes_core::edge::auth::JwtKeys::new(secret.as_bytes(), 3600).unwrap(),
         bus.clone(),
         table.clone(),
         table,

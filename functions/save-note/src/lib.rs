@@ -1,16 +1,16 @@
 //! `save-note`: consumes batches of `note-created` events from SQS, stores each note once and
 //! publishes `note-saved` or `note-failed`.
 //!
-//! Each record stands alone: records of a batch are processed concurrently (with a bound), and
-//! the answer lists in `batchItemFailures` only the records worth retrying, so one bad message
-//! never fails its batch-mates.
+//! Each record stands alone (the queue trigger, `notes_core::edge::function::QueueFunction`,
+//! handles a batch's records concurrently and reports only those worth retrying), so one bad
+//! message never fails its batch-mates.
 //!
 //! | what happened | answer |
 //! | --- | --- |
 //! | stored now, or stored by an earlier delivery | publish `note-saved` (same `eventId` both times), acknowledge |
 //! | event fails validation, owner gone, the table refuses the write for good | publish `note-failed`, acknowledge |
 //! | note deleted since an earlier delivery stored it | acknowledge, store nothing |
-//! | throttling, network, bus down (transient) | report the item: SQS redelivers it, the DLQ takes it after 3 receives |
+//! | throttling, network, bus down (transient) | report the item: SQS redelivers it, the DLQ takes it after the queue's `maxReceiveCount` receives |
 //! | a transient failure on the last receive | as above, and publish `note-failed` first, so the owner is not left waiting |
 //! | body with no note identity at all | report the item, so it reaches the DLQ for an operator |
 //!
@@ -21,21 +21,16 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use futures::StreamExt as _;
-use notes_core::config::ConfigError;
-use notes_core::domain::{Timestamp, Username};
-use notes_core::events::{EVENT_SOURCE, Envelope, EventType, NoteEvent};
-use notes_core::function::{Function, Settings};
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::SqsMessage;
+use notes_core::domain::events::{EVENT_SOURCE, Envelope, EventType, NoteEvent};
+use notes_core::domain::{NoteId, Timestamp, Username};
+use notes_core::edge::config::ConfigError;
+use notes_core::edge::function::{Disposition, Function, Queue, QueueFunction, Settings};
 use notes_core::ports::{EventPublisher, NoteStore, SaveOutcome};
 use notes_core::telemetry::{self, PerNote, Unit, metric};
-use notes_core::{domain::NoteId, topology::topology};
 use serde_json::Value;
-use tracing::Instrument as _;
 use uuid::Uuid;
-
-/// Records of one batch handled at once; the rest wait for a free slot.
-pub const MAX_CONCURRENT_RECORDS: usize = 8;
 
 pub const INVALID_NOTE_MESSAGE: &str = "Your note was not saved because it is not a valid note.";
 pub const REFUSED_MESSAGE: &str = "Your note was not saved because it could not be stored.";
@@ -45,22 +40,6 @@ pub const DEAD_LETTER_MESSAGE: &str =
 pub struct SaveNote {
     notes: Arc<dyn NoteStore>,
     bus: Arc<dyn EventPublisher>,
-}
-
-/// What became of one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Disposition {
-    /// Done with: delete it from the queue.
-    Acknowledge,
-    /// Worth another try: report it in `batchItemFailures`. `owner` is the note's envelope when
-    /// the record names one, to tell the owner if this was the last try.
-    Retry { reason: String, owner: Option<Box<Envelope>> },
-}
-
-impl Disposition {
-    fn retry(reason: impl ToString, envelope: &Envelope) -> Self {
-        Disposition::Retry { reason: reason.to_string(), owner: Some(Box::new(envelope.clone())) }
-    }
 }
 
 /// A record's body, read as far as it could be.
@@ -77,49 +56,24 @@ enum Parsed {
     Unidentifiable(String),
 }
 
+impl Parsed {
+    /// Whose note it was, if the record says.
+    fn owner(&self) -> Option<&Envelope> {
+        match self {
+            Parsed::Created(created) => Some(&created.envelope),
+            Parsed::Invalid { envelope, .. } => Some(envelope),
+            Parsed::NotOurs(_) | Parsed::Unidentifiable(_) => None,
+        }
+    }
+}
+
 impl SaveNote {
     pub fn new(notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
         Self { notes, bus }
     }
 
-    pub async fn handle(&self, batch: SqsEvent) -> SqsBatchResponse {
-        // One metric line per invocation: `NotesSaved` and each stored note's latency.
-        let saved = PerNote::new(metric::PROCESSING_LATENCY, Unit::Milliseconds, Some(metric::NOTES_SAVED));
-        let saved = &saved;
-        let failures: Vec<BatchItemFailure> = futures::stream::iter(batch.records)
-            .map(|record| async move {
-                let id = record.message_id.clone().unwrap_or_default();
-                let span = tracing::info_span!("record", messageId = %id, noteId = tracing::field::Empty, correlationId = tracing::field::Empty);
-                let disposition = self.process(&record, saved).instrument(span).await;
-                (id, record, disposition)
-            })
-            .buffer_unordered(MAX_CONCURRENT_RECORDS)
-            .filter_map(|(id, record, disposition)| async move {
-                match disposition {
-                    Disposition::Acknowledge => None,
-                    Disposition::Retry { reason, owner } => {
-                        if report_retry(&record, &reason)
-                            && let Some(envelope) = owner
-                        {
-                            self.announce_dead_letter(&envelope).await;
-                        }
-                        let mut failure = BatchItemFailure::default();
-                        failure.item_identifier = id;
-                        Some(failure)
-                    }
-                }
-            })
-            .collect()
-            .await;
-        saved.emit();
-        let mut response = SqsBatchResponse::default();
-        response.batch_item_failures = failures;
-        response
-    }
-
     async fn process(&self, record: &SqsMessage, saved: &PerNote) -> Disposition {
-        let body = record.body.as_deref().unwrap_or_default();
-        match parse_record(body) {
+        match parse_record(record.body.as_deref().unwrap_or_default()) {
             Parsed::Created(created) => {
                 let span = tracing::Span::current();
                 span.record("noteId", tracing::field::display(created.note_id()));
@@ -128,7 +82,7 @@ impl SaveNote {
             }
             Parsed::NotOurs(what) => {
                 tracing::warn!(what, "acknowledged a record that is not a note-created");
-                Disposition::Acknowledge
+                Disposition::Done
             }
             Parsed::Invalid { envelope, reason } => {
                 tracing::warn!(noteId = %envelope.note_id, reason, "note-created failed validation");
@@ -136,7 +90,7 @@ impl SaveNote {
             }
             Parsed::Unidentifiable(reason) => {
                 tracing::error!(reason, "record names no note; leaving it for the dead-letter queue");
-                Disposition::Retry { reason, owner: None }
+                Disposition::Retry(reason)
             }
         }
     }
@@ -144,7 +98,7 @@ impl SaveNote {
     async fn save(&self, created: &NoteEvent, saved: &PerNote) -> Disposition {
         let saved_at = Timestamp::now();
         let Some(note) = created.note_to_store(saved_at) else {
-            return Disposition::Acknowledge;
+            return Disposition::Done;
         };
         let stored = match self.notes.save_new(&note).await {
             Ok(SaveOutcome::Saved) => {
@@ -162,17 +116,17 @@ impl SaveNote {
             }
             Ok(SaveOutcome::Deleted) => {
                 tracing::info!("the note was deleted after it was stored; nothing to do");
-                return Disposition::Acknowledge;
+                return Disposition::Done;
             }
-            Err(err) if err.is_transient() => return Disposition::retry(err, &created.envelope),
+            Err(err) if err.is_transient() => return Disposition::Retry(err.to_string()),
             Err(err) => {
                 tracing::error!(error = %err, "the table refuses this note for good");
                 return self.fail(&created.envelope, REFUSED_MESSAGE).await;
             }
         };
         match self.bus.publish(&[NoteEvent::note_saved(created, &stored)]).await {
-            Ok(()) => Disposition::Acknowledge,
-            Err(err) => Disposition::retry(err, &created.envelope),
+            Ok(()) => Disposition::Done,
+            Err(err) => Disposition::Retry(err.to_string()),
         }
     }
 
@@ -198,40 +152,41 @@ impl SaveNote {
                     metric::NOTES_FAILED,
                     &[("noteId", &envelope.note_id.to_string()), ("correlationId", &envelope.correlation_id)],
                 );
-                Disposition::Acknowledge
+                Disposition::Done
             }
-            Err(err) => Disposition::retry(err, envelope),
+            Err(err) => Disposition::Retry(err.to_string()),
         }
     }
 }
 
 impl Function for SaveNote {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Queue;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.table()?, settings.bus()?))
+        Ok(Self::new(settings.notes()?, settings.events()?))
     }
 }
 
-/// Logs and counts a record that will be delivered again, or dead-lettered; `true` when this was
-/// its last receive.
-fn report_retry(record: &SqsMessage, reason: &str) -> bool {
-    let receives: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(1);
-    let last_chance = receives >= topology().queues.note_created.max_receive_count;
-    let id = record.message_id.as_deref().unwrap_or_default();
-    if last_chance {
-        tracing::error!(
-            messageId = id,
-            receives,
-            reason,
-            "record failed its last receive; it goes to the dead-letter queue"
-        );
-        telemetry::count(metric::RECORDS_DEAD_LETTERED, &[("messageId", id)]);
-    } else {
-        tracing::warn!(messageId = id, receives, reason, "record failed; SQS will deliver it again");
-        telemetry::count(metric::RECORDS_RETRIED, &[("messageId", id)]);
+#[async_trait]
+impl QueueFunction for SaveNote {
+    const MAX_CONCURRENT_RECORDS: usize = 8;
+
+    /// `NotesSaved` and each stored note's latency.
+    fn batch_metric() -> PerNote {
+        PerNote::new(metric::PROCESSING_LATENCY, Unit::Milliseconds, Some(metric::NOTES_SAVED))
     }
-    last_chance
+
+    async fn handle(&self, record: &SqsMessage, saved: &PerNote) -> Disposition {
+        self.process(record, saved).await
+    }
+
+    /// The owner hears of it now, if the record names one.
+    async fn dead_lettered(&self, record: &SqsMessage, _reason: &str) {
+        if let Some(envelope) = parse_record(record.body.as_deref().unwrap_or_default()).owner() {
+            self.announce_dead_letter(envelope).await;
+        }
+    }
 }
 
 /// Reads an SQS body: the EventBridge event the rule put there, whose `detail` is the note event.
@@ -273,7 +228,7 @@ fn identity_of(detail: &Value) -> Option<Envelope> {
         .unwrap_or_else(|| Uuid::new_v5(&Uuid::NAMESPACE_OID, note_id.to_string().as_bytes()));
     let correlation_id = field("correlationId").filter(|c| !c.is_empty()).unwrap_or("unknown").to_owned();
     Some(Envelope {
-        event_version: notes_core::events::EVENT_VERSION,
+        event_version: notes_core::domain::events::EVENT_VERSION,
         event_id,
         timestamp: Timestamp::now(),
         correlation_id,

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use notes_core::adapters::fakes::{InMemoryTable, RecordingPublisher, sqs_batch as batch, sqs_record as record};
+use notes_core::domain::events::{EventBody, EventType, NoteEvent};
 use notes_core::domain::{NoteContent, NoteId, Timestamp, Username};
-use notes_core::events::{EventBody, EventType, NoteEvent};
-use notes_core::fakes::{InMemoryTable, RecordingPublisher, sqs_batch as batch, sqs_record as record};
 use notes_core::ports::NoteStore;
 use save_note::{DEAD_LETTER_MESSAGE, REFUSED_MESSAGE, SaveNote};
 use serde_json::{Value, json};
@@ -51,8 +51,12 @@ fn on_the_bus(detail: Value) -> String {
 }
 
 async fn failed_ids(w: &World, records: Vec<SqsMessage>) -> Vec<String> {
-    let mut ids: Vec<String> =
-        w.app.handle(batch(records)).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+    let mut ids: Vec<String> = notes_core::adapters::fakes::deliver(&w.app, batch(records))
+        .await
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect();
     ids.sort();
     ids
 }
@@ -251,7 +255,7 @@ async fn the_sample_batch_is_saved() {
         .unwrap();
     let event: SqsEvent = serde_json::from_str(&raw).unwrap();
     let w = world();
-    assert!(w.app.handle(event).await.batch_item_failures.is_empty());
+    assert!(notes_core::adapters::fakes::deliver(&w.app, event).await.batch_item_failures.is_empty());
     assert_eq!(w.table.owner_copies(&alice()).len(), 2);
     assert_eq!(w.table.public_copies().len(), 1);
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::auth::PasswordHasher;
 use notes_core::domain::{Password, Timestamp, Username};
-use notes_core::function::{Function, HttpFunction, Settings};
-use notes_core::http::{JsonObject, api_request_id, json_response, respond};
+use notes_core::edge::auth::PasswordHasher;
+use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
+use notes_core::edge::http::{JsonObject, api_request_id, json_response, respond};
 use notes_core::ports::{UserRecord, UserStore};
-use notes_core::{ApiError, config::ConfigError};
+use notes_core::{ApiError, edge::config::ConfigError};
 use serde::Serialize;
 use tracing::Instrument as _;
 
@@ -55,9 +55,10 @@ impl Signup {
 
 impl Function for Signup {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.table()?))
+        Ok(Self::new(settings.users()?))
     }
 }
 

@@ -1,6 +1,1 @@
-//! The Lambda binary of `signup`: built once per cold start from the environment, then run.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    notes_core::function::run_http::<signup::Signup>().await
-}
+notes_core::lambda_main!(signup::Signup);

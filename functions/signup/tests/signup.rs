@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use notes_core::auth::PasswordHasher;
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, read_response};
 use notes_core::domain::{Password, Timestamp, Username};
-use notes_core::fakes::{ApiRequest, InMemoryTable, read_response};
-use notes_core::function::HttpFunction;
+use notes_core::edge::auth::PasswordHasher;
+use notes_core::edge::function::HttpFunction;
 use notes_core::ports::UserStore;
 use serde_json::{Value, json};
 use signup::Signup;

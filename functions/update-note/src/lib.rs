@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::auth::JwtKeys;
+use notes_core::domain::editing::change_own_note;
+use notes_core::domain::events::NoteEvent;
 use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, Timestamp, Username};
-use notes_core::editing::change_own_note;
-use notes_core::events::NoteEvent;
-use notes_core::function::{Function, HttpFunction, Settings};
-use notes_core::http::{JsonObject, api_request_id, authenticate, json_response, note_id_param, respond};
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
+use notes_core::edge::http::{JsonObject, api_request_id, authenticate, json_response, note_id_param, respond};
 use notes_core::ports::{ChangeOutcome, EventPublisher, LastChange, NoteStore};
-use notes_core::{ApiError, config::ConfigError};
+use notes_core::{ApiError, edge::config::ConfigError};
 use tracing::{Instrument as _, field};
 
 pub struct UpdateNote {
@@ -81,9 +81,10 @@ impl UpdateNote {
 
 impl Function for UpdateNote {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.table()?, settings.bus()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.notes()?, settings.events()?))
     }
 }
 

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use notes_core::auth::JwtKeys;
+use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::domain::editing::MAX_CONFLICT_RETRIES;
+use notes_core::domain::events::{EventBody, EventType, NoteEvent};
 use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Username};
-use notes_core::editing::MAX_CONFLICT_RETRIES;
-use notes_core::events::{EventBody, EventType, NoteEvent};
-use notes_core::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
-use notes_core::function::HttpFunction;
+use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::function::HttpFunction;
 use notes_core::ports::{ChangeOutcome, NoteStore};
 use serde_json::{Value, json};
 use update_note::UpdateNote;

@@ -4,9 +4,9 @@
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
-use notes_core::config::ConfigError;
-use notes_core::function::{Function, Settings, WebSocketFunction};
-use notes_core::http::websocket_response;
+use notes_core::edge::config::ConfigError;
+use notes_core::edge::function::{Function, Settings, WebSocket, WebSocketFunction};
+use notes_core::edge::http::websocket_response;
 use serde_json::{Value, json};
 
 /// Needs no adapter and no configuration.
@@ -14,6 +14,7 @@ pub struct WsDefault;
 
 impl Function for WsDefault {
     const NAME: &'static str = env!("CARGO_PKG_NAME");
+    type Trigger = WebSocket;
 
     async fn build(_settings: &Settings) -> Result<Self, ConfigError> {
         Ok(WsDefault)

@@ -1,6 +1,1 @@
-//! The Lambda binary of `ws-default`: built once per cold start from the environment, then run.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    notes_core::function::run_websocket::<ws_default::WsDefault>().await
-}
+notes_core::lambda_main!(ws_default::WsDefault);

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use notes_core::domain::events::{ChangeRecord, NoteEvent};
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
-use notes_core::events::{ChangeRecord, NoteEvent};
 use notes_core::ports::{
     ChangeOutcome, Connection, ConnectionPusher, ConnectionStore, EventPublisher, LastChange, NoteStore, Page,
     PageRequest, PublishError, PushError, SaveOutcome, StoreError,
@@ -210,10 +210,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_throttled_call_never_reaches_the_table_and_is_counted() {
-        let table = Arc::new(notes_core::fakes::InMemoryTable::default());
+        let table = Arc::new(notes_core::adapters::fakes::InMemoryTable::default());
         let faults = Faults::new(FaultPlan { table_throttled: 1.0, ..FaultPlan::from_json(r#"{"seed":1}"#).unwrap() });
         let store = FaultyNoteStore::new(table.clone(), None, Some(faults.clone()));
-        let note = notes_core::fakes::note("alice", "hello", false);
+        let note = notes_core::adapters::fakes::note("alice", "hello", false);
         let err = store.save_new(&note).await.unwrap_err();
         assert!(err.is_transient());
         assert_eq!(faults.injected().get("DynamoDB:PutItem throttled"), Some(&1));
@@ -223,10 +223,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_marked_note_fails_to_save_while_the_switch_is_on_and_saves_once_it_is_off() {
-        let table = Arc::new(notes_core::fakes::InMemoryTable::default());
+        let table = Arc::new(notes_core::adapters::fakes::InMemoryTable::default());
         let switch = FaultSwitch::new(true);
         let store = FaultyNoteStore::new(table.clone(), Some(switch.clone()), None);
-        let note = notes_core::fakes::note("alice", &format!("poison {TRANSIENT_FAULT_MARKER}"), false);
+        let note = notes_core::adapters::fakes::note("alice", &format!("poison {TRANSIENT_FAULT_MARKER}"), false);
         assert!(store.save_new(&note).await.unwrap_err().is_transient());
         assert!(store.get(&note.username, note.note_id).await.unwrap().is_none());
         switch.set(false);

@@ -5,9 +5,12 @@
 //!
 //! - the **poison marker** ([`FaultSwitch`], [`FaultyNoteStore`], `--fault-injection`), below;
 //! - a **fault plan** ([`FaultPlan`], `--fault-plan PLAN`): faults drawn from a seeded generator on
-//!   every AWS call of `save-note` and `notify` (DynamoDB throttling, `PutEvents` failing or
-//!   answering `FailedEntryCount > 0`, `PostToConnection` 5xx or 410, slow calls), duplicate SQS
-//!   deliveries and `save-note` invocations that die mid-batch ([`crate::pollers`]).
+//!   every AWS call of the functions a queue or a rule invokes (DynamoDB throttling, `PutEvents`
+//!   failing or answering `FailedEntryCount > 0`, `PostToConnection` 5xx or 410, slow calls),
+//!   duplicate SQS deliveries and queue invocations that die mid-batch
+//!   ([`crate::event_source_mapping`]).
+//!
+//! Both reach the functions through one [`FaultHook`] on the ports they are built with.
 //!
 //! The marker:
 //!
@@ -20,9 +23,11 @@
 //! deployed function contains it.
 
 mod decorators;
+mod hook;
 mod marker;
 mod plan;
 
 pub use decorators::{ConnectionDropper, FaultyNoteStore, PlannedConnectionStore, PlannedPublisher, PlannedPusher};
+pub use hook::FaultHook;
 pub use marker::{FaultSwitch, TRANSIENT_FAULT_MARKER};
 pub use plan::{FaultPlan, Faults, PRESETS};

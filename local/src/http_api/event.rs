@@ -177,8 +177,8 @@ mod tests {
         let event =
             api_gateway_event(&matched, &Method::GET, "/notes", "limit=5&cursor=abc", &headers, b"", "127.0.0.1");
         let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-        assert_eq!(notes_core::http::query_param(&request, "limit").as_deref(), Some("5"));
-        assert_eq!(notes_core::http::bearer_token(&request), Some("t"));
+        assert_eq!(notes_core::edge::http::query_param(&request, "limit").as_deref(), Some("5"));
+        assert_eq!(notes_core::edge::http::bearer_token(&request), Some("t"));
         assert_eq!(event["routeKey"], "GET /notes");
         assert_eq!(event["requestContext"]["requestId"].as_str().unwrap().len(), 16);
     }

@@ -26,7 +26,9 @@ use notes_core::topology::{HttpRoute, topology};
 use serde_json::json;
 use tokio::net::TcpListener;
 
-use crate::functions::{Functions, HttpEndpoint};
+use notes_core::edge::function::HttpHandler;
+
+use crate::functions::Functions;
 
 mod event;
 
@@ -179,7 +181,7 @@ fn preflight(origin: Option<String>) -> Response {
 
 /// One request to `function` through `route`, as API Gateway invokes a Lambda integration.
 async fn invoke(
-    function: Arc<dyn HttpEndpoint>,
+    function: Arc<dyn HttpHandler>,
     route: HttpRoute,
     peer: SocketAddr,
     request: axum::extract::Request,

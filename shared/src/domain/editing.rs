@@ -3,7 +3,7 @@
 //! and read again when another writer got there first.
 
 use crate::domain::{Note, NoteId, Username};
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 use crate::ports::{ChangeOutcome, NoteStore, StoreError};
 
 /// Times a change is tried again after the note changed under it; then the answer is 503.

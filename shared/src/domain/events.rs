@@ -343,11 +343,11 @@ impl NoteEvent {
 /// The JSON Schema of each event type, as committed in `shared/schemas/`.
 pub fn schema_source(kind: EventType) -> &'static str {
     match kind {
-        EventType::NoteCreated => include_str!("../schemas/note-created.schema.json"),
-        EventType::NoteSaved => include_str!("../schemas/note-saved.schema.json"),
-        EventType::NoteFailed => include_str!("../schemas/note-failed.schema.json"),
-        EventType::NoteUpdated => include_str!("../schemas/note-updated.schema.json"),
-        EventType::NoteDeleted => include_str!("../schemas/note-deleted.schema.json"),
+        EventType::NoteCreated => include_str!("../../schemas/note-created.schema.json"),
+        EventType::NoteSaved => include_str!("../../schemas/note-saved.schema.json"),
+        EventType::NoteFailed => include_str!("../../schemas/note-failed.schema.json"),
+        EventType::NoteUpdated => include_str!("../../schemas/note-updated.schema.json"),
+        EventType::NoteDeleted => include_str!("../../schemas/note-deleted.schema.json"),
     }
 }
 

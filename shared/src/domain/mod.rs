@@ -4,6 +4,10 @@
 //! turned into one of these types, so code past the edge never sees an invalid username,
 //! note id or content.
 
+pub mod broadcast;
+pub mod editing;
+pub mod events;
+
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -1,7 +1,7 @@
 //! Configuration from the environment (docs/configuration.md). A missing required variable stops
 //! the function at init with a message naming it.
 
-use crate::auth::JwtKeys;
+use crate::edge::auth::JwtKeys;
 
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {

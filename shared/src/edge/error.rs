@@ -40,6 +40,38 @@ pub struct ErrorBody<'a> {
 }
 
 impl ApiError {
+    /// One error of every kind, for tests that hold documents (the OpenAPI document, the docs)
+    /// to what the code answers. A new kind does not compile until it is listed here.
+    pub fn one_of_each() -> Vec<ApiError> {
+        let all = vec![
+            ApiError::invalid("content is required"),
+            ApiError::Unauthorized,
+            ApiError::InvalidCredentials,
+            ApiError::UsernameTaken,
+            ApiError::NotFound,
+            ApiError::PayloadTooLarge { limit: 65_536 },
+            ApiError::IdempotencyKeyReused,
+            ApiError::NoteDeleted,
+            ApiError::Unavailable,
+            ApiError::Internal,
+        ];
+        for error in &all {
+            match error {
+                ApiError::InvalidRequest { .. }
+                | ApiError::Unauthorized
+                | ApiError::InvalidCredentials
+                | ApiError::UsernameTaken
+                | ApiError::NotFound
+                | ApiError::PayloadTooLarge { .. }
+                | ApiError::IdempotencyKeyReused
+                | ApiError::NoteDeleted
+                | ApiError::Unavailable
+                | ApiError::Internal => {}
+            }
+        }
+        all
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError::InvalidRequest { message: message.into() }
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::domain::MAX_BODY_BYTES;
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// A JSON object body, read with errors that name the field.
 #[derive(Debug)]
@@ -120,7 +120,7 @@ pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
 }
 
 /// The caller named by a valid bearer token; 401 for a missing, forged or expired one.
-pub fn authenticate(keys: &crate::auth::JwtKeys, req: &Request) -> Result<crate::domain::Username, ApiError> {
+pub fn authenticate(keys: &crate::edge::auth::JwtKeys, req: &Request) -> Result<crate::domain::Username, ApiError> {
     let token = bearer_token(req).ok_or(ApiError::Unauthorized)?;
     keys.verify(token).map_err(|_| ApiError::Unauthorized)
 }

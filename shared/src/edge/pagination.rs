@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use crate::domain::{Note, NoteId};
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 use crate::ports::{Page, PageRequest};
 
 pub const DEFAULT_LIMIT: usize = 20;

@@ -1,10 +1,12 @@
 //! Ports: the small traits through which handlers reach the outside world. Each has an AWS
-//! adapter (`crate::aws`) and an in-memory fake (`crate::fakes`, feature `fakes`). A handler
+//! adapter (`crate::adapters::aws`) and an in-memory fake (`crate::adapters::fakes`, feature `fakes`). A handler
 //! sees only these types, never an SDK type. Adapters decide no business rules.
 
-use crate::broadcast::BroadcastMessage;
+pub mod push;
+
+use crate::domain::broadcast::BroadcastMessage;
+use crate::domain::events::{ChangeRecord, Envelope, NoteEvent};
 use crate::domain::{IdempotencyKey, Note, NoteId, Timestamp, Username};
-use crate::events::{ChangeRecord, Envelope, NoteEvent};
 use async_trait::async_trait;
 
 /// A table call that did not succeed.
@@ -145,7 +147,7 @@ pub trait UserStore: Send + Sync {
 }
 
 /// What is recorded of the first request under an `Idempotency-Key`: the envelope of the
-/// `note-created` it published and a digest of its body ([`crate::events::created_body_digest`]). Not the
+/// `note-created` it published and a digest of its body ([`crate::domain::events::created_body_digest`]). Not the
 /// body itself: an exact retry brings the body again, so the record stays under 1 KB (one write
 /// unit) whatever the note's size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +196,7 @@ pub trait ConnectionStore: Send + Sync {
     /// The user's open (unexpired) connections.
     async fn of_user(&self, username: &Username) -> Result<Vec<Connection>, StoreError>;
     /// The open (unexpired) connections of one shard of the connection list
-    /// ([`crate::keys::connection_shard`]), for the public feed.
+    /// ([`crate::adapters::keys::connection_shard`]), for the public feed.
     async fn in_shard(&self, shard: u32) -> Result<Vec<Connection>, StoreError>;
 }
 

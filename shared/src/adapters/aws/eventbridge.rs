@@ -5,7 +5,7 @@ use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::error::DisplayErrorContext;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 
-use crate::events::{EVENT_SOURCE, NoteEvent};
+use crate::domain::events::{EVENT_SOURCE, NoteEvent};
 use crate::ports::{EventPublisher, PublishError};
 
 /// PutEvents takes at most this many entries per call.

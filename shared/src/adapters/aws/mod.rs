@@ -1,5 +1,5 @@
 //! AWS adapters for the ports. Their clients are built once per cold start, by
-//! [`crate::function::Settings`], from the standard SDK configuration, which honours `AWS_REGION`
+//! [`crate::edge::function::Settings`], from the standard SDK configuration, which honours `AWS_REGION`
 //! and `AWS_ENDPOINT_URL` (the local stack and the moto-backed tests point every client at an
 //! emulator that way).
 
@@ -15,7 +15,7 @@ pub use table::DynamoTable;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
-use crate::config::{ConfigError, SecretSource};
+use crate::edge::config::{ConfigError, SecretSource};
 
 /// The shared SDK configuration (region, credentials, endpoint), loaded once. Endpoints come
 /// per service when set: `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB's client, `AWS_ENDPOINT_URL`

@@ -7,7 +7,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use crate::broadcast::BroadcastMessage;
+use crate::domain::broadcast::BroadcastMessage;
 use crate::ports::{BroadcastQueue, QueueError};
 
 /// SendMessageBatch takes at most 10 entries per call,

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::broadcast::BroadcastMessage;
+use crate::domain::broadcast::BroadcastMessage;
 use crate::ports::{BroadcastQueue, QueueError};
 
 /// A broadcast queue that records what it is given.

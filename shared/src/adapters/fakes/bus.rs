@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::events::{EventType, NoteEvent, schema_source};
+use crate::domain::events::{EventType, NoteEvent, schema_source};
 use crate::ports::{EventPublisher, PublishError};
 
 /// Holds `event`'s detail to the catalog's JSON Schema for its type; panics with the reasons.

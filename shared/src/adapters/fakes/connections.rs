@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::InMemoryTable;
+use crate::adapters::keys;
 use crate::domain::{Timestamp, Username};
-use crate::keys;
 use crate::ports::{Connection, ConnectionStore, StoreError};
 
 #[async_trait]

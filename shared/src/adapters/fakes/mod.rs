@@ -19,8 +19,8 @@ mod users;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
+use crate::domain::events::ChangeRecord;
 use crate::domain::{Note, NoteId, Timestamp, Username};
-use crate::events::ChangeRecord;
 use crate::ports::{Connection, StoreError, UserRecord};
 
 pub use broadcast::RecordingQueue;
@@ -134,4 +134,14 @@ impl InMemoryTable {
             Ok(())
         }
     }
+}
+
+/// Hands `batch` to a queue function as its event source mapping does, with the whole of its
+/// declared timeout ahead.
+pub async fn deliver<F: crate::edge::function::QueueFunction>(
+    function: &F,
+    batch: aws_lambda_events::event::sqs::SqsEvent,
+) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+    let deadline = std::time::Instant::now() + crate::edge::function::timeout_of(F::NAME);
+    crate::edge::function::handle_batch(function, batch, deadline).await
 }

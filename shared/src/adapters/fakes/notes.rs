@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::InMemoryTable;
+use crate::domain::events::{ChangeRecord, NoteEvent};
 use crate::domain::{Note, NoteChange, NoteId, Timestamp, Username};
-use crate::events::{ChangeRecord, NoteEvent};
 use crate::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
 
 fn page<'a>(notes: impl DoubleEndedIterator<Item = &'a Note>, request: PageRequest) -> Page<Note> {

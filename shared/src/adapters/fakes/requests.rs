@@ -5,8 +5,8 @@ use crate::domain::{Timestamp, Username};
 /// The signing secret unit tests use.
 pub const TEST_SECRET: &str = "unit-test-secret-unit-test-secret-0123";
 
-pub fn jwt_keys() -> crate::auth::JwtKeys {
-    crate::auth::JwtKeys::new(TEST_SECRET.as_bytes(), 3600).expect("the test secret is long enough")
+pub fn jwt_keys() -> crate::edge::auth::JwtKeys {
+    crate::edge::auth::JwtKeys::new(TEST_SECRET.as_bytes(), 3600).expect("the test secret is long enough")
 }
 
 pub fn token_for(username: &str) -> String {

@@ -1,148 +1,50 @@
-//! What every function is, and the one path that builds one from its settings, in Lambda and in
-//! the local stack alike.
+//! What every function is, and the one path that builds and runs one, in Lambda and in the local
+//! stack alike.
 //!
 //! A function is declared once, in `shared/topology.json` (trigger, limits, configuration,
-//! permissions), under the name of its crate. Its crate implements [`Function`] (how it is built
-//! from [`Settings`]) and, for an API route, [`HttpFunction`] or [`WebSocketFunction`] (how it
-//! answers). Its `main` is one call ([`run_http`], [`run_websocket`], or [`init`] then the
-//! runtime), and the local stack builds it with the same [`Function::build`].
+//! permissions), under the name of its crate. Its crate implements [`Function`]: its name, how
+//! it is built from [`Settings`], and its trigger kind, one of
+//!
+//! | trigger | the crate implements | Lambda hands it | it answers |
+//! | --- | --- | --- | --- |
+//! | [`Http`] route | [`HttpFunction`] | an API Gateway v2 request | the response |
+//! | [`WebSocket`] route | [`WebSocketFunction`] | an API Gateway WebSocket request | the response |
+//! | [`Queue`] (SQS, partial batch failures) | [`QueueFunction`]: one record | a batch | the records to retry |
+//! | [`Rule`] (EventBridge, asynchronous) | [`RuleFunction`] | one event | success, or an error to retry |
+//!
+//! [`build`] turns the declared function into a [`Handler`]: what Lambda's runtime loop calls
+//! ([`main`], the whole of every `main.rs` through [`lambda_main!`](crate::lambda_main)), and
+//! what the local stack calls behind its emulated APIs and event sources.
+
+mod queue;
+mod settings;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use aws_config::SdkConfig;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::{Body, Request, Response};
 use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
 
-use crate::auth::JwtKeys;
-use crate::aws::{self, DynamoTable, EventBridgeBus, ManagementApi, SqsBroadcastQueue};
-use crate::config::{self, ConfigError, SecretSource};
-use crate::topology::topology;
+pub use queue::{Disposition, QueueFunction, handle_batch};
+pub use settings::{PortHook, Settings};
 
-/// Where a function's adapters come from: the SDK configuration, the names of the resources it
-/// reaches, and its signing keys. Each adapter is asked for by the function that needs it, so a
-/// missing setting stops only the functions that read it, with a message naming it.
-#[derive(Clone)]
-pub struct Settings {
-    sdk: SdkConfig,
-    table_name: Option<String>,
-    bus_name: Option<String>,
-    management_endpoint: Option<String>,
-    broadcast_queue_url: Option<String>,
-    jwt: Jwt,
-    /// Watches the table's calls: the local stack's consumed-capacity meter; never in Lambda.
-    table_interceptor: Option<aws_sdk_dynamodb::config::SharedInterceptor>,
-}
-
-#[derive(Clone)]
-enum Jwt {
-    /// Read when asked: `JWT_SECRET_ARN` (Secrets Manager) in AWS, `JWT_SECRET` locally.
-    FromEnvironment,
-    Keys(Box<JwtKeys>),
-}
-
-impl Settings {
-    /// In Lambda: the standard SDK configuration and the variables of docs/configuration.md.
-    pub async fn from_env() -> Self {
-        Settings {
-            sdk: aws::sdk_config().await,
-            table_name: config::optional(config::TABLE_NAME),
-            bus_name: config::optional(config::EVENT_BUS_NAME),
-            management_endpoint: config::optional(config::WEBSOCKET_MANAGEMENT_ENDPOINT),
-            broadcast_queue_url: config::optional(config::BROADCAST_QUEUE_URL),
-            jwt: Jwt::FromEnvironment,
-            table_interceptor: None,
-        }
-    }
-
-    /// Given outright, as the local stack does with what it provisioned.
-    pub fn given(sdk: SdkConfig, keys: JwtKeys) -> Self {
-        Settings {
-            sdk,
-            table_name: None,
-            bus_name: None,
-            management_endpoint: None,
-            broadcast_queue_url: None,
-            jwt: Jwt::Keys(Box::new(keys)),
-            table_interceptor: None,
-        }
-    }
-
-    pub fn with_table(mut self, name: impl Into<String>) -> Self {
-        self.table_name = Some(name.into());
-        self
-    }
-
-    pub fn with_bus(mut self, name: impl Into<String>) -> Self {
-        self.bus_name = Some(name.into());
-        self
-    }
-
-    /// An interceptor on the table's client (the local stack meters consumed capacity with one).
-    pub fn with_table_interceptor(mut self, interceptor: aws_sdk_dynamodb::config::SharedInterceptor) -> Self {
-        self.table_interceptor = Some(interceptor);
-        self
-    }
-
-    pub fn with_management_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.management_endpoint = Some(endpoint.into());
-        self
-    }
-
-    pub fn with_broadcast_queue(mut self, url: impl Into<String>) -> Self {
-        self.broadcast_queue_url = Some(url.into());
-        self
-    }
-
-    pub fn sdk(&self) -> &SdkConfig {
-        &self.sdk
-    }
-
-    /// The table named `TABLE_NAME`.
-    pub fn table(&self) -> Result<Arc<DynamoTable>, ConfigError> {
-        let name = self.table_name.as_ref().ok_or(ConfigError::Missing(config::TABLE_NAME))?;
-        let mut config = aws_sdk_dynamodb::config::Builder::from(&self.sdk);
-        if let Some(interceptor) = &self.table_interceptor {
-            config.push_interceptor(interceptor.clone());
-        }
-        Ok(Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::from_conf(config.build()), name)))
-    }
-
-    /// The bus named `EVENT_BUS_NAME`.
-    pub fn bus(&self) -> Result<Arc<EventBridgeBus>, ConfigError> {
-        let name = self.bus_name.as_ref().ok_or(ConfigError::Missing(config::EVENT_BUS_NAME))?;
-        Ok(Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&self.sdk), name)))
-    }
-
-    /// The Management API at `WEBSOCKET_MANAGEMENT_ENDPOINT`.
-    pub fn management_api(&self) -> Result<Arc<ManagementApi>, ConfigError> {
-        let endpoint =
-            self.management_endpoint.as_ref().ok_or(ConfigError::Missing(config::WEBSOCKET_MANAGEMENT_ENDPOINT))?;
-        Ok(Arc::new(ManagementApi::new(&self.sdk, endpoint)))
-    }
-
-    /// The broadcast queue at `BROADCAST_QUEUE_URL`.
-    pub fn broadcast_queue(&self) -> Result<Arc<SqsBroadcastQueue>, ConfigError> {
-        let url = self.broadcast_queue_url.as_ref().ok_or(ConfigError::Missing(config::BROADCAST_QUEUE_URL))?;
-        Ok(Arc::new(SqsBroadcastQueue::new(aws_sdk_sqs::Client::new(&self.sdk), url)))
-    }
-
-    /// The JWT keys, with the secret read once; its value is never logged.
-    pub async fn jwt_keys(&self) -> Result<JwtKeys, ConfigError> {
-        match &self.jwt {
-            Jwt::Keys(keys) => Ok(JwtKeys::clone(keys)),
-            Jwt::FromEnvironment => config::jwt_keys(&aws::read_secret(&self.sdk, SecretSource::from_env()?).await?),
-        }
-    }
-}
+use crate::edge::config::ConfigError;
+use crate::topology::{self, topology};
 
 /// A function of the suite.
 pub trait Function: Sized + Send + Sync + 'static {
     /// Its name: its crate's (write `env!("CARGO_PKG_NAME")`), its binary's, and the key of its
     /// declaration in `shared/topology.json`.
     const NAME: &'static str;
+
+    /// What invokes it: [`Http`], [`WebSocket`], [`Queue`] or [`Rule`], as its declaration says.
+    type Trigger: Trigger<Self>;
 
     /// Builds it, with its SDK clients, once per cold start (Lambda) or once per stack (local).
     fn build(settings: &Settings) -> impl Future<Output = Result<Self, ConfigError>> + Send;
@@ -160,32 +62,220 @@ pub trait WebSocketFunction: Function {
     async fn handle(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse;
 }
 
-/// Starts telemetry and builds `F` from the environment: the start of every `main`. A function
-/// whose declaration is missing stops here, so no binary runs undeclared.
-pub async fn init<F: Function>() -> Result<F, ConfigError> {
-    crate::telemetry::init(F::NAME);
-    if !topology().functions.contains_key(F::NAME) {
-        return Err(ConfigError::Invalid { name: "function", reason: format!("{} is not declared", F::NAME) });
+/// A function an EventBridge rule invokes asynchronously: an error makes Lambda retry the event
+/// (then its DLQ takes it).
+#[async_trait]
+pub trait RuleFunction: Function {
+    type Error: std::error::Error + Send + Sync + 'static;
+    async fn handle_event(&self, event: EventBridgeEvent<Value>) -> Result<(), Self::Error>;
+}
+
+/// A trigger kind: how a function of that kind becomes a [`Handler`].
+pub trait Trigger<F>: 'static {
+    /// Whether `declared` is a trigger of this kind.
+    fn matches(declared: &topology::Trigger) -> bool;
+    fn handler(function: Arc<F>) -> Handler;
+}
+
+/// An HTTP API route.
+pub struct Http;
+/// A WebSocket API route.
+pub struct WebSocket;
+/// An SQS event source mapping with partial batch failures.
+pub struct Queue;
+/// An EventBridge rule's asynchronous invocation.
+pub struct Rule;
+
+impl<F: HttpFunction> Trigger<F> for Http {
+    fn matches(declared: &topology::Trigger) -> bool {
+        matches!(declared, topology::Trigger::Http(_))
     }
-    F::build(&Settings::from_env().await).await
+    fn handler(function: Arc<F>) -> Handler {
+        Handler::Http(function)
+    }
 }
 
-/// The `main` of an HTTP function.
-pub async fn run_http<F: HttpFunction>() -> Result<(), lambda_http::Error> {
-    let app = Arc::new(init::<F>().await?);
-    lambda_http::run(lambda_http::service_fn(move |request: Request| {
-        let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(app.handle(request).await) }
-    }))
-    .await
+impl<F: WebSocketFunction> Trigger<F> for WebSocket {
+    fn matches(declared: &topology::Trigger) -> bool {
+        matches!(declared, topology::Trigger::WebSocket(_))
+    }
+    fn handler(function: Arc<F>) -> Handler {
+        Handler::WebSocket(function)
+    }
 }
 
-/// The `main` of a WebSocket function.
-pub async fn run_websocket<F: WebSocketFunction>() -> Result<(), lambda_runtime::Error> {
-    let app = Arc::new(init::<F>().await?);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
-        let app = app.clone();
-        async move { Ok::<_, lambda_runtime::Error>(app.handle(event.payload).await) }
-    }))
-    .await
+impl<F: QueueFunction> Trigger<F> for Queue {
+    fn matches(declared: &topology::Trigger) -> bool {
+        matches!(declared, topology::Trigger::Queue(_))
+    }
+    fn handler(function: Arc<F>) -> Handler {
+        Handler::Queue(Arc::new(queue::Batches::new(function)))
+    }
+}
+
+impl<F: RuleFunction> Trigger<F> for Rule {
+    fn matches(declared: &topology::Trigger) -> bool {
+        matches!(declared, topology::Trigger::Rule(_))
+    }
+    fn handler(function: Arc<F>) -> Handler {
+        Handler::Rule(function)
+    }
+}
+
+/// A built function of any kind, as its trigger calls it.
+#[derive(Clone)]
+pub enum Handler {
+    Http(Arc<dyn HttpHandler>),
+    WebSocket(Arc<dyn WebSocketHandler>),
+    Queue(Arc<dyn QueueHandler>),
+    Rule(Arc<dyn RuleHandler>),
+}
+
+impl Handler {
+    /// Whether `declared` is this handler's kind of trigger.
+    pub fn serves(&self, declared: &topology::Trigger) -> bool {
+        matches!(
+            (self, declared),
+            (Handler::Http(_), topology::Trigger::Http(_))
+                | (Handler::WebSocket(_), topology::Trigger::WebSocket(_))
+                | (Handler::Queue(_), topology::Trigger::Queue(_))
+                | (Handler::Rule(_), topology::Trigger::Rule(_))
+        )
+    }
+}
+
+#[async_trait]
+pub trait HttpHandler: Send + Sync {
+    async fn call(&self, request: Request) -> Response<Body>;
+}
+
+#[async_trait]
+impl<F: HttpFunction> HttpHandler for F {
+    async fn call(&self, request: Request) -> Response<Body> {
+        self.handle(request).await
+    }
+}
+
+#[async_trait]
+pub trait WebSocketHandler: Send + Sync {
+    async fn call(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse;
+}
+
+#[async_trait]
+impl<F: WebSocketFunction> WebSocketHandler for F {
+    async fn call(&self, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse {
+        self.handle(request).await
+    }
+}
+
+/// A batch of an SQS event source mapping, handled before `deadline` (the invocation's end).
+#[async_trait]
+pub trait QueueHandler: Send + Sync {
+    async fn call(&self, batch: SqsEvent, deadline: Instant) -> SqsBatchResponse;
+}
+
+/// One asynchronous invocation by an EventBridge rule; the error's text says why it failed.
+#[async_trait]
+pub trait RuleHandler: Send + Sync {
+    async fn call(&self, event: EventBridgeEvent<Value>) -> Result<(), String>;
+}
+
+#[async_trait]
+impl<F: RuleFunction> RuleHandler for F {
+    async fn call(&self, event: EventBridgeEvent<Value>) -> Result<(), String> {
+        self.handle_event(event).await.map_err(|e| e.to_string())
+    }
+}
+
+/// The timeout `name` is declared with.
+pub fn timeout_of(name: &str) -> Duration {
+    Duration::from_secs(topology().functions.get(name).map_or(3, |f| u64::from(f.timeout_seconds)))
+}
+
+/// Builds `F` from `settings` as the handler its declared trigger calls: the one path, in Lambda
+/// and locally. A function that is not declared, or declared with another kind of trigger, stops
+/// here, so no binary runs undeclared.
+pub async fn build<F: Function>(settings: &Settings) -> Result<Handler, ConfigError> {
+    let declared = topology()
+        .functions
+        .get(F::NAME)
+        .ok_or_else(|| ConfigError::Invalid { name: "function", reason: format!("{} is not declared", F::NAME) })?;
+    if !<F::Trigger as Trigger<F>>::matches(&declared.trigger) {
+        return Err(ConfigError::Invalid {
+            name: "function",
+            reason: format!("{} is declared with another kind of trigger than it implements", F::NAME),
+        });
+    }
+    let function = F::build(&settings.for_function(F::NAME)).await?;
+    Ok(<F::Trigger as Trigger<F>>::handler(Arc::new(function)))
+}
+
+/// The error a Lambda binary stops with.
+pub type LambdaError = lambda_runtime::Error;
+
+/// The whole `main` of a function's binary: telemetry, then [`build`] from the environment once
+/// per cold start, then Lambda's runtime loop for its trigger kind.
+pub fn main<F: Function>() -> Result<(), LambdaError> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+        crate::telemetry::init(F::NAME);
+        let handler = build::<F>(&Settings::from_env().await).await?;
+        serve(handler, timeout_of(F::NAME)).await
+    })
+}
+
+/// Runs Lambda's runtime loop on `handler`.
+async fn serve(handler: Handler, timeout: Duration) -> Result<(), LambdaError> {
+    match handler {
+        Handler::Http(function) => {
+            lambda_http::run(lambda_http::service_fn(move |request: Request| {
+                let function = function.clone();
+                async move { Ok::<_, std::convert::Infallible>(function.call(request).await) }
+            }))
+            .await
+        }
+        Handler::WebSocket(function) => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
+                let function = function.clone();
+                async move { Ok::<_, LambdaError>(function.call(event.payload).await) }
+            }))
+            .await
+        }
+        Handler::Queue(function) => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+                let function = function.clone();
+                let deadline = deadline_of(&event.context, timeout);
+                async move { Ok::<_, LambdaError>(function.call(event.payload, deadline).await) }
+            }))
+            .await
+        }
+        Handler::Rule(function) => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<Value>>| {
+                let function = function.clone();
+                async move { function.call(event.payload).await.map_err(LambdaError::from) }
+            }))
+            .await
+        }
+    }
+}
+
+/// The invocation's deadline as an instant: Lambda gives it in epoch milliseconds.
+fn deadline_of(context: &lambda_runtime::Context, timeout: Duration) -> Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    match context.deadline.checked_sub(now_ms) {
+        Some(left) if context.deadline > 0 => Instant::now() + Duration::from_millis(left),
+        _ if context.deadline > 0 => Instant::now(),
+        _ => Instant::now() + timeout,
+    }
+}
+
+/// The `main.rs` of every function, one line: `notes_core::lambda_main!(my_crate::MyFunction);`
+#[macro_export]
+macro_rules! lambda_main {
+    ($function:ty) => {
+        fn main() -> Result<(), $crate::edge::function::LambdaError> {
+            $crate::edge::function::main::<$function>()
+        }
+    };
 }

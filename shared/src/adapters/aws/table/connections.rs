@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::{DynamoTable, Item, from_item, to_item, unavailable};
+use crate::adapters::keys;
 use crate::domain::{Timestamp, Username};
-use crate::keys;
 use crate::ports::{Connection, ConnectionStore, StoreError};
 
 #[derive(Serialize, Deserialize)]

@@ -6,9 +6,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::{DynamoTable, from_item, put_if, to_item};
+use crate::adapters::keys;
+use crate::domain::events::Envelope;
 use crate::domain::{IdempotencyKey, Timestamp, Username};
-use crate::events::Envelope;
-use crate::keys;
 use crate::ports::{Claim, FirstRequest, IdempotencyStore, StoreError};
 
 #[derive(Serialize, Deserialize)]

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{self, Key};
+use crate::adapters::keys::{self, Key};
 use crate::ports::StoreError;
 
 type Item = HashMap<String, AttributeValue>;

@@ -16,9 +16,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use serde::{Deserialize, Serialize};
 
 use super::{DynamoTable, Item, from_item, put_if, to_item, unavailable};
+use crate::adapters::keys::{self, Key};
+use crate::domain::events::ChangeRecord;
 use crate::domain::{Note, NoteId, Timestamp, Username};
-use crate::events::ChangeRecord;
-use crate::keys::{self, Key};
 use crate::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
 use crate::topology::topology;
 

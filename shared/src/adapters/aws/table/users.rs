@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::{DynamoTable, from_item, put_if, to_item};
+use crate::adapters::keys;
 use crate::domain::{Timestamp, Username};
-use crate::keys;
 use crate::ports::{StoreError, UserRecord, UserStore};
 
 #[derive(Serialize, Deserialize)]
