@@ -6,6 +6,6 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': 'ts-jest',
   },
-  // Synthesizing four stacks with 14 functions takes a few seconds per app.
+  // Synthesizing four stacks with every declared function takes a few seconds per app.
   testTimeout: 120000,
 };

@@ -280,7 +280,7 @@ export class BackendStack extends Stack {
         {
           id: 'AwsSolutions-APIG4',
           reason:
-            'The $connect route checks the JWT from the ?token= query parameter in the connect Lambda (contract section 2) and refuses the handshake with 401; other routes only exist on an accepted connection.',
+            'The $connect route checks the JWT from the ?token= query parameter in the connect Lambda (docs/websocket.md, Connecting) and refuses the handshake with 401; other routes only exist on an accepted connection.',
         },
       ],
       true,

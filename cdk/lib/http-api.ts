@@ -9,7 +9,7 @@ import { AppSettings, FunctionName, Topology, httpRoutes } from './config';
 import { constructIdFor, resourceName } from './naming';
 
 const AUTH_IN_LAMBDA_REASON =
-  'Authentication is done inside the Lambda handlers (HS256 JWT from Secrets Manager, contract section 1), so that the same handlers behave identically behind API Gateway and in the local stack; routes without a token (signup, login, public feed, CORS preflight) are public by design.';
+  'Authentication is done inside the Lambda handlers (HS256 JWT from Secrets Manager, docs/security.md), so that the same handlers behave identically behind API Gateway and in the local stack; routes without a token (signup, login, public feed, CORS preflight) are public by design.';
 
 export interface NotesHttpApiProps {
   readonly settings: AppSettings;

@@ -13,7 +13,7 @@ export const REPO_DIR = path.resolve(CDK_DIR, '..');
 /** shared/topology.json: the event topology shared with the local stack (local/). */
 export const TOPOLOGY_PATH = path.join(CDK_DIR, '../shared/topology.json');
 
-/** Configuration variables of the contract (section 5) a function may declare. */
+/** Configuration variables a function may declare (docs/configuration.md). */
 export const ENV_KEYS = [
   'TABLE_NAME',
   'EVENT_BUS_NAME',

@@ -4,11 +4,9 @@ import { App } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   CONTEXT_KEYS,
-  TOPOLOGY_PATH,
   checkFunctionDeclarations,
   checkQueues,
   checkTable,
-  FUNCTION_NAMES,
   REPO_DIR,
   crateManifest,
   hostArchitecture,
@@ -18,6 +16,17 @@ import {
   readSettings,
   workspaceManifest,
 } from '../lib/config';
+import {
+  DEAD_LETTER_QUEUES,
+  FUNCTIONS,
+  WORK_QUEUES,
+  aFunctionWhere,
+  consumerOf,
+  declaration,
+  declared,
+  functionsWhere,
+  readDeclaration,
+} from './declaration';
 import { missingCrates } from './synthesize';
 
 const settingsOf = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
@@ -122,94 +131,134 @@ describe('context', () => {
 });
 
 describe('function declarations (topology.json)', () => {
-  const base = () => JSON.parse(fs.readFileSync(TOPOLOGY_PATH, 'utf-8'));
+  const base = () => readDeclaration();
   const refused = (edit: (t: any) => void, why: RegExp) => {
     const t = base();
     edit(t);
     expect(() => checkFunctionDeclarations(t)).toThrow(why);
   };
+  // The checks are tried on the committed declarations, each on a function that has what it needs.
+  const [httpFn, otherHttpFn] = functionsWhere((f) => !!f.trigger.http);
+  const queueConsumer = aFunctionWhere((f) => !!f.trigger.queue, 'a queue triggers');
+  const ruleInvoked = aFunctionWhere((f) => !!f.trigger.rule, 'a rule invokes');
+  const secretReader = aFunctionWhere((f) => !!f.readSecret, 'reads the secret');
+  const publisher = aFunctionWhere((f) => !!f.putEvents, 'puts events');
+  const pusher = aFunctionWhere((f) => !!f.manageConnections, 'manages connections');
+  const tableUser = aFunctionWhere((f) => f.tableActions.length > 0, 'uses the table');
+  const sender = aFunctionWhere((f) => f.sendsTo !== undefined, 'sends to a queue');
+  const nonSender = aFunctionWhere((f) => f.sendsTo === undefined, 'sends to no queue');
+  const indexReader = aFunctionWhere((f) => f.queriesIndex !== undefined, 'queries an index');
+  const [mappedQueue] = Object.keys(declaration.eventSourceMappings);
+  const [firstQueueConsumer] = functionsWhere((f) => !!f.trigger.queue);
+  const workQueue = WORK_QUEUES[0][0];
+  const indexName = declaration.table.publicFeed.indexName;
 
   test('the committed file passes', () => {
     expect(() => checkFunctionDeclarations(base())).not.toThrow();
   });
 
   test('a declaration the app could not deploy as written is refused', () => {
-    refused((t) => (t.functions.signup.environment = ['TABLE_NAME', 'TABEL_NAME']), /unknown variable 'TABEL_NAME'/);
-    refused((t) => (t.functions.signup.trigger = { http: { method: 'POST', path: '/x' }, queue: 'noteCreated' }), /exactly one trigger/);
-    refused((t) => (t.functions['save-note'].trigger = { queue: 'nope' }), /no queue 'nope'/);
-    refused((t) => (t.functions.notify.trigger = { rule: 'nope' }), /no rule 'nope'/);
-    refused((t) => (t.functions.login.trigger = { http: { method: 'POST', path: '/auth/signup' } }), /declared twice/);
-    refused((t) => (t.functions.login.readSecret = false), /JWT_SECRET_ARN/);
-    refused((t) => (t.functions['publish-note'].putEvents = false), /EVENT_BUS_NAME/);
-    refused((t) => (t.functions.notify.manageConnections = false), /WEBSOCKET_MANAGEMENT_ENDPOINT/);
-    refused((t) => (t.functions['get-notes'].tableActions = ['dynamodb:Scan']), /dynamodb:Scan/);
-    refused((t) => (t.functions.signup.color = 'blue'), /unknown key 'color'/);
+    refused((t) => t.functions[tableUser].environment.push('TABEL_NAME'), /unknown variable 'TABEL_NAME'/);
+    refused((t) => (t.functions[httpFn].trigger = { http: { method: 'POST', path: '/x' }, queue: workQueue }), /exactly one trigger/);
+    refused((t) => (t.functions[queueConsumer].trigger = { queue: 'nope' }), /no queue 'nope'/);
+    refused((t) => (t.functions[ruleInvoked].trigger = { rule: 'nope' }), /no rule 'nope'/);
+    refused((t) => (t.functions[otherHttpFn].trigger = { http: { ...t.functions[httpFn].trigger.http } }), /declared twice/);
+    refused((t) => (t.functions[secretReader].readSecret = false), /JWT_SECRET_ARN/);
+    refused((t) => (t.functions[publisher].putEvents = false), /EVENT_BUS_NAME/);
+    refused((t) => (t.functions[pusher].manageConnections = false), /WEBSOCKET_MANAGEMENT_ENDPOINT/);
+    refused((t) => (t.functions[tableUser].tableActions = ['dynamodb:Scan']), /dynamodb:Scan/);
+    refused((t) => (t.functions[httpFn].color = 'blue'), /unknown key 'color'/);
   });
 
   test('sendsTo must name a work queue, and comes with BROADCAST_QUEUE_URL (the queue URL) and only with it', () => {
-    refused((t) => (t.functions.notify.sendsTo = 'nope'), /function 'notify': sendsTo "nope" is not a work queue of queues/);
+    const fn = `function '${sender}'`;
+    refused((t) => (t.functions[sender].sendsTo = 'nope'), new RegExp(`${fn}: sendsTo "nope" is not a work queue of queues`));
     // A dead-letter queue is not a work queue: nothing may send to it but its redrive (or a rule's retry).
-    refused((t) => (t.functions.notify.sendsTo = 'broadcastShardsDlq'), /function 'notify': sendsTo "broadcastShardsDlq" is not a work queue/);
-    refused((t) => (t.functions.notify.sendsTo = 'notifyDlq'), /sendsTo "notifyDlq" is not a work queue/);
-    refused((t) => (t.functions.notify.sendsTo = ['broadcastShards']), /sendsTo \["broadcastShards"\] is not a work queue/);
-    refused((t) => (t.functions.notify.sendsTo = true), /sendsTo true is not a work queue/);
-    refused((t) => delete t.functions.notify.sendsTo, /function 'notify': BROADCAST_QUEUE_URL and the permission that goes with it/);
+    for (const dlq of DEAD_LETTER_QUEUES) {
+      refused((t) => (t.functions[sender].sendsTo = dlq), new RegExp(`${fn}: sendsTo "${dlq}" is not a work queue`));
+    }
+    refused((t) => (t.functions[sender].sendsTo = [workQueue]), new RegExp(`sendsTo \\["${workQueue}"\\] is not a work queue`));
+    refused((t) => (t.functions[sender].sendsTo = true), /sendsTo true is not a work queue/);
+    refused((t) => delete t.functions[sender].sendsTo, new RegExp(`${fn}: BROADCAST_QUEUE_URL and the permission that goes with it`));
     refused(
-      (t) => (t.functions.notify.environment = t.functions.notify.environment.filter((v: string) => v !== 'BROADCAST_QUEUE_URL')),
-      /function 'notify': BROADCAST_QUEUE_URL and the permission that goes with it/,
+      (t) => (t.functions[sender].environment = t.functions[sender].environment.filter((v: string) => v !== 'BROADCAST_QUEUE_URL')),
+      new RegExp(`${fn}: BROADCAST_QUEUE_URL and the permission that goes with it`),
     );
-    refused((t) => t.functions['publish-note'].environment.push('BROADCAST_QUEUE_URL'), /function 'publish-note': BROADCAST_QUEUE_URL/);
+    refused((t) => t.functions[nonSender].environment.push('BROADCAST_QUEUE_URL'), new RegExp(`function '${nonSender}': BROADCAST_QUEUE_URL`));
     // A function sending to the queue that triggers it would feed itself forever.
+    const ownQueue = declared(queueConsumer).trigger.queue!;
     refused((t) => {
-      t.functions.broadcast.sendsTo = 'broadcastShards';
-      t.functions.broadcast.environment.push('BROADCAST_QUEUE_URL');
-    }, /function 'broadcast': sendsTo 'broadcastShards' is the queue that triggers it/);
-    // Another work queue is accepted.
-    const t = base();
-    t.functions.notify.sendsTo = 'noteCreated';
-    expect(() => checkFunctionDeclarations(t)).not.toThrow();
+      t.functions[queueConsumer].sendsTo = ownQueue;
+      if (!t.functions[queueConsumer].environment.includes('BROADCAST_QUEUE_URL')) t.functions[queueConsumer].environment.push('BROADCAST_QUEUE_URL');
+    }, new RegExp(`function '${queueConsumer}': sendsTo '${ownQueue}' is the queue that triggers it`));
+    // Any other work queue is accepted.
+    for (const [other] of WORK_QUEUES.filter(([key]) => key !== declared(sender).trigger.queue)) {
+      const t = base();
+      t.functions[sender].sendsTo = other;
+      expect(() => checkFunctionDeclarations(t)).not.toThrow();
+    }
   });
 
   test('every queue trigger has its event source mapping, and every mapping feeds one function', () => {
-    refused((t) => delete t.eventSourceMappings.broadcastShards, /function 'broadcast': queue 'broadcastShards' has no event source mapping in eventSourceMappings/);
-    refused((t) => delete t.eventSourceMappings, /function 'save-note': queue 'noteCreated' has no event source mapping/);
-    refused((t) => (t.functions.broadcast.trigger = { rule: 'noteResultsToNotify' }), /eventSourceMappings 'broadcastShards': must hand its batches to one function .* 0 are/);
-    refused((t) => (t.functions['broadcast-again'] = { ...t.functions.broadcast }), /eventSourceMappings 'broadcastShards': must hand its batches to one function .* 2 are/);
-    refused((t) => (t.eventSourceMappings.nope = { ...t.eventSourceMappings.broadcastShards }), /eventSourceMappings 'nope': is not a work queue/);
-    refused((t) => (t.eventSourceMappings.notifyDlq = { ...t.eventSourceMappings.broadcastShards }), /eventSourceMappings 'notifyDlq': is not a work queue/);
+    const consumer = consumerOf(mappedQueue);
+    const otherRule = Object.keys(declaration.rules)[0];
+    refused(
+      (t) => delete t.eventSourceMappings[mappedQueue],
+      new RegExp(`function '${consumer}': queue '${mappedQueue}' has no event source mapping in eventSourceMappings`),
+    );
+    refused(
+      (t) => delete t.eventSourceMappings,
+      new RegExp(`function '${firstQueueConsumer}': queue '${declared(firstQueueConsumer).trigger.queue}' has no event source mapping`),
+    );
+    refused(
+      (t) => (t.functions[consumer].trigger = { rule: otherRule }),
+      new RegExp(`eventSourceMappings '${mappedQueue}': must hand its batches to one function .* 0 are`),
+    );
+    refused(
+      (t) => (t.functions[`${consumer}-again`] = { ...t.functions[consumer] }),
+      new RegExp(`eventSourceMappings '${mappedQueue}': must hand its batches to one function .* 2 are`),
+    );
+    refused((t) => (t.eventSourceMappings.nope = { ...t.eventSourceMappings[mappedQueue] }), /eventSourceMappings 'nope': is not a work queue/);
+    for (const dlq of DEAD_LETTER_QUEUES) {
+      refused(
+        (t) => (t.eventSourceMappings[dlq] = { ...t.eventSourceMappings[mappedQueue] }),
+        new RegExp(`eventSourceMappings '${dlq}': is not a work queue`),
+      );
+    }
   });
 
   test("an event source mapping Lambda would not take is refused", () => {
-    refused((t) => (t.eventSourceMappings.broadcastShards.maximumConcurrency = 1), /'broadcastShards': maximumConcurrency must be an integer from 2 to 1000, got 1/);
-    refused((t) => (t.eventSourceMappings.broadcastShards.batchSize = 0), /'broadcastShards': batchSize must be an integer from 1 to 10000, got 0/);
-    refused((t) => (t.eventSourceMappings.broadcastShards.maximumBatchingWindowSeconds = 301), /maximumBatchingWindowSeconds must be an integer from 0 to 300/);
-    refused((t) => (t.eventSourceMappings.broadcastShards.reportBatchItemFailures = 'yes'), /reportBatchItemFailures must be true or false/);
-    refused((t) => (t.eventSourceMappings.broadcastShards.batchWindow = 1), /eventSourceMappings 'broadcastShards': unknown key 'batchWindow'/);
+    const q = mappedQueue;
+    refused((t) => (t.eventSourceMappings[q].maximumConcurrency = 1), new RegExp(`'${q}': maximumConcurrency must be an integer from 2 to 1000, got 1`));
+    refused((t) => (t.eventSourceMappings[q].batchSize = 0), new RegExp(`'${q}': batchSize must be an integer from 1 to 10000, got 0`));
+    refused((t) => (t.eventSourceMappings[q].maximumBatchingWindowSeconds = 301), /maximumBatchingWindowSeconds must be an integer from 0 to 300/);
+    refused((t) => (t.eventSourceMappings[q].reportBatchItemFailures = 'yes'), /reportBatchItemFailures must be true or false/);
+    refused((t) => (t.eventSourceMappings[q].batchWindow = 1), new RegExp(`eventSourceMappings '${q}': unknown key 'batchWindow'`));
   });
 
-  test('a work queue needs its settings and its dead-letter queue <queue>Dlq', () => {
+  test.each(WORK_QUEUES.map(([key]) => key))('work queue %s needs its settings and its dead-letter queue <queue>Dlq', (q) => {
     const refusedQueues = (edit: (t: any) => void, why: RegExp) => {
       const t = base();
       edit(t);
       expect(() => checkQueues(t)).toThrow(why);
     };
     expect(() => checkQueues(base())).not.toThrow();
-    refusedQueues((t) => delete t.queues.broadcastShardsDlq, /queue 'broadcastShards': needs its dead-letter queue 'broadcastShardsDlq'/);
-    refusedQueues((t) => delete t.queues.broadcastShards.visibilityTimeoutSeconds, /queue 'broadcastShards': visibilityTimeoutSeconds must be an integer >= 0, got undefined/);
-    refusedQueues((t) => (t.queues.broadcastShards.retentionSeconds = '3600'), /queue 'broadcastShards': retentionSeconds must be an integer/);
+    refusedQueues((t) => delete t.queues[`${q}Dlq`], new RegExp(`queue '${q}': needs its dead-letter queue '${q}Dlq'`));
+    refusedQueues((t) => delete t.queues[q].visibilityTimeoutSeconds, new RegExp(`queue '${q}': visibilityTimeoutSeconds must be an integer >= 0, got undefined`));
+    refusedQueues((t) => (t.queues[q].retentionSeconds = '3600'), new RegExp(`queue '${q}': retentionSeconds must be an integer`));
   });
 
   test('a queriesIndex naming an index the table does not have is refused', () => {
     refused(
-      (t) => (t.functions['get-public-notes'].queriesIndex = 'publicFeeds'),
-      /function 'get-public-notes': queriesIndex 'publicFeeds' is not an index of the table .*'publicFeed'/,
+      (t) => (t.functions[indexReader].queriesIndex = `${indexName}s`),
+      new RegExp(`function '${indexReader}': queriesIndex '${indexName}s' is not an index of the table .*'${indexName}'`),
     );
   });
 
   test('an index can only be queried: queriesIndex with another table action is refused', () => {
     refused(
-      (t) => (t.functions['get-public-notes'].tableActions = ['dynamodb:Query', 'dynamodb:GetItem']),
-      /function 'get-public-notes': queriesIndex: 'dynamodb:GetItem' cannot be granted on an index/,
+      (t) => (t.functions[indexReader].tableActions = ['dynamodb:Query', 'dynamodb:GetItem']),
+      new RegExp(`function '${indexReader}': queriesIndex: 'dynamodb:GetItem' cannot be granted on an index`),
     );
   });
 
@@ -253,7 +302,7 @@ describe('crates', () => {
     expect(members).toMatch(/"functions\/\*"/);
   });
 
-  test.each([...FUNCTION_NAMES])(
+  test.each(FUNCTIONS)(
     'functions/%s/Cargo.toml is a package of that name whose only binary has that name (cargo lambda build --bin <name>)',
     (name) => {
       const toml = fs.readFileSync(crateManifest(REPO_DIR, name), 'utf-8');

@@ -3,10 +3,19 @@ import * as path from 'path';
 import { CONTEXT_KEYS, REPO_DIR } from '../lib/config';
 import { synth, synthSam } from './synthesize';
 
-// The deploy, synth and destroy commands the READMEs show, synthesized with exactly their `-c`
-// settings (Rust build skipped): CI cannot deploy, but every setting they use must exist, parse and
-// shape the stacks as the text says.
-const DOCS = [path.join(REPO_DIR, 'README.md'), path.join(__dirname, '../README.md')];
+// The deploy, synth and destroy commands the READMEs and docs/ show, synthesized with exactly their
+// `-c` settings (Rust build skipped): CI cannot deploy, but every setting they use must exist, parse
+// and shape the stacks as the text says.
+const DOCS_DIR = path.join(REPO_DIR, 'docs');
+const DOCS = [
+  path.join(REPO_DIR, 'README.md'),
+  path.join(__dirname, '../README.md'),
+  ...fs
+    .readdirSync(DOCS_DIR)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => path.join(DOCS_DIR, f)),
+];
 
 interface CdkCommand {
   readonly doc: string;
@@ -44,7 +53,7 @@ function cdkCommands(): CdkCommand[] {
 
 const commands = cdkCommands();
 
-test('the READMEs show deploy, destroy and the SAM synthesis', () => {
+test('the READMEs and docs/ show deploy, destroy and the SAM synthesis', () => {
   const verbs = new Set(commands.map((c) => c.verb));
   expect(verbs).toEqual(new Set(['deploy', 'destroy', 'synth']));
   expect(commands.some((c) => c.context.sam === 'true')).toBe(true);

@@ -1,7 +1,24 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { FUNCTION_NAMES, httpRoutes, loadTopology } from '../lib/config';
-import { REPO_DIR } from '../lib/config';
+import { REPO_DIR, httpRoutes, loadTopology } from '../lib/config';
+import {
+  DEAD_LETTER_QUEUES,
+  FUNCTIONS,
+  HTTP_ROUTES,
+  QUEUES,
+  RULES,
+  WEBSOCKET_ROUTES,
+  WORK_QUEUES,
+  declaration,
+  declared,
+  functionsWhere,
+  idOfKey,
+  kebabOfKey,
+  openApiOperations,
+} from './declaration';
 import { actionsOf, fakeFrontendBuild, functionLogicalId, functionProps, statementsOf, synth, Synthesized } from './synthesize';
+
+// Every list of functions, queues and routes below is derived from shared/topology.json (and the HTTP
+// routes from shared/openapi.yaml too), read independently of the app (./declaration).
 
 let s: Synthesized;
 beforeAll(() => {
@@ -14,9 +31,16 @@ const jRef = (prefix: string) => ({ Ref: expect.stringMatching(`^${prefix}`) });
 const importOf = (stack: string, what: string) => ({
   'Fn::ImportValue': expect.stringMatching(`^${stack}:ExportsOutput.*${what}`),
 });
+/** The logical id of the queue topology.json names `key`: the one named notes-<stage>-<key in kebab case>. */
+const queueLogicalId = (key: string): string => {
+  const found = Object.keys(s.backend.findResources('AWS::SQS::Queue', { Properties: { QueueName: `notes-dev-${kebabOfKey(key)}` } }));
+  if (found.length !== 1) throw new Error(`expected one queue for '${key}', found ${found.length}`);
+  return found[0];
+};
+const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
 
 describe('functions', () => {
-  test.each([...FUNCTION_NAMES])('%s is a RustFunction: provided.al2023, bootstrap, arm64, RUST_LOG', (name) => {
+  test.each(FUNCTIONS)('%s is a RustFunction: provided.al2023, bootstrap, arm64, RUST_LOG', (name) => {
     const p = functionProps(s.backend, name);
     expect(p.Runtime).toBe('provided.al2023');
     expect(p.Handler).toBe('bootstrap');
@@ -28,12 +52,12 @@ describe('functions', () => {
   test('no function has active tracing (nor X-Ray permissions) by default; with -c tracing=true all have both', () => {
     const xrayStatements = (t: typeof s.backend, name: string) =>
       statementsOf(t, name).filter((x) => JSON.stringify(x.Action).includes('xray:'));
-    for (const name of FUNCTION_NAMES) {
+    for (const name of FUNCTIONS) {
       expect({ name, tracing: functionProps(s.backend, name).TracingConfig }).toEqual({ name, tracing: undefined });
       expect({ name, xray: xrayStatements(s.backend, name) }).toEqual({ name, xray: [] });
     }
     const traced = synth({ tracing: 'true' }).backend;
-    for (const name of FUNCTION_NAMES) {
+    for (const name of FUNCTIONS) {
       expect({ name, tracing: functionProps(traced, name).TracingConfig }).toEqual({ name, tracing: { Mode: 'Active' } });
       expect({ name, xray: actionsOf(xrayStatements(traced, name), 'xray:') }).toEqual({
         name,
@@ -42,7 +66,7 @@ describe('functions', () => {
     }
   });
 
-  test.each([...FUNCTION_NAMES])("%s logs in Lambda's JSON format, application level INFO (= RUST_LOG), system level WARN", (name) => {
+  test.each(FUNCTIONS)("%s logs in Lambda's JSON format, application level INFO (= RUST_LOG), system level WARN", (name) => {
     const p = functionProps(s.backend, name);
     expect(p.LoggingConfig).toEqual({
       LogFormat: 'JSON',
@@ -54,7 +78,7 @@ describe('functions', () => {
 
   test('-c logLevel=DEBUG moves the application log level and RUST_LOG together', () => {
     const t = synth({ logLevel: 'DEBUG' }).backend;
-    for (const name of FUNCTION_NAMES) {
+    for (const name of FUNCTIONS) {
       const p = functionProps(t, name);
       expect(p.LoggingConfig.ApplicationLogLevel).toBe('DEBUG');
       expect(p.Environment.Variables.RUST_LOG).toBe('debug');
@@ -64,7 +88,7 @@ describe('functions', () => {
   test('every function is a binary of the workspace: one asset source (the workspace), its own --bin', () => {
     // The asset of a RustFunction is the folder of the manifest it is given: the workspace root,
     // which is what the Docker bundling fallback mounts (a member's folder alone cannot build).
-    for (const name of FUNCTION_NAMES) {
+    for (const name of FUNCTIONS) {
       const fn = s.stacks.backend.functions[name];
       const staging = fn.node.findAll().find((c) => c.constructor.name === 'AssetStaging') as any;
       expect(staging.sourcePath).toBe(REPO_DIR);
@@ -73,7 +97,7 @@ describe('functions', () => {
 
   test('every function logs to its own log group with a retention', () => {
     const groups = s.backend.findResources('AWS::Logs::LogGroup');
-    for (const name of FUNCTION_NAMES) {
+    for (const name of FUNCTIONS) {
       const lg = functionProps(s.backend, name).LoggingConfig.LogGroup.Ref;
       expect(groups[lg]).toBeDefined();
       expect(groups[lg].Properties.RetentionInDays).toBe(30);
@@ -81,167 +105,122 @@ describe('functions', () => {
     for (const g of Object.values(groups) as any[]) expect(g.Properties.RetentionInDays).toBe(30);
   });
 
-  // The environment of each function, from the issue's table: nothing more, nothing less.
-  const expectedEnv: Record<string, string[]> = {
-    'publish-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
-    'save-note': ['TABLE_NAME', 'EVENT_BUS_NAME'],
-    notify: ['TABLE_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT', 'BROADCAST_QUEUE_URL'],
-    broadcast: ['TABLE_NAME', 'WEBSOCKET_MANAGEMENT_ENDPOINT'],
-    connect: ['TABLE_NAME', 'JWT_SECRET_ARN'],
-    disconnect: ['TABLE_NAME'],
-    'ws-default': [],
-    signup: ['TABLE_NAME'],
-    login: ['TABLE_NAME', 'JWT_SECRET_ARN', 'JWT_TTL_SECONDS'],
-    'get-user': ['TABLE_NAME', 'JWT_SECRET_ARN'],
-    'get-notes': ['TABLE_NAME', 'JWT_SECRET_ARN'],
-    'get-public-notes': ['TABLE_NAME'],
-    'get-note': ['TABLE_NAME', 'JWT_SECRET_ARN'],
-    'update-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
-    'delete-note': ['TABLE_NAME', 'EVENT_BUS_NAME', 'JWT_SECRET_ARN'],
-  };
-  test('the expected environments cover every function', () => {
-    expect(Object.keys(expectedEnv).sort()).toEqual([...FUNCTION_NAMES].sort());
-  });
-
-  test.each(Object.keys(expectedEnv))('%s gets exactly the environment it needs', (name) => {
+  test.each(FUNCTIONS)('%s gets exactly the environment topology.json declares for it, each variable naming its resource', (name) => {
+    const f = declared(name);
     const vars = functionProps(s.backend, name).Environment.Variables;
-    expect(Object.keys(vars).sort()).toEqual(['RUST_LOG', ...expectedEnv[name]].sort());
+    expect(Object.keys(vars).sort()).toEqual(['RUST_LOG', ...f.environment].sort());
     if (vars.TABLE_NAME) expect(vars.TABLE_NAME).toEqual(importOf('notes-dev-data', 'Table'));
     if (vars.EVENT_BUS_NAME) expect(vars.EVENT_BUS_NAME).toEqual(jRef('EventBus'));
     if (vars.JWT_SECRET_ARN) expect(vars.JWT_SECRET_ARN).toEqual(importOf('notes-dev-data', 'JwtSecret'));
     if (vars.JWT_TTL_SECONDS) expect(vars.JWT_TTL_SECONDS).toBe('86400');
-    if (vars.BROADCAST_QUEUE_URL) expect(vars.BROADCAST_QUEUE_URL).toEqual(jRef('BroadcastShardsQueue'));
-  });
-
-  test.each(['notify', 'broadcast'])(
-    '%s gets the management endpoint https://<ws-api>.execute-api.<region>.<suffix>/<stage>',
-    (name) => {
-      const ep = functionProps(s.backend, name).Environment.Variables.WEBSOCKET_MANAGEMENT_ENDPOINT;
-      expect(ep).toEqual({
+    // The management endpoint: https://<ws-api>.execute-api.<region>.<suffix>/<stage>.
+    if (vars.WEBSOCKET_MANAGEMENT_ENDPOINT) {
+      expect(vars.WEBSOCKET_MANAGEMENT_ENDPOINT).toEqual({
         'Fn::Join': ['', ['https://', jRef('WebSocketApi'), '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/prod']],
       });
-    },
-  );
-
-  test("notify's BROADCAST_QUEUE_URL is the URL (Ref) of the broadcast queue", () => {
-    const url = functionProps(s.backend, 'notify').Environment.Variables.BROADCAST_QUEUE_URL;
-    const [queueId] = Object.keys(s.backend.findResources('AWS::SQS::Queue', { Properties: { QueueName: 'notes-dev-broadcast-shards' } }));
-    expect(queueId).toMatch(/^BroadcastShardsQueue/);
-    expect(url).toEqual({ Ref: queueId });
+    }
+    // The URL (Ref) of the one queue its sendsTo names.
+    if (vars.BROADCAST_QUEUE_URL) expect(vars.BROADCAST_QUEUE_URL).toEqual({ Ref: queueLogicalId(f.sendsTo!) });
   });
 });
 
-describe('least privilege', () => {
-  const expectedDynamo: Record<string, string[]> = {
-    'publish-note': ['GetItem', 'PutItem'],
-    'save-note': ['PutItem'],
-    notify: ['DeleteItem', 'GetItem', 'Query'],
-    broadcast: ['DeleteItem', 'GetItem', 'Query'],
-    // Counts the user's open connections (the cap per user) before writing one.
-    connect: ['PutItem', 'Query'],
-    disconnect: ['DeleteItem', 'GetItem'],
-    'ws-default': [],
-    signup: ['PutItem'],
-    login: ['GetItem'],
-    'get-user': ['GetItem'],
-    'get-notes': ['Query'],
-    'get-public-notes': ['Query'],
-    'get-note': ['GetItem'],
-    // A note is one item: an update puts it again, a delete puts a tombstone in its place.
-    'update-note': ['GetItem', 'PutItem'],
-    'delete-note': ['GetItem', 'PutItem'],
-  };
-  // The functions that read the public feed index, and only that index (never the table).
-  const queriesFeed = ['get-public-notes'];
+describe('least privilege: each role allows what the declaration lists, nothing more', () => {
   const tableArn = importOf('notes-dev-data', 'Table.*Arn');
-  const feedIndexArn = { 'Fn::Join': ['', [tableArn, '/index/publicFeed']] };
-  const putsEvents = ['publish-note', 'save-note', 'update-note', 'delete-note'];
-  const readsSecret = ['publish-note', 'connect', 'login', 'get-user', 'get-notes', 'get-note', 'update-note', 'delete-note'];
+  const indexArn = (index: string) => ({ 'Fn::Join': ['', [tableArn, `/index/${index}`]] });
+  const queueArn = (key: string) => ({ 'Fn::GetAtt': [queueLogicalId(key), 'Arn'] });
+  const withAction = (st: any[], service: string) => st.filter((x) => JSON.stringify(x.Action).includes(`"${service}:`));
 
-  test.each(Object.keys(expectedDynamo))('%s: exactly its DynamoDB actions, on the table (or the feed index) only', (name) => {
-    const st = statementsOf(s.backend, name);
-    expect(actionsOf(st, 'dynamodb:')).toEqual(expectedDynamo[name].map((a) => `dynamodb:${a}`));
-    for (const x of st.filter((x) => JSON.stringify(x.Action).includes('dynamodb:'))) {
-      expect(x.Resource).toEqual(queriesFeed.includes(name) ? feedIndexArn : tableArn);
+  test.each(FUNCTIONS)('%s: exactly its tableActions, in one statement, on the table (or only on the index it queries)', (name) => {
+    const f = declared(name);
+    const dynamo = withAction(statementsOf(s.backend, name), 'dynamodb');
+    if (f.tableActions.length === 0) {
+      expect(dynamo).toEqual([]);
+      return;
     }
+    expect(dynamo).toHaveLength(1);
+    expect(dynamo[0].Effect).toBe('Allow');
+    expect([].concat(dynamo[0].Action).sort()).toEqual([...f.tableActions].sort());
+    expect(dynamo[0].Resource).toEqual(f.queriesIndex ? indexArn(f.queriesIndex) : tableArn);
   });
 
-  test("save-note's table permissions are exactly PutItem (one put per note: no transaction, no GetItem)", () => {
-    const dynamo = statementsOf(s.backend, 'save-note').filter((x) => JSON.stringify(x.Action).includes('dynamodb:'));
-    expect(dynamo).toEqual([{ Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: tableArn }]);
-  });
-
-  test('only get-public-notes may Query the public feed index, and its policy names the index ARN, not the table', () => {
+  test('only the functions declaring queriesIndex have a statement on an index, and never on index/*', () => {
     const onIndex = (x: any) => JSON.stringify(x.Resource).includes('/index/');
-    for (const name of FUNCTION_NAMES) {
+    expect(functionsWhere((f) => f.queriesIndex !== undefined).length).toBeGreaterThan(0);
+    for (const name of FUNCTIONS) {
       const indexStatements = statementsOf(s.backend, name).filter(onIndex);
-      expect({ name, onIndex: indexStatements.length > 0 }).toEqual({ name, onIndex: name === 'get-public-notes' });
+      expect({ name, onIndex: indexStatements.length > 0 }).toEqual({ name, onIndex: declared(name).queriesIndex !== undefined });
     }
-    const dynamo = statementsOf(s.backend, 'get-public-notes').filter((x) => JSON.stringify(x.Action).includes('dynamodb:'));
-    expect(dynamo).toEqual([{ Effect: 'Allow', Action: 'dynamodb:Query', Resource: feedIndexArn }]);
-    // The one statement above is all it gets: nothing on the table itself, and no `index/*` anywhere.
     expect(JSON.stringify(s.backend.toJSON())).not.toMatch(/\/index\/\*/);
   });
 
-  test.each([...FUNCTION_NAMES])('%s: PutEvents only if it publishes, on the bus only', (name) => {
+  test.each(FUNCTIONS)('%s: PutEvents only if it declares putEvents, on the bus only', (name) => {
     const st = statementsOf(s.backend, name);
-    expect(actionsOf(st, 'events:')).toEqual(putsEvents.includes(name) ? ['events:PutEvents'] : []);
-    for (const x of st.filter((x) => JSON.stringify(x.Action).includes('events:'))) {
+    expect(actionsOf(st, 'events:')).toEqual(declared(name).putEvents ? ['events:PutEvents'] : []);
+    for (const x of withAction(st, 'events')) {
       expect(x.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching('^EventBus'), 'Arn'] });
     }
   });
 
-  test.each([...FUNCTION_NAMES])('%s: reads the JWT secret only if it needs it', (name) => {
+  test.each(FUNCTIONS)('%s: reads the JWT secret only if it declares readSecret', (name) => {
     const st = statementsOf(s.backend, name);
-    expect(actionsOf(st, 'secretsmanager:')).toEqual(readsSecret.includes(name) ? ['secretsmanager:GetSecretValue'] : []);
-    for (const x of st.filter((x) => JSON.stringify(x.Action).includes('secretsmanager:'))) {
+    expect(actionsOf(st, 'secretsmanager:')).toEqual(declared(name).readSecret ? ['secretsmanager:GetSecretValue'] : []);
+    for (const x of withAction(st, 'secretsmanager')) {
       expect(x.Resource).toEqual(importOf('notes-dev-data', 'JwtSecret'));
     }
   });
 
-  const queueArn = (prefix: string) => ({ 'Fn::GetAtt': [expect.stringMatching(`^${prefix}[0-9A-F]{8}$`), 'Arn'] });
+  // What a function may send to: the queue its sendsTo names and, when a rule invokes it, that rule's
+  // DLQ (the on-failure destination of its asynchronous invocations). No other queue, no DLQ of a work queue.
+  const sendTargets = (name: string): string[] => {
+    const f = declared(name);
+    return [...(f.sendsTo ? [f.sendsTo] : []), ...(f.trigger.rule ? [declaration.rules[f.trigger.rule].deadLetterQueue] : [])];
+  };
 
-  test('notify may only send to the broadcast queue (its sendsTo) and to its own DLQ (its on-failure destination)', () => {
-    const sqsStatements = statementsOf(s.backend, 'notify').filter((x) => JSON.stringify(x.Action).includes('sqs:'));
-    expect(sqsStatements).toHaveLength(2);
+  test('some function sends to a queue (sendsTo), and some is invoked by a rule with an on-failure destination', () => {
+    expect(functionsWhere((f) => f.sendsTo !== undefined).length).toBeGreaterThan(0);
+    expect(functionsWhere((f) => f.trigger.rule !== undefined).length).toBeGreaterThan(0);
+  });
+
+  test.each(FUNCTIONS)('%s may send only to the queues its declaration names', (name) => {
+    const sends = statementsOf(s.backend, name).filter((x) => [].concat(x.Action).includes('sqs:SendMessage' as never));
+    expect(sends.map((x) => x.Resource).sort(byJson)).toEqual(sendTargets(name).map(queueArn).sort(byJson));
     // CDK's grant to a sender: send (which also authorizes SendMessageBatch), plus the two reads it needs.
-    for (const st of sqsStatements) {
+    for (const st of sends) {
       expect(([] as string[]).concat(st.Action).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     }
-    expect(sqsStatements.map((x) => x.Resource)).toEqual(expect.arrayContaining([queueArn('BroadcastShardsQueue'), queueArn('NotifyDlq')]));
   });
 
-  test('no function but notify may send to the broadcast queue; no function may send to any other work queue', () => {
-    for (const name of FUNCTION_NAMES) {
-      const sends = statementsOf(s.backend, name).filter((x) => [].concat(x.Action).includes('sqs:SendMessage' as never));
-      const onBroadcast = sends.filter((x) => JSON.stringify(x.Resource).includes('"BroadcastShardsQueue'));
-      expect({ name, sendsToBroadcast: onBroadcast.length }).toEqual({ name, sendsToBroadcast: name === 'notify' ? 1 : 0 });
-      for (const x of sends) expect(JSON.stringify(x.Resource)).not.toMatch(/NoteCreatedQueue|BroadcastShardsDlq|NoteCreatedDlq/);
+  test.each(FUNCTIONS)('%s consumes only the queue that triggers it, if one does', (name) => {
+    const queue = declared(name).trigger.queue;
+    const consuming = statementsOf(s.backend, name).filter((x) => [].concat(x.Action).includes('sqs:ReceiveMessage' as never));
+    expect(consuming.map((x) => x.Resource)).toEqual(queue ? [queueArn(queue)] : []);
+    for (const x of consuming) {
+      expect([].concat(x.Action)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']));
+      expect([].concat(x.Action)).not.toContain('sqs:SendMessage');
     }
+    // Every SQS statement it has is one of the above.
+    const allowed = [...sendTargets(name), ...(queue ? [queue] : [])].map((key) => JSON.stringify(queueArn(key)));
+    for (const x of withAction(statementsOf(s.backend, name), 'sqs')) expect(allowed).toContain(JSON.stringify(x.Resource));
   });
 
-  test.each([...FUNCTION_NAMES])('%s: no other service actions than logs and its own (no X-Ray by default)', (name) => {
+  test.each(FUNCTIONS)('%s: no service actions but logs (its own group) and those its declaration asks for (no X-Ray by default)', (name) => {
+    const f = declared(name);
     const st = statementsOf(s.backend, name);
     const services = new Set(st.flatMap((x) => [].concat(x.Action)).map((a: string) => a.split(':')[0]));
-    const allowed = new Set(['logs', 'dynamodb', 'events', 'secretsmanager']);
-    if (name === 'save-note') allowed.add('sqs');
-    if (name === 'notify') {
-      allowed.add('execute-api');
-      allowed.add('sqs');
-    }
-    if (name === 'broadcast') {
-      allowed.add('execute-api');
-      allowed.add('sqs');
-    }
-    for (const svc of services) expect(allowed).toContain(svc);
-    // Logs: only its own log group.
-    for (const x of st.filter((x) => JSON.stringify(x.Action).includes('logs:'))) {
+    const expected = ['logs'];
+    if (f.tableActions.length > 0) expected.push('dynamodb');
+    if (f.putEvents) expected.push('events');
+    if (f.readSecret) expected.push('secretsmanager');
+    if (f.manageConnections) expected.push('execute-api');
+    if (sendTargets(name).length > 0 || f.trigger.queue) expected.push('sqs');
+    expect([...services].sort()).toEqual(expected.sort());
+    for (const x of withAction(st, 'logs')) {
       expect(x.Resource).toEqual({ 'Fn::GetAtt': [functionProps(s.backend, name).LoggingConfig.LogGroup.Ref, 'Arn'] });
     }
   });
 
   test('no function role has a managed policy', () => {
-    for (const name of FUNCTION_NAMES) {
+    for (const name of FUNCTIONS) {
       const roleId = functionProps(s.backend, name).Role['Fn::GetAtt'][0];
       expect(s.backend.findResources('AWS::IAM::Role')[roleId].Properties.ManagedPolicyArns).toBeUndefined();
     }
@@ -255,67 +234,40 @@ describe('least privilege', () => {
     }
   });
 
-  test.each([
-    ['save-note', 'NoteCreatedQueue'],
-    ['broadcast', 'BroadcastShardsQueue'],
-  ])('%s consumes its queue (%s), and only that one; it sends to none', (name, queue) => {
-    const sqsStatements = statementsOf(s.backend, name).filter((x) => JSON.stringify(x.Action).includes('sqs:'));
-    expect(actionsOf(sqsStatements, 'sqs:')).toEqual(
-      expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+  test.each(FUNCTIONS)('%s may ManageConnections only if it declares manageConnections, on its WebSocket API stage only (POST @connections)', (name) => {
+    const st = statementsOf(s.backend, name).filter((x) => [].concat(x.Action).includes('execute-api:ManageConnections' as never));
+    expect(actionsOf(statementsOf(s.backend, name), 'execute-api:')).toEqual(
+      declared(name).manageConnections ? ['execute-api:ManageConnections'] : [],
     );
-    expect(actionsOf(sqsStatements, 'sqs:')).not.toContain('sqs:SendMessage');
-    for (const x of sqsStatements) expect(x.Resource).toEqual(queueArn(queue));
-  });
-
-  test.each(['notify', 'broadcast'])('%s may ManageConnections on its WebSocket API stage only (POST @connections)', (name) => {
-    const st = statementsOf(s.backend, name).filter((x) => x.Action === 'execute-api:ManageConnections');
-    expect(st).toHaveLength(1);
-    expect(JSON.stringify(st[0].Resource)).toMatch(/WebSocketApi.*\/prod\/POST\/@connections\/\*/);
-  });
-
-  test('only notify and broadcast may ManageConnections', () => {
-    for (const name of FUNCTION_NAMES) {
-      const manages = actionsOf(statementsOf(s.backend, name), 'execute-api:').length > 0;
-      expect({ name, manages }).toEqual({ name, manages: ['notify', 'broadcast'].includes(name) });
-    }
+    expect(st).toHaveLength(declared(name).manageConnections ? 1 : 0);
+    for (const x of st) expect(JSON.stringify(x.Resource)).toMatch(/WebSocketApi.*\/prod\/POST\/@connections\/\*/);
   });
 });
 
+const routeTargets = (t: typeof s.backend, keep: (routeKey: string) => boolean): Array<[string, any]> =>
+  (Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as any[])
+    .filter((r) => keep(r.Properties.RouteKey))
+    .map((r) => [r.Properties.RouteKey, t.findResources('AWS::ApiGatewayV2::Integration')[r.Properties.Target['Fn::Join'][1][1].Ref]]);
+
 describe('HTTP API', () => {
-  // The nine routes of the contract (section 1), written out here, independently of topology.json.
-  const routes: Array<[string, string]> = [
-    ['POST /auth/signup', 'signup'],
-    ['POST /auth/login', 'login'],
-    ['GET /auth/user', 'get-user'],
-    ['POST /notes', 'publish-note'],
-    ['GET /notes', 'get-notes'],
-    ['GET /notes/public', 'get-public-notes'],
-    ['GET /notes/{noteId}', 'get-note'],
-    ['PUT /notes/{noteId}', 'update-note'],
-    ['DELETE /notes/{noteId}', 'delete-note'],
-  ];
-  test('topology.json declares the nine routes of the contract, and the app reads them from it', () => {
-    const declared = httpRoutes(loadTopology()).map((r) => [`${r.method} ${r.path}`, r.fn]);
-    expect(declared.sort()).toEqual([...routes].sort());
+  test('topology.json routes exactly the operations shared/openapi.yaml documents, and the app reads them from it', () => {
+    expect(HTTP_ROUTES.map(([k]) => k).sort()).toEqual(openApiOperations().sort());
+    expect(httpRoutes(loadTopology()).map((r) => [`${r.method} ${r.path}`, r.fn])).toEqual(HTTP_ROUTES);
   });
 
-  test('exactly the routes of the contract', () => {
-    const keys = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route'))
-      .map((r: any) => r.Properties.RouteKey)
-      .filter((k: string) => !k.startsWith('$'));
-    expect(keys.sort()).toEqual(routes.map(([k]) => k).sort());
+  test('exactly the declared routes, and no other', () => {
+    const keys = routeTargets(s.backend, (k) => !k.startsWith('$')).map(([k]) => k);
+    expect(keys.sort()).toEqual(HTTP_ROUTES.map(([k]) => k).sort());
   });
 
-  test.each(routes)('%s -> %s (Lambda proxy, payload 2.0, no API Gateway authorizer)', (routeKey, fn) => {
+  test.each(HTTP_ROUTES)('%s -> %s (Lambda proxy, payload 2.0, no API Gateway authorizer)', (routeKey, fn) => {
     const route = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }))[0] as any;
     expect(route.Properties.AuthorizationType).toBe('NONE');
-    const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
-    const integration = s.backend.findResources('AWS::ApiGatewayV2::Integration')[integrationId] as any;
+    const [[, integration]] = routeTargets(s.backend, (k) => k === routeKey);
     expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
     expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
     expect(integration.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [functionLogicalId(s.backend, fn), 'Arn'] });
   });
-
   test('CORS from configuration plus the CloudFront origin, never *', () => {
     const api = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }))[0] as any;
     const cors = api.Properties.CorsConfiguration;
@@ -349,16 +301,15 @@ describe('HTTP API', () => {
 });
 
 describe('WebSocket API', () => {
-  test('$connect, $disconnect and $default routes to their functions', () => {
-    const want: Record<string, string> = { $connect: 'connect', $disconnect: 'disconnect', $default: 'ws-default' };
-    for (const [key, fn] of Object.entries(want)) {
-      const route = Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: key } }))[0] as any;
-      const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
-      const integration = s.backend.findResources('AWS::ApiGatewayV2::Integration')[integrationId] as any;
-      expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(functionLogicalId(s.backend, fn));
-    }
+  test.each(WEBSOCKET_ROUTES)('%s routes to %s', (routeKey, fn) => {
+    const [[, integration]] = routeTargets(s.backend, (k) => k === routeKey);
+    expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(`"${functionLogicalId(s.backend, fn)}"`);
   });
 
+  test('exactly the declared WebSocket routes, and no other', () => {
+    const keys = routeTargets(s.backend, (k) => k.startsWith('$')).map(([k]) => k);
+    expect(keys.sort()).toEqual(WEBSOCKET_ROUTES.map(([k]) => k).sort());
+  });
   test('$default is a two-way route: its Lambda result goes back to the client', () => {
     s.backend.hasResourceProperties('AWS::ApiGatewayV2::Route', {
       RouteKey: '$default',
@@ -383,21 +334,19 @@ describe('WebSocket API', () => {
 });
 
 describe('data', () => {
-  test('single table: pk/sk strings (and the feed index keys feedPk/feedSk), on demand, PITR, TTL on ttl', () => {
+  test('single table: its keys and the feed index keys (strings), on demand, PITR, TTL, as topology.json names them', () => {
+    const t = declaration.table;
     s.data.resourceCountIs('AWS::DynamoDB::Table', 1);
     s.data.hasResourceProperties('AWS::DynamoDB::Table', {
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'feedPk', AttributeType: 'S' },
-        { AttributeName: 'feedSk', AttributeType: 'S' },
-      ],
+      AttributeDefinitions: [t.partitionKey, t.sortKey, t.publicFeed.partitionKey, t.publicFeed.sortKey].map((AttributeName) => ({
+        AttributeName,
+        AttributeType: 'S',
+      })),
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      TimeToLiveSpecification: { AttributeName: t.ttlAttribute, Enabled: true },
     });
   });
-
   test('JWT secret is generated by Secrets Manager, never a value in the template', () => {
     s.data.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
@@ -413,9 +362,9 @@ describe('events and queues', () => {
     s.backend.resourceCountIs('AWS::Events::EventBus', 1);
   });
 
-  test('every queue has SSE and a policy that denies non-TLS requests', () => {
+  test('every queue of topology.json has SSE and a policy that denies non-TLS requests', () => {
     const queues = s.backend.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(6);
+    expect(Object.keys(queues)).toHaveLength(QUEUES.length);
     for (const q of Object.values(queues) as any[]) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     const policies = Object.values(s.backend.findResources('AWS::SQS::QueuePolicy')) as any[];
     for (const id of Object.keys(queues)) {
@@ -427,13 +376,6 @@ describe('events and queues', () => {
         ]),
       );
     }
-  });
-
-  test('the note-created rule may send to the queue, the notify rule to its DLQ', () => {
-    const policies = JSON.stringify(s.backend.findResources('AWS::SQS::QueuePolicy'));
-    expect(policies).toMatch(/"Service":"events.amazonaws.com"/);
-    expect(policies).toContain('NoteCreatedRule');
-    expect(policies).toContain('NoteResultsRule');
   });
 });
 
@@ -514,20 +456,19 @@ describe('frontend', () => {
 });
 
 describe('monitoring', () => {
-  test('DLQ alarms, oldest message age alarm, errors and throttles per function', () => {
+  test('an alarm on every DLQ, on the age of every work queue, on errors and throttles of every function', () => {
     const alarms = Object.values(s.backend.findResources('AWS::CloudWatch::Alarm')) as any[];
     const metric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
+    const queueOf = (a: any) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '');
     const visible = metric('ApproximateNumberOfMessagesVisible');
-    expect(visible.map((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
-      ['BroadcastShardsDlq', 'NoteCreatedDlq', 'NoteCreatedRuleDlq', 'NotifyDlq'],
-    );
+    expect(visible.map(queueOf).sort()).toEqual(DEAD_LETTER_QUEUES.map(idOfKey).sort());
     for (const a of visible) {
       expect(a.Properties.Threshold).toBe(0);
       expect(a.Properties.ComparisonOperator).toBe('GreaterThanThreshold');
     }
     // The age of each work queue's oldest message: note-created over 5 minutes for 3 minutes, broadcast over a minute.
     const ages = metric('ApproximateAgeOfOldestMessage');
-    expect(ages).toHaveLength(2);
+    expect(ages.map(queueOf).sort()).toEqual(WORK_QUEUES.map(([, id]) => `${id}Queue`).sort());
     const ageOf = (queue: string) => ages.find((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].startsWith(queue)).Properties;
     expect(ageOf('NoteCreatedQueue')).toMatchObject({ Statistic: 'Maximum', Period: 60, Threshold: 300, EvaluationPeriods: 3 });
     expect(ageOf('BroadcastShardsQueue')).toMatchObject({
@@ -538,14 +479,16 @@ describe('monitoring', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmName: 'notes-dev-broadcast-shards-oldest-message-age',
     });
-    for (const name of FUNCTION_NAMES) {
+    for (const name of FUNCTIONS) {
       const id = functionLogicalId(s.backend, name);
       for (const m of ['Errors', 'Throttles']) {
         expect(metric(m).filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${id}"`))).toHaveLength(1);
       }
     }
-    // 4 DLQs, 2 queue ages, dead-lettered records, HTTP 5xx, 2 rules, notify's destination, 2 per function.
-    expect(alarms).toHaveLength(4 + 2 + 1 + 1 + 2 + 1 + 2 * FUNCTION_NAMES.length);
+    // Each DLQ, each work queue's age, dead-lettered records, HTTP 5xx, each rule's failed invocations,
+    // the on-failure destination of each function a rule invokes, errors and throttles of each function.
+    const ruleInvoked = functionsWhere((f) => f.trigger.rule !== undefined);
+    expect(alarms).toHaveLength(DEAD_LETTER_QUEUES.length + WORK_QUEUES.length + 1 + 1 + RULES.length + ruleInvoked.length + 2 * FUNCTIONS.length);
   });
 
   test('a CloudWatch dashboard', () => {
@@ -555,23 +498,22 @@ describe('monitoring', () => {
 
 describe('architecture', () => {
   test('arm64 by default; -c arch=x86_64 builds every function for x86_64', () => {
-    for (const name of FUNCTION_NAMES) expect(functionProps(s.backend, name).Architectures).toEqual(['arm64']);
+    for (const name of FUNCTIONS) expect(functionProps(s.backend, name).Architectures).toEqual(['arm64']);
     const t = synth({ arch: 'x86_64' }).backend;
-    for (const name of FUNCTION_NAMES) expect(functionProps(t, name).Architectures).toEqual(['x86_64']);
+    for (const name of FUNCTIONS) expect(functionProps(t, name).Architectures).toEqual(['x86_64']);
   });
 });
 
 describe('outputs', () => {
-  test('backend outputs the API URLs; frontend outputs the site URL', () => {
+  test('backend outputs the API URLs and the URL of every queue of topology.json; frontend outputs the site URL', () => {
     s.backend.hasOutput('HttpApiUrl', {});
     s.backend.hasOutput('WebSocketUrl', {});
-    for (const name of [
-      'EventBusArn', 'EventArchiveArn', 'NoteCreatedQueueUrl', 'NoteCreatedDlqUrl', 'NoteCreatedRuleDlqUrl', 'NotifyDlqUrl',
-      'BroadcastShardsQueueUrl', 'AlarmTopicArn',
-    ]) {
-      s.backend.hasOutput(name, {});
+    for (const name of ['EventBusArn', 'EventArchiveArn', 'AlarmTopicArn']) s.backend.hasOutput(name, {});
+    // A work queue's is <Queue>QueueUrl, a dead-letter queue's <Queue>Url.
+    for (const key of QUEUES) {
+      const id = DEAD_LETTER_QUEUES.includes(key) ? idOfKey(key) : `${idOfKey(key)}Queue`;
+      s.backend.hasOutput(`${id}Url`, { Value: { Ref: queueLogicalId(key) } });
     }
-    s.backend.hasOutput('BroadcastShardsDlqUrl', { Value: { Ref: Match.stringLikeRegexp('^BroadcastShardsDlq[0-9A-F]{8}$') } });
     s.frontend.hasOutput('SiteUrl', {});
   });
 });

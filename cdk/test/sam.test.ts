@@ -1,7 +1,8 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { FUNCTION_NAMES, hostArchitecture, httpRoutes, loadTopology } from '../lib/config';
+import { hostArchitecture } from '../lib/config';
 import { constructIdFor } from '../lib/naming';
 import { LOCAL_APP_ORIGINS, SAM_ENV_FROM_FILE } from '../lib/sam-local-stack';
+import { FUNCTIONS, HTTP_ROUTES, aFunctionWhere, declared, functionsWhere } from './declaration';
 import { functionProps, statementsOf, synth, synthSam, Synthesized, SynthesizedSam } from './synthesize';
 
 // `-c sam=true`: the template `sam local` loads (cdk/sam/test_sam_local.py loads it with the SAM
@@ -18,7 +19,7 @@ test('one stack, notes-local-sam: the functions and the HTTP API, nothing SAM ca
   expect(sam.app.node.children.filter((c) => c.constructor.name.endsWith('Stack')).map((c) => c.node.id)).toEqual([
     'notes-local-sam',
   ]);
-  sam.template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+  sam.template.resourceCountIs('AWS::Lambda::Function', FUNCTIONS.length);
   sam.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
   sam.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
   // No WebSocket API: SAM's API provider fails on `$connect` route keys.
@@ -43,10 +44,10 @@ test('the same routes as the deployed HTTP API, to the same functions', () => {
       .filter((k: string) => !k.startsWith('$'))
       .sort();
   expect(keys(sam.template)).toEqual(keys(aws.backend));
-  expect(keys(sam.template)).toEqual(httpRoutes(loadTopology()).map((r) => `${r.method} ${r.path}`).sort());
+  expect(keys(sam.template)).toEqual(HTTP_ROUTES.map(([key]) => key).sort());
 });
 
-test.each([...FUNCTION_NAMES])('%s: named by SAM as its construct id, right under the stack', (name) => {
+test.each(FUNCTIONS)('%s: named by SAM as its construct id, right under the stack', (name) => {
   const fn = sam.stack.functions[name];
   const cfn = fn.node.defaultChild as any;
   // SAM derives a function's name from aws:cdk:path when it is <stack>/<id>/Resource.
@@ -54,14 +55,14 @@ test.each([...FUNCTION_NAMES])('%s: named by SAM as its construct id, right unde
   expect(sam.stack.resolve(cfn.logicalId)).toBe(aws.stacks.backend.resolve((aws.stacks.backend.functions[name].node.defaultChild as any).logicalId));
 });
 
-test.each([...FUNCTION_NAMES])('%s: the deployed environment, for the local stack, built for this machine', (name) => {
+test.each(FUNCTIONS)('%s: the deployed environment, for the local stack, built for this machine', (name) => {
   const local = functionProps(sam.template, name);
   const deployed = functionProps(aws.backend, name);
   expect(local.Architectures).toEqual([hostArchitecture().name]);
   expect(local.MemorySize).toBe(deployed.MemorySize);
   expect(local.Timeout).toBe(deployed.Timeout);
   const expected = Object.keys(deployed.Environment.Variables).map((k) => (k === 'JWT_SECRET_ARN' ? 'JWT_SECRET' : k));
-  if (loadTopology().functions[name].environment.length > 0) expected.push('AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB');
+  if (declared(name).environment.length > 0) expected.push('AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB');
   const vars = local.Environment.Variables;
   expect(Object.keys(vars).sort()).toEqual(expected.sort());
   // The local stack's resources, by the names it gives them (prefix notes-local).
@@ -73,20 +74,19 @@ test.each([...FUNCTION_NAMES])('%s: the deployed environment, for the local stac
 });
 
 test('no function may read a secret: the key comes from the environment locally', () => {
-  for (const name of FUNCTION_NAMES) {
+  for (const name of FUNCTIONS) {
     expect(JSON.stringify(statementsOf(sam.template, name))).not.toMatch(/secretsmanager/);
   }
 });
 
 test("no queue locally: a sendsTo's BROADCAST_QUEUE_URL is left for events/env.json, and no SQS permission is granted", () => {
-  const topology = loadTopology();
-  const senders = FUNCTION_NAMES.filter((name) => topology.functions[name].sendsTo !== undefined);
+  const senders = functionsWhere((f) => f.sendsTo !== undefined);
   expect(senders.length).toBeGreaterThan(0);
   for (const name of senders) {
     expect(functionProps(sam.template, name).Environment.Variables.BROADCAST_QUEUE_URL).toBe('');
   }
   expect(SAM_ENV_FROM_FILE).toContain('BROADCAST_QUEUE_URL');
-  for (const name of FUNCTION_NAMES) expect(JSON.stringify(statementsOf(sam.template, name))).not.toMatch(/sqs:/);
+  for (const name of FUNCTIONS) expect(JSON.stringify(statementsOf(sam.template, name))).not.toMatch(/sqs:/);
 });
 
 test('cdk-nag finds nothing unsuppressed in it either', () => {
@@ -101,5 +101,6 @@ test('cdk-nag finds nothing unsuppressed in it either', () => {
 test('-c stage=<name> with -c sam=true targets a local stack started with --prefix notes-<name>', () => {
   const other = synthSam({ stage: 'alt' });
   expect(other.stack.stackName).toBe('notes-alt-sam');
-  expect(functionProps(other.template, 'publish-note').Environment.Variables.TABLE_NAME).toBe('notes-alt');
+  const tableUser = aFunctionWhere((f) => f.environment.includes('TABLE_NAME'), 'reads TABLE_NAME');
+  expect(functionProps(other.template, tableUser).Environment.Variables.TABLE_NAME).toBe('notes-alt');
 });

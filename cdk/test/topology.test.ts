@@ -1,11 +1,24 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { EVENT_TYPES, FUNCTION_NAMES, TOPOLOGY_PATH, loadEventSchema } from '../lib/config';
+import { FUNCTION_NAMES, REPO_DIR, TOPOLOGY_PATH, loadEventSchema } from '../lib/config';
+import {
+  DEAD_LETTER_QUEUES,
+  FUNCTIONS,
+  QUEUES,
+  RULES,
+  WORK_QUEUES,
+  declaration as topology,
+  declared,
+  functionsWhere,
+  idOfKey,
+  kebabOfKey,
+  schemaEventTypes,
+} from './declaration';
 import { functionLogicalId, functionProps, synth, Synthesized } from './synthesize';
 
-// Read the JSON independently of the app code: the test holds the synthesized template to the file.
-const topology = JSON.parse(fs.readFileSync(path.join(__dirname, '../../shared/topology.json'), 'utf-8'));
+// The declaration is read independently of the app code (./declaration): the test holds the
+// synthesized template to the file, and every list it checks is the file's.
 
 let s: Synthesized;
 beforeAll(() => {
@@ -16,35 +29,52 @@ test('the app reads ../shared/topology.json relative to the cdk folder', () => {
   expect(path.resolve(TOPOLOGY_PATH)).toBe(path.resolve(__dirname, '../../shared/topology.json'));
 });
 
-test('topology.json declares the 15 functions of the suite, and the app builds exactly those', () => {
-  const suite = [
-    'publish-note', 'save-note', 'notify', 'broadcast', 'connect', 'disconnect', 'ws-default', 'signup', 'login',
-    'get-user', 'get-notes', 'get-public-notes', 'get-note', 'update-note', 'delete-note',
-  ];
-  expect(Object.keys(topology.functions).sort()).toEqual(suite.sort());
-  expect([...FUNCTION_NAMES].sort()).toEqual(suite.sort());
-  expect(Object.keys(s.backend.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^notes suite: ') } }))).toHaveLength(15);
-});
-
-test('the queues feed save-note and broadcast, the results rule invokes notify, which sends to the broadcast queue', () => {
-  expect(topology.functions['save-note'].trigger).toEqual({ queue: 'noteCreated' });
-  expect(topology.functions.broadcast.trigger).toEqual({ queue: 'broadcastShards' });
-  expect(topology.functions.notify.trigger).toEqual({ rule: 'noteResultsToNotify' });
-  expect(topology.functions.notify.sendsTo).toBe('broadcastShards');
+test('the app builds exactly the functions topology.json declares, one per crate under functions/', () => {
+  expect(FUNCTIONS.length).toBeGreaterThan(0);
+  expect([...FUNCTION_NAMES].sort()).toEqual([...FUNCTIONS].sort());
+  const built = Object.values(
+    s.backend.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^notes suite: ') } }),
+  ).map((f: any) => f.Properties.Description.replace(/^notes suite: /, ''));
+  expect(built.sort()).toEqual([...FUNCTIONS].sort());
+  // The crates are the other record of the functions: a declaration lost (or a crate left undeclared) shows here.
+  const crates = fs
+    .readdirSync(path.join(REPO_DIR, 'functions'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(REPO_DIR, 'functions', d.name, 'Cargo.toml')))
+    .map((d) => d.name);
+  expect(crates.sort()).toEqual([...FUNCTIONS].sort());
   expect(topology.saveNoteEventSource).toBeUndefined();
 });
 
-// The work queues (a queue with a redrive), their resource ids and the function each one feeds.
-const workQueues: Array<[string, string, string]> = [
-  ['noteCreated', 'NoteCreated', 'save-note'],
-  ['broadcastShards', 'BroadcastShards', 'broadcast'],
-];
-const queueTriggered = Object.entries<any>(topology.functions).filter(([, f]) => f.trigger.queue).map(([name]) => name);
+// What invokes a function in the template, read back from the resources that point at it.
+function invokersOf(name: string): { routes: string[]; queues: string[]; rules: unknown[] } {
+  const id = functionLogicalId(s.backend, name);
+  const pointsAtIt = (x: unknown) => JSON.stringify(x).includes(`"${id}"`);
+  const integrations = s.backend.findResources('AWS::ApiGatewayV2::Integration');
+  const routes = (Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route')) as any[])
+    .filter((r) => pointsAtIt(integrations[r.Properties.Target['Fn::Join'][1][1].Ref].Properties.IntegrationUri))
+    .map((r) => r.Properties.RouteKey);
+  const queues = (Object.values(s.backend.findResources('AWS::Lambda::EventSourceMapping')) as any[])
+    .filter((m) => pointsAtIt(m.Properties.FunctionName))
+    .map((m) => m.Properties.EventSourceArn['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''));
+  const rules = (Object.values(s.backend.findResources('AWS::Events::Rule')) as any[])
+    .filter((r) => r.Properties.Targets.some((t: any) => pointsAtIt(t.Arn)))
+    .map((r) => r.Properties.EventPattern);
+  return { routes, queues, rules };
+}
 
-test.each(Object.keys(topology.functions))('function %s: memory and timeout equal topology.json', (name) => {
+test.each(FUNCTIONS)('function %s is invoked by exactly the trigger topology.json declares, and by nothing else', (name) => {
+  const t = declared(name).trigger;
+  expect(invokersOf(name)).toEqual({
+    routes: t.http ? [`${t.http.method} ${t.http.path}`] : t.webSocket ? [t.webSocket] : [],
+    queues: t.queue ? [`${idOfKey(t.queue)}Queue`] : [],
+    rules: t.rule ? [topology.rules[t.rule].eventPattern] : [],
+  });
+});
+
+test.each(FUNCTIONS)('function %s: memory and timeout equal topology.json', (name) => {
   const props = functionProps(s.backend, name);
-  expect(props.MemorySize).toBe(topology.functions[name].memoryMb);
-  expect(props.Timeout).toBe(topology.functions[name].timeoutSeconds);
+  expect(props.MemorySize).toBe(declared(name).memoryMb);
+  expect(props.Timeout).toBe(declared(name).timeoutSeconds);
 });
 
 test('table keys and TTL attribute equal topology.json', () => {
@@ -59,7 +89,6 @@ test('table keys and TTL attribute equal topology.json', () => {
 
 test("the table has the public feed index of topology.json: its keys (strings), projection ALL, on demand", () => {
   const feed = topology.table.publicFeed;
-  expect(feed).toEqual({ indexName: 'publicFeed', partitionKey: 'feedPk', sortKey: 'feedSk', shards: 4 });
   const [table] = Object.values(s.data.findResources('AWS::DynamoDB::Table')) as any[];
   expect(table.Properties.GlobalSecondaryIndexes).toEqual([
     {
@@ -84,19 +113,27 @@ const queuesById = () =>
   Object.fromEntries(
     Object.entries(s.backend.findResources('AWS::SQS::Queue')).map(([id, r]: [string, any]) => [id.replace(/[0-9A-F]{8}$/, ''), r]),
   );
+/** The construct id of a queue of topology.json: `<Key>Queue` for a work queue, `<Key>` for a dead-letter queue. */
+const queueId = (key: string) => (DEAD_LETTER_QUEUES.includes(key) ? idOfKey(key) : `${idOfKey(key)}Queue`);
+
+test('every queue of topology.json, and no other, is created as notes-<stage>-<queue> (its key in kebab case)', () => {
+  const names = (Object.values(s.backend.findResources('AWS::SQS::Queue')) as any[]).map((q) => q.Properties.QueueName);
+  expect(names.sort()).toEqual(QUEUES.map((key) => `notes-dev-${kebabOfKey(key)}`).sort());
+  expect(Object.keys(queuesById()).sort()).toEqual(QUEUES.map(queueId).sort());
+});
 
 test('the work queues of topology.json are exactly the queues with a redrive policy', () => {
   const redriven = Object.keys(s.backend.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } }));
-  expect(redriven.map((id) => id.replace(/Queue[0-9A-F]{8}$/, '')).sort()).toEqual(workQueues.map(([, id]) => id).sort());
-  const declared = Object.entries<any>(topology.queues).filter(([, q]) => q.maxReceiveCount !== undefined).map(([key]) => key);
-  expect(declared.sort()).toEqual(workQueues.map(([key]) => key).sort());
+  expect(WORK_QUEUES.length).toBeGreaterThan(0);
+  expect(redriven.map((id) => id.replace(/Queue[0-9A-F]{8}$/, '')).sort()).toEqual(WORK_QUEUES.map(([, id]) => id).sort());
 });
 
-test.each(workQueues)('queue %s: settings equal topology.json, name notes-<stage>-<queue>, DLQ after maxReceiveCount', (key, id) => {
+test.each(WORK_QUEUES)('queue %s: settings equal topology.json, name notes-<stage>-<queue>, DLQ <queue>Dlq after maxReceiveCount', (key, id) => {
   const q = topology.queues[key];
   const queue = queuesById()[`${id}Queue`];
   expect(queue.Properties).toEqual(
     expect.objectContaining({
+      QueueName: `notes-dev-${kebabOfKey(key)}`,
       VisibilityTimeout: q.visibilityTimeoutSeconds,
       ReceiveMessageWaitTimeSeconds: q.receiveWaitTimeSeconds,
       MessageRetentionPeriod: q.retentionSeconds,
@@ -108,121 +145,112 @@ test.each(workQueues)('queue %s: settings equal topology.json, name notes-<stage
     }),
   );
   const dlq = queuesById()[`${id}Dlq`];
+  expect(dlq.Properties.QueueName).toBe(`notes-dev-${kebabOfKey(key)}-dlq`);
   expect(dlq.Properties.MessageRetentionPeriod).toBe(topology.queues[`${key}Dlq`].retentionSeconds);
   expect(dlq.Properties.RedrivePolicy).toBeUndefined();
 });
 
-test('the broadcast queue: 180 s visibility, 20 s long polling, an hour of retention, DLQ (14 days) after 3 receives', () => {
-  const queue = queuesById().BroadcastShardsQueue.Properties;
-  expect(queue.QueueName).toBe('notes-dev-broadcast-shards');
-  expect(queue.VisibilityTimeout).toBe(180);
-  expect(queue.ReceiveMessageWaitTimeSeconds).toBe(20);
-  expect(queue.MessageRetentionPeriod).toBe(3600);
-  expect(queue.RedrivePolicy.maxReceiveCount).toBe(3);
-  const dlq = queuesById().BroadcastShardsDlq.Properties;
-  expect(dlq.QueueName).toBe('notes-dev-broadcast-shards-dlq');
-  expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-  expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual({
-    'Fn::GetAtt': [Object.keys(s.backend.findResources('AWS::SQS::Queue')).find((x) => /^BroadcastShardsDlq/.test(x)), 'Arn'],
-  });
+// SQS keeps a message's first enqueue time when it moves it to the DLQ: a DLQ that kept messages no
+// longer than its queue would drop what it just received.
+test.each(WORK_QUEUES)('queue %s: its DLQ keeps messages longer than the queue does', (key) => {
+  expect(topology.queues[`${key}Dlq`].retentionSeconds).toBeGreaterThan(topology.queues[key].retentionSeconds);
 });
 
-test.each(workQueues)("queue %s: visibility timeout at least six times its consumer's timeout", (key, id, fn) => {
-  expect(topology.functions[fn].trigger).toEqual({ queue: key });
+test.each(WORK_QUEUES)("queue %s: visibility timeout at least six times its consumer's timeout", (key, id, fn) => {
+  expect(declared(fn).trigger).toEqual({ queue: key });
   expect(queuesById()[`${id}Queue`].Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functionProps(s.backend, fn).Timeout);
 });
 
-test('DLQ retention equals topology.json (14 days)', () => {
-  const dlqs = Object.entries(s.backend.findResources('AWS::SQS::Queue')).filter(([id]) => /Dlq/.test(id));
-  expect(dlqs).toHaveLength(4);
-  const byId = queuesById();
-  expect(byId.NoteCreatedDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.noteCreatedDlq.retentionSeconds);
-  expect(byId.BroadcastShardsDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.broadcastShardsDlq.retentionSeconds);
-  expect(byId.NoteCreatedRuleDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.noteCreatedRuleDlq.retentionSeconds);
-  expect(byId.NotifyDlq.Properties.MessageRetentionPeriod).toBe(topology.queues.notifyDlq.retentionSeconds);
-  expect(topology.queues.noteCreatedDlq.retentionSeconds).toBe(14 * 24 * 3600);
+test.each(DEAD_LETTER_QUEUES)('dead-letter queue %s: retention equals topology.json, no redrive of its own', (key) => {
+  const dlq = queuesById()[idOfKey(key)];
+  expect(dlq.Properties.MessageRetentionPeriod).toBe(topology.queues[key].retentionSeconds);
+  expect(dlq.Properties.RedrivePolicy).toBeUndefined();
 });
 
-test('rule note-created -> queue: pattern, retry policy and DLQ equal topology.json', () => {
-  const r = topology.rules.noteCreatedToQueue;
-  expect(r.deadLetterQueue).toBe('noteCreatedRuleDlq');
-  s.backend.hasResourceProperties('AWS::Events::Rule', {
-    EventBusName: { Ref: Match.stringLikeRegexp('^EventBus') },
-    EventPattern: r.eventPattern,
-    Targets: [
-      Match.objectLike({
-        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedQueue'), 'Arn'] },
-        RetryPolicy: {
-          MaximumRetryAttempts: r.retryPolicy.maximumRetryAttempts,
-          MaximumEventAgeInSeconds: r.retryPolicy.maximumEventAgeSeconds,
-        },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NoteCreatedRuleDlq'), 'Arn'] } },
-      }),
-    ],
-  });
+/** The rule resource whose event pattern is the one topology.json declares for `key`. */
+function ruleOf(key: string): [string, any] {
+  const found = Object.entries(s.backend.findResources('AWS::Events::Rule')).filter(([, r]: [string, any]) =>
+    JSON.stringify(r.Properties.EventPattern) === JSON.stringify(topology.rules[key].eventPattern),
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as [string, any];
+}
+
+test('one EventBridge rule per rule of topology.json', () => {
+  s.backend.resourceCountIs('AWS::Events::Rule', RULES.length);
 });
 
-test("EventBridge may send to the note-created rule's DLQ (queue policy, this rule only)", () => {
-  const policies = Object.values(s.backend.findResources('AWS::SQS::QueuePolicy')) as any[];
-  const forDlq = policies.filter((p) => p.Properties.Queues.some((q: any) => /^NoteCreatedRuleDlq/.test(q.Ref)));
-  expect(forDlq).toHaveLength(1);
-  const allow = forDlq[0].Properties.PolicyDocument.Statement.filter((x: any) => x.Effect === 'Allow');
-  expect(allow).toEqual([
+test.each(RULES)('rule %s: pattern, target, retry policy and DLQ equal topology.json', (key) => {
+  const r = topology.rules[key];
+  const [, rule] = ruleOf(key);
+  // A rule names its target queue, or it invokes the one function whose trigger names the rule.
+  const invoked = functionsWhere((f) => f.trigger.rule === key);
+  expect(invoked).toHaveLength(r.target === undefined ? 1 : 0);
+  const target = r.target === undefined ? functionLogicalId(s.backend, invoked[0]) : expect.stringMatching(`^${queueId(r.target)}[0-9A-F]{8}$`);
+  expect(rule.Properties.EventBusName).toEqual({ Ref: expect.stringMatching(/^EventBus/) });
+  expect(rule.Properties.Targets).toEqual([
     expect.objectContaining({
-      Action: 'sqs:SendMessage',
-      Principal: { Service: 'events.amazonaws.com' },
-      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^NoteCreatedRule/), 'Arn'] } } },
+      Arn: { 'Fn::GetAtt': [target, 'Arn'] },
+      RetryPolicy: {
+        MaximumRetryAttempts: r.retryPolicy.maximumRetryAttempts,
+        MaximumEventAgeInSeconds: r.retryPolicy.maximumEventAgeSeconds,
+      },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.stringMatching(`^${queueId(r.deadLetterQueue)}[0-9A-F]{8}$`), 'Arn'] } },
     }),
   ]);
 });
 
-test('rule results -> notify: pattern, retry policy and DLQ equal topology.json', () => {
-  const r = topology.rules.noteResultsToNotify;
-  s.backend.hasResourceProperties('AWS::Events::Rule', {
-    EventBusName: { Ref: Match.stringLikeRegexp('^EventBus') },
-    EventPattern: r.eventPattern,
-    Targets: [
-      Match.objectLike({
-        Arn: { 'Fn::GetAtt': [functionLogicalId(s.backend, 'notify'), 'Arn'] },
-        RetryPolicy: {
-          MaximumRetryAttempts: r.retryPolicy.maximumRetryAttempts,
-          MaximumEventAgeInSeconds: r.retryPolicy.maximumEventAgeSeconds,
-        },
-        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotifyDlq'), 'Arn'] } },
-      }),
-    ],
-  });
+test.each(RULES)("rule %s: EventBridge may send to the rule's DLQ (and target queue), for this rule only", (key) => {
+  const r = topology.rules[key];
+  const [ruleId] = ruleOf(key);
+  const policies = Object.values(s.backend.findResources('AWS::SQS::QueuePolicy')) as any[];
+  for (const queue of [r.deadLetterQueue, ...(r.target === undefined ? [] : [r.target])]) {
+    const forQueue = policies.filter((p) => p.Properties.Queues.some((q: any) => q.Ref.startsWith(queueId(queue))));
+    expect(forQueue).toHaveLength(1);
+    const fromEvents = forQueue[0].Properties.PolicyDocument.Statement.filter(
+      (x: any) => x.Effect === 'Allow' && x.Principal?.Service === 'events.amazonaws.com',
+    );
+    expect(fromEvents).toHaveLength(1);
+    expect([].concat(fromEvents[0].Action)).toContain('sqs:SendMessage');
+    expect(fromEvents[0].Condition).toEqual({ ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } });
+  }
 });
 
-test('the event catalog is published in a schema registry, one schema per event type, as committed', () => {
+test('the event catalog is published in a schema registry, one schema per schema file in shared/schemas/, as committed', () => {
   s.backend.resourceCountIs('AWS::EventSchemas::Registry', 1);
+  const eventTypes = schemaEventTypes();
   const schemas = Object.values(s.backend.findResources('AWS::EventSchemas::Schema')) as any[];
-  expect(schemas.map((x) => x.Properties.SchemaName).sort()).toEqual(
-    EVENT_TYPES.map((t) => `notes.service@${t}`).sort(),
-  );
-  for (const eventType of EVENT_TYPES) {
-    const schema = schemas.find((x) => x.Properties.SchemaName === `notes.service@${eventType}`);
+  expect(schemas.map((x) => x.Properties.SchemaName).sort()).toEqual(eventTypes.map((t) => `${topology.eventSource}@${t}`).sort());
+  for (const eventType of eventTypes) {
+    const schema = schemas.find((x) => x.Properties.SchemaName === `${topology.eventSource}@${eventType}`);
     expect(schema.Properties.Type).toBe('JSONSchemaDraft4');
     expect(schema.Properties.Content).toBe(loadEventSchema(eventType));
   }
 });
 
-test('a failed notify invocation is retried by Lambda, then sent to the notify DLQ', () => {
-  s.backend.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-    FunctionName: { Ref: functionLogicalId(s.backend, 'notify') },
-    MaximumRetryAttempts: 2,
-    MaximumEventAgeInSeconds: topology.rules.noteResultsToNotify.retryPolicy.maximumEventAgeSeconds,
-    DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotifyDlq'), 'Arn'] } } },
-  });
+test.each(functionsWhere((f) => !!f.trigger.rule))(
+  "a failed %s invocation is retried by Lambda, then sent to its rule's DLQ (its on-failure destination)",
+  (name) => {
+    const rule = topology.rules[declared(name).trigger.rule!];
+    s.backend.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functionLogicalId(s.backend, name) },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: rule.retryPolicy.maximumEventAgeSeconds,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${queueId(rule.deadLetterQueue)}`), 'Arn'] } },
+      },
+    });
+  },
+);
+
+test('one event source mapping per work queue, each declared in eventSourceMappings, feeding the function its trigger names', () => {
+  const queueTriggered = functionsWhere((f) => !!f.trigger.queue);
+  expect(queueTriggered.sort()).toEqual(WORK_QUEUES.map(([, , fn]) => fn).sort());
+  expect(Object.keys(topology.eventSourceMappings).sort()).toEqual(WORK_QUEUES.map(([key]) => key).sort());
+  s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', WORK_QUEUES.length);
 });
 
-test('one event source mapping per queue-triggered function, and one mapping of topology.json per such function', () => {
-  expect(queueTriggered.sort()).toEqual(workQueues.map(([, , fn]) => fn).sort());
-  expect(Object.keys(topology.eventSourceMappings).sort()).toEqual(workQueues.map(([key]) => key).sort());
-  s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', queueTriggered.length);
-});
-
-test.each(workQueues)('event source mapping %s -> its function equals topology.json, with its maximum concurrency', (key, id, fn) => {
+test.each(WORK_QUEUES)('event source mapping %s -> its function equals topology.json, with its maximum concurrency', (key, id, fn) => {
   const e = topology.eventSourceMappings[key];
   const mappings = Object.values(
     s.backend.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: functionLogicalId(s.backend, fn) } } }),
@@ -236,15 +264,6 @@ test.each(workQueues)('event source mapping %s -> its function equals topology.j
   expect(p.FunctionResponseTypes).toEqual(e.reportBatchItemFailures ? ['ReportBatchItemFailures'] : undefined);
   expect(p.ScalingConfig).toEqual({ MaximumConcurrency: e.maximumConcurrency });
   expect(e.maximumConcurrency).toBeGreaterThanOrEqual(2); // Lambda's minimum
-});
-
-test('the broadcast event source: batches of 10, no batching window, partial batch failures, at most 10 at once', () => {
-  expect(topology.eventSourceMappings.broadcastShards).toEqual({
-    batchSize: 10,
-    maximumBatchingWindowSeconds: 0,
-    reportBatchItemFailures: true,
-    maximumConcurrency: 10,
-  });
 });
 
 test('archive of all events equals topology.json', () => {

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { FUNCTION_NAMES, REPO_DIR, workspaceManifest } from '../lib/config';
+import { REPO_DIR, workspaceManifest } from '../lib/config';
+import { FUNCTIONS } from './declaration';
 import { synth } from './synthesize';
 
 // cargo-lambda-cdk's bundling (not exported from its index): spied on to see what each function is
@@ -31,7 +32,7 @@ describe('cargo-lambda-cdk builds every function from the workspace', () => {
   });
 
   test('manifestPath is the workspace root, binaryName the function (what cargo-lambda-cdk advises for workspaces)', () => {
-    expect(calls.map((c) => c.binaryName).sort()).toEqual([...FUNCTION_NAMES].sort());
+    expect(calls.map((c) => c.binaryName).sort()).toEqual([...FUNCTIONS].sort());
     for (const c of calls) expect(c.manifestPath).toBe(workspaceManifest(REPO_DIR));
   });
 
