@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -153,8 +153,18 @@ struct Invoke<'a> {
 }
 
 impl Invoke<'_> {
-    async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
-        self.function.call(event, Instant::now() + self.timeout).await
+    /// As Lambda does: the invocation gets its declared timeout as its deadline, and one still
+    /// running then is stopped; its batch then has no answer, so nothing of it is deleted and SQS
+    /// delivers all of it again.
+    async fn handle(&self, event: SqsEvent) -> Option<SqsBatchResponse> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        match tokio::time::timeout_at(deadline, self.function.call(event, deadline)).await {
+            Ok(response) => Some(response),
+            Err(_) => {
+                tracing::error!(function = self.name, timeout = ?self.timeout, "the invocation timed out; its batch comes back");
+                None
+            }
+        }
     }
 }
 
@@ -196,8 +206,9 @@ async fn poll(
             function.handle(sqs_event(&messages[..handled], queue_arn)).await;
             continue;
         }
-        let response = function.handle(sqs_event(&messages, queue_arn)).await;
-        delete(sqs, queue_url, &acknowledged(&messages, &response)).await;
+        if let Some(response) = function.handle(sqs_event(&messages, queue_arn)).await {
+            delete(sqs, queue_url, &acknowledged(&messages, &response)).await;
+        }
         if let Some(faults) = plan {
             let again: Vec<Message> =
                 messages.iter().filter(|_| faults.happens(faults.plan().duplicate_delivery)).cloned().collect();

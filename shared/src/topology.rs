@@ -201,6 +201,22 @@ impl Topology {
         }
     }
 
+    /// The longest a `note-created` can come back after it was made, in seconds: kept on its
+    /// queue, in its DLQ for a redrive, or in the archive for a replay, whichever is longest.
+    /// `save-note` stores no `note-created` older than this (by the event's own time, which a
+    /// redrive and a replay keep), and a tombstone outlives it by a day, so a deleted note's
+    /// `note-created` meets its tombstone or is refused as too old, however the ways chain.
+    pub fn note_created_lifetime_seconds(&self) -> i64 {
+        let queue = self.queues.note_created.retention_seconds.max(self.queues.note_created_dlq.retention_seconds);
+        i64::from(queue.max(self.archive.retention_days * 24 * 3600))
+    }
+
+    /// How long a deleted note's tombstone is kept: a day longer than
+    /// [`Topology::note_created_lifetime_seconds`].
+    pub fn tombstone_seconds(&self) -> i64 {
+        self.note_created_lifetime_seconds() + 24 * 3600
+    }
+
     /// The work queue that triggers `function`, if a queue does: its name and its settings.
     pub fn queue_of(&self, function: &str) -> Option<(&str, &WorkQueue)> {
         match &self.functions.get(function)?.trigger {

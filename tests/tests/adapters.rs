@@ -276,7 +276,7 @@ async fn a_published_note_created_reaches_the_queue_through_the_rule_and_save_no
         Arc::new(bus),
     );
     let batch = notes_local::event_source_mapping::sqs_event(&messages, &aws.resources.note_queue_arn);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let response = notes_core::edge::function::handle_batch(&save_note, batch, deadline).await;
     assert!(response.batch_item_failures.is_empty());
     let stored = NoteStore::get(&aws.table, &alice, created.note_id()).await.unwrap().expect("stored");

@@ -22,14 +22,11 @@ use notes_core::topology::topology;
 use notes_core::{ApiError, edge::config::ConfigError};
 use tracing::{Instrument as _, field};
 
-/// How long a tombstone is kept: a day longer than a `note-created` can come back, whether as a
-/// message on its queue (or its DLQ, for a redrive) or as an event replayed from the archive. No
-/// delivery of a deleted note's `note-created` can then arrive after its tombstone is gone.
+/// How long a tombstone is kept (`Topology::tombstone_seconds`): a day longer than a
+/// `note-created` can come back, as a message on its queue or its DLQ or as an event replayed from
+/// the archive; `save-note` refuses an older one.
 pub fn tombstone_seconds() -> i64 {
-    let t = topology();
-    let queue = t.queues.note_created.retention_seconds.max(t.queues.note_created_dlq.retention_seconds);
-    let archive = t.archive.retention_days * 24 * 3600;
-    i64::from(queue.max(archive)) + 24 * 3600
+    topology().tombstone_seconds()
 }
 
 pub struct DeleteNote {

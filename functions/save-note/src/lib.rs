@@ -10,6 +10,7 @@
 //! | stored now, or stored by an earlier delivery | publish `note-saved` (same `eventId` both times), acknowledge |
 //! | event fails validation, owner gone, the table refuses the write for good | publish `note-failed`, acknowledge |
 //! | note deleted since an earlier delivery stored it | acknowledge, store nothing |
+//! | `note-created` older than a tombstone covers (`Topology::note_created_lifetime_seconds`) | publish `note-failed`, store nothing, acknowledge |
 //! | throttling, network, bus down (transient) | report the item: SQS redelivers it, the DLQ takes it after the queue's `maxReceiveCount` receives |
 //! | a transient failure on the last receive | as above, and publish `note-failed` first, so the owner is not left waiting |
 //! | body with no note identity at all | report the item, so it reaches the DLQ for an operator |
@@ -29,11 +30,14 @@ use notes_core::edge::config::ConfigError;
 use notes_core::edge::function::{Disposition, Function, Queue, QueueFunction, Settings};
 use notes_core::ports::{EventPublisher, NoteStore, SaveOutcome};
 use notes_core::telemetry::{self, PerNote, Unit, metric};
+use notes_core::topology::topology;
 use serde_json::Value;
 use uuid::Uuid;
 
 pub const INVALID_NOTE_MESSAGE: &str = "Your note was not saved because it is not a valid note.";
 pub const REFUSED_MESSAGE: &str = "Your note was not saved because it could not be stored.";
+pub const TOO_OLD_MESSAGE: &str =
+    "Your note was not saved because it arrived too late: it was written too long ago to be stored now.";
 pub const DEAD_LETTER_MESSAGE: &str =
     "Your note could not be saved because the service kept failing. Please try again in a moment.";
 
@@ -97,6 +101,13 @@ impl SaveNote {
 
     async fn save(&self, created: &NoteEvent, saved: &PerNote) -> Disposition {
         let saved_at = Timestamp::now();
+        // Older than any tombstone covers (a replay, then a redrive, say): the note may have been
+        // deleted and its tombstone swept, so storing it could bring back what its owner deleted.
+        let lifetime = topology().note_created_lifetime_seconds();
+        if saved_at.epoch_seconds() - created.envelope.timestamp.epoch_seconds() > lifetime {
+            tracing::warn!(createdAt = %created.envelope.timestamp, "note-created older than a tombstone covers; not stored");
+            return self.fail(&created.envelope, TOO_OLD_MESSAGE).await;
+        }
         let Some(note) = created.note_to_store(saved_at) else {
             return Disposition::Done;
         };

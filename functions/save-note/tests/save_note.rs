@@ -7,7 +7,7 @@ use notes_core::adapters::fakes::{InMemoryTable, RecordingPublisher, sqs_batch a
 use notes_core::domain::events::{EventBody, EventType, NoteEvent};
 use notes_core::domain::{NoteContent, NoteId, Timestamp, Username};
 use notes_core::ports::NoteStore;
-use save_note::{DEAD_LETTER_MESSAGE, REFUSED_MESSAGE, SaveNote};
+use save_note::{DEAD_LETTER_MESSAGE, REFUSED_MESSAGE, SaveNote, TOO_OLD_MESSAGE};
 use serde_json::{Value, json};
 
 struct World {
@@ -258,4 +258,77 @@ async fn the_sample_batch_is_saved() {
     assert!(notes_core::adapters::fakes::deliver(&w.app, event).await.batch_item_failures.is_empty());
     assert_eq!(w.table.owner_copies(&alice()).len(), 2);
     assert_eq!(w.table.public_copies().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_running_out_of_time_reports_the_records_it_could_not_start_and_tells_their_owners_on_the_last_receive()
+{
+    let w = world();
+    // Every write takes 4 s: eight records (the concurrency) end at 4 s, the next eight would
+    // end at 8 s, the last two not before 12 s, past save-note's 10 s timeout.
+    w.table.slow_writes(std::time::Duration::from_secs(4));
+    let events: Vec<NoteEvent> = (0..18).map(|i| created(&format!("note {i}"), false)).collect();
+    let records =
+        events.iter().enumerate().map(|(i, e)| receive(&format!("m{i:02}"), on_the_bus(e.to_detail()), 3)).collect();
+    let started = tokio::time::Instant::now();
+    let failed = failed_ids(&w, records).await;
+
+    assert!(started.elapsed() <= std::time::Duration::from_secs(10), "answered after {:?}", started.elapsed());
+    assert_eq!(failed.len(), 2, "the records not started are reported: {failed:?}");
+    let told: Vec<NoteId> = w.bus.of_type(EventType::NoteFailed).iter().map(NoteEvent::note_id).collect();
+    for (i, event) in events.iter().enumerate() {
+        let stored = w.table.get(&alice(), event.note_id()).await.unwrap().is_some();
+        let reported = failed.contains(&format!("m{i:02}"));
+        assert!(stored != reported, "note {i}: stored {stored}, reported {reported}");
+        assert_eq!(
+            told.contains(&event.note_id()),
+            reported,
+            "note {i}: its owner is told exactly when it is reported"
+        );
+    }
+}
+
+/// `event` as it arrives `seconds` after it was made: what save-note sees then is its age.
+fn aged(event: &NoteEvent, seconds: i64) -> NoteEvent {
+    let mut event = event.clone();
+    event.envelope.timestamp = Timestamp::now().plus_seconds(-seconds);
+    event
+}
+
+#[tokio::test]
+async fn a_note_created_older_than_a_tombstone_covers_is_not_stored_and_its_owner_is_told() {
+    let w = world();
+    let lifetime = notes_core::topology::topology().note_created_lifetime_seconds();
+    let event = aged(&created("from long ago", true), lifetime + 60);
+    assert!(failed_ids(&w, vec![record("m1", on_the_bus(event.to_detail()))]).await.is_empty());
+    assert_eq!(w.table.get(&alice(), event.note_id()).await.unwrap(), None);
+    assert!(w.table.public_copies().is_empty());
+    let failed = w.bus.of_type(EventType::NoteFailed);
+    assert_eq!(failed.len(), 1);
+    assert!(matches!(&failed[0].body, EventBody::NoteFailed { error } if error == TOO_OLD_MESSAGE));
+}
+
+#[tokio::test]
+async fn a_deleted_notes_note_created_is_never_stored_whenever_it_arrives() {
+    let topology = notes_core::topology::topology();
+    let day = 24 * 3600;
+    let lifetime = topology.note_created_lifetime_seconds();
+    let tombstone = topology.tombstone_seconds();
+    // A replay on day 29, three receives to the DLQ, a redrive on day 40; and the edges of the
+    // tombstone's own life, before and after DynamoDB's TTL sweep may remove it.
+    for after_delete in [0, 29 * day, lifetime, tombstone - 1, tombstone, tombstone + 1, 40 * day, 60 * day] {
+        let w = world();
+        let event = created("deleted for good", true);
+        let note = event.note_to_store(Timestamp::now()).unwrap();
+        assert_eq!(w.table.save_new(&note).await.unwrap(), notes_core::ports::SaveOutcome::Saved);
+        let deleted_at = Timestamp::now();
+        let change = NoteEvent::note_deleted(&note, "req-2".into(), deleted_at).change_record().unwrap();
+        w.table.delete(&note, deleted_at.plus_seconds(tombstone), &change).await.unwrap();
+        // By the time the note-created arrives, the sweep has removed every tombstone expired by then.
+        w.table.sweep_tombstones(deleted_at.plus_seconds(after_delete));
+
+        failed_ids(&w, vec![record("m1", on_the_bus(aged(&event, after_delete).to_detail()))]).await;
+        assert_eq!(w.table.get(&alice(), event.note_id()).await.unwrap(), None, "{after_delete} s after the delete");
+        assert!(w.table.public_copies().is_empty(), "{after_delete} s after the delete");
+    }
 }

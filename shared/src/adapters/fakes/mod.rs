@@ -37,6 +37,8 @@ struct Tables {
     public: BTreeMap<NoteId, Note>,
     /// Tombstones, with the record of the `note-deleted` each delete published.
     tombstones: HashMap<(Username, NoteId), ChangeRecord>,
+    /// When each tombstone expires: DynamoDB's TTL sweep may remove it any time after.
+    tombstone_ttls: HashMap<(Username, NoteId), Timestamp>,
     /// The record of each note's last edit.
     last_edits: HashMap<(Username, NoteId), ChangeRecord>,
     idempotency: HashMap<(Username, String), crate::ports::FirstRequest>,
@@ -57,11 +59,25 @@ pub struct InMemoryTable {
     /// Reads still to be followed by a competing change (see `race_next_reads`).
     races: Mutex<usize>,
     tombstone_expiries: Mutex<Vec<Timestamp>>,
+    /// How long each `save_new` takes (on tokio's clock, which a test may pause).
+    write_delay: Mutex<std::time::Duration>,
 }
 
 impl InMemoryTable {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes every `save_new` take `delay`, as a throttled or slow table would.
+    pub fn slow_writes(&self, delay: std::time::Duration) {
+        *self.write_delay.lock().unwrap() = delay;
+    }
+
+    pub(crate) async fn write_latency(&self) {
+        let delay = *self.write_delay.lock().unwrap();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
     }
 
     /// Makes `save_new` of this note fail with a transient error until `recover_note`.
@@ -88,6 +104,17 @@ impl InMemoryTable {
     /// The `tombstone_until` of every delete, in order.
     pub fn tombstone_expiries(&self) -> Vec<Timestamp> {
         self.tombstone_expiries.lock().unwrap().clone()
+    }
+
+    /// Does what DynamoDB's TTL sweep does by `at`: removes every tombstone expired by then.
+    pub fn sweep_tombstones(&self, at: Timestamp) {
+        let mut t = self.tables.lock().unwrap();
+        let expired: Vec<(Username, NoteId)> =
+            t.tombstone_ttls.iter().filter(|(_, until)| **until <= at).map(|(key, _)| key.clone()).collect();
+        for key in expired {
+            t.tombstones.remove(&key);
+            t.tombstone_ttls.remove(&key);
+        }
     }
 
     /// Makes every call fail with a transient error.
@@ -142,6 +169,6 @@ pub async fn deliver<F: crate::edge::function::QueueFunction>(
     function: &F,
     batch: aws_lambda_events::event::sqs::SqsEvent,
 ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
-    let deadline = std::time::Instant::now() + crate::edge::function::timeout_of(F::NAME);
+    let deadline = tokio::time::Instant::now() + crate::edge::function::timeout_of(F::NAME);
     crate::edge::function::handle_batch(function, batch, deadline).await
 }

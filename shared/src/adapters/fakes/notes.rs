@@ -26,6 +26,7 @@ fn page<'a>(notes: impl DoubleEndedIterator<Item = &'a Note>, request: PageReque
 #[async_trait]
 impl NoteStore for InMemoryTable {
     async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
+        self.write_latency().await;
         self.check_available()?;
         if self.throttled_notes.lock().unwrap().contains(&note.note_id) {
             return Err(StoreError::Unavailable("ThrottlingException (injected)".into()));
@@ -114,6 +115,7 @@ impl NoteStore for InMemoryTable {
         t.notes.remove(&key);
         t.last_edits.remove(&key);
         t.public.remove(&note.note_id);
+        t.tombstone_ttls.insert(key.clone(), tombstone_until);
         t.tombstones.insert(key, change.clone());
         t.writes += 1;
         Ok(ChangeOutcome::Applied)

@@ -8,11 +8,12 @@
 //! its answer.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::StreamExt as _;
+use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::{Function, QueueHandler, timeout_of};
@@ -43,13 +44,14 @@ pub trait QueueFunction: Function {
 
     /// `record` failed its last receive and goes to the dead-letter queue, for `reason`.
     async fn dead_lettered(&self, _record: &SqsMessage, _reason: &str) {}
-}
 
-/// Of an invocation's time, what is kept back when starting a record: a record is not started
-/// with less than this left. A quarter of the timeout: at most 2.5 s for a 10 s function, time
-/// for a record's calls, each bounded by its operation timeout, and the answer.
-fn reserve(timeout: Duration) -> Duration {
-    timeout / 4
+    /// Of an invocation's `timeout`, what is kept back when starting a record: no record starts
+    /// with less than this left, so each started record, its calls bounded by their operation
+    /// timeout ([`super::operation_timeout`]), ends before Lambda's deadline. By default three
+    /// operations: a write, its publish, and the dead letter's announcement.
+    fn reserve(timeout: Duration) -> Duration {
+        3 * super::operation_timeout(timeout)
+    }
 }
 
 /// A [`QueueFunction`] as its event source mapping calls it: a batch at a time.
@@ -73,7 +75,7 @@ impl<F: QueueFunction> QueueHandler for Batches<F> {
 /// Hands `batch` to `function` as its event source mapping does, to be answered by `deadline`.
 pub async fn handle_batch<F: QueueFunction>(function: &F, batch: SqsEvent, deadline: Instant) -> SqsBatchResponse {
     let metric = &F::batch_metric();
-    let reserve = reserve(timeout_of(F::NAME));
+    let reserve = F::reserve(timeout_of(F::NAME));
     let failures: Vec<BatchItemFailure> = futures::stream::iter(batch.records)
         .map(|record| async move {
             let id = record.message_id.clone().unwrap_or_default();

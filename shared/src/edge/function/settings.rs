@@ -114,6 +114,15 @@ impl Settings {
         self
     }
 
+    /// Every AWS call bounded by these timeouts (in Lambda: from the function's declared timeout,
+    /// `super::sdk_timeouts`). The local stack leaves its emulators' calls unbounded: their
+    /// latency on a loaded 2-core machine is not AWS's, and its event sources enforce the
+    /// functions' own timeouts instead.
+    pub fn with_sdk_timeouts(mut self, timeouts: aws_config::timeout::TimeoutConfig) -> Self {
+        self.sdk = self.sdk.into_builder().timeout_config(timeouts).build();
+        self
+    }
+
     /// The hook that wraps every port a function is built with (the local stack's fault plan).
     pub fn with_port_hook(mut self, hook: Arc<dyn PortHook>) -> Self {
         self.hook = Some(hook);
