@@ -67,6 +67,29 @@ describe('ApiClient', () => {
 		expect(header(calls[0], 'authorization')).toBe('Bearer tok123');
 	});
 
+	it('sends a retry under the same Idempotency-Key and reads each answer: 202 same noteId, 200 saved, 410 note_deleted', async () => {
+		const { api, calls } = client([
+			jsonResponse(202, { message: 'Note submitted for processing', noteId: 'n1', status: 'pending' }),
+			jsonResponse(200, { message: 'Note already saved', noteId: 'n1', status: 'saved' }),
+			jsonResponse(410, { error: 'note_deleted', message: 'the note was deleted' })
+		]);
+		await expect(api.createNote('hello', false, 'key-1')).resolves.toMatchObject({ noteId: 'n1', status: 'pending' });
+		await expect(api.createNote('hello', false, 'key-1')).resolves.toMatchObject({ noteId: 'n1', status: 'saved' });
+		const gone = await api.createNote('hello', false, 'key-1').catch((e) => e);
+		expect(gone).toBeInstanceOf(ApiError);
+		expect(gone).toMatchObject({ status: 410, code: 'note_deleted' });
+		expect(calls.map((c) => header(c, 'idempotency-key'))).toEqual(['key-1', 'key-1', 'key-1']);
+		expect(calls.map((c) => JSON.parse(String(c.init.body)))).toEqual(
+			Array(3).fill({ content: 'hello', isPublic: false })
+		);
+	});
+
+	it('sends no Idempotency-Key header when given none', async () => {
+		const { api, calls } = client([jsonResponse(202, { message: 'ok', noteId: 'n2', status: 'pending' })]);
+		await api.createNote('hello', false);
+		expect(header(calls[0], 'idempotency-key')).toBeNull();
+	});
+
 	it('maps the contract error body to ApiError with its message', async () => {
 		const { api } = client([jsonResponse(409, { error: 'username_taken', message: 'That username is taken.' })]);
 		const err = await api.signup('ann', 'secret-pass').catch((e) => e);
@@ -166,6 +189,22 @@ describe('ApiClient', () => {
 		expect(JSON.parse(String(calls[0].init.body))).toEqual({ content: 'x' });
 		expect(calls[1].init.method).toBe('DELETE');
 		expect(header(calls[1], 'authorization')).toBe('Bearer tok123');
+	});
+
+	it('dismisses a never-stored note with DELETE: 204, no body', async () => {
+		// The server answers 204 for a note id it never stored (and then refuses to store it later).
+		const { api, calls } = client([new Response(null, { status: 204 })]);
+		await expect(api.deleteNote('0198c0de-0000-7000-8000-000000000001')).resolves.toBeUndefined();
+		expect(calls).toHaveLength(1);
+		expect(calls[0].init.method).toBe('DELETE');
+		expect(calls[0].url).toBe('http://api.test/notes/0198c0de-0000-7000-8000-000000000001');
+		expect(calls[0].init.body).toBeUndefined();
+		expect(header(calls[0], 'authorization')).toBe('Bearer tok123');
+	});
+
+	it('maps 404 on DELETE to ApiError not_found', async () => {
+		const { api } = client([jsonResponse(404, { error: 'not_found', message: 'note not found' })]);
+		await expect(api.deleteNote('n1')).rejects.toMatchObject({ status: 404, code: 'not_found' });
 	});
 
 	it('maps 404 on get to not_found with the server message', async () => {

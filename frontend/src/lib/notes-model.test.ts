@@ -5,10 +5,10 @@ import {
 	applyEvent,
 	applyNote,
 	emptyModel,
-	forgetNote,
 	pendingIds,
 	removeNote,
-	replaceFirstPage
+	replaceFirstPage,
+	resendAccepted
 } from './notes-model';
 import type { Note, NoteEvent } from './types';
 
@@ -41,7 +41,7 @@ const saved = (over: Partial<NoteEvent> = {}) =>
 
 describe('notes model', () => {
 	it('shows a posted note as pending, then saved when note-saved arrives', () => {
-		let m = addPending(emptyModel('ann'), 'n1', 'hello', false, T0);
+		let m = addPending(emptyModel('ann'), { noteId: 'n1', content: 'hello', isPublic: false }, T0);
 		expect(m.mine.items[0]).toMatchObject({ noteId: 'n1', status: 'pending' });
 		m = applyEvent(m, saved({ isPublic: false }), T0);
 		expect(m.mine.items).toHaveLength(1);
@@ -50,7 +50,7 @@ describe('notes model', () => {
 	});
 
 	it('marks a pending note failed with the reason', () => {
-		let m = addPending(emptyModel('ann'), 'n1', 'hello', true, T0);
+		let m = addPending(emptyModel('ann'), { noteId: 'n1', content: 'hello', isPublic: true }, T0);
 		m = applyEvent(m, ev({ eventType: 'note-failed', error: 'Content was rejected.' }), T0);
 		expect(m.mine.items[0]).toMatchObject({ status: 'failed', error: 'Content was rejected.' });
 		expect(m.feed.items).toHaveLength(0);
@@ -59,7 +59,7 @@ describe('notes model', () => {
 
 	it('does not downgrade a note whose note-saved beat the 202 answer', () => {
 		let m = applyEvent(emptyModel('ann'), saved(), T0);
-		m = addPending(m, 'n1', 'hello', true, T0);
+		m = addPending(m, { noteId: 'n1', content: 'hello', isPublic: true }, T0);
 		expect(m.mine.items[0].status).toBe('saved');
 	});
 
@@ -116,7 +116,7 @@ describe('notes model', () => {
 	});
 
 	it('moves a failed note to saved when a redrive stores it', () => {
-		let m = addPending(emptyModel('ann'), 'n1', 'hello', false, T0);
+		let m = addPending(emptyModel('ann'), { noteId: 'n1', content: 'hello', isPublic: false }, T0);
 		m = applyEvent(m, ev({ eventType: 'note-failed', error: 'The service kept failing.' }));
 		expect(m.mine.items[0]).toMatchObject({ status: 'failed', error: 'The service kept failing.' });
 		m = applyEvent(m, saved({ isPublic: false, timestamp: iso(5000), savedAt: iso(5000) }));
@@ -124,13 +124,79 @@ describe('notes model', () => {
 		expect(m.mine.items[0]).toMatchObject({ noteId: 'n1', status: 'saved', content: 'hello' });
 	});
 
-	it('shows a forgotten failed note again if a redrive saves it', () => {
-		let m = addPending(emptyModel('ann'), 'n1', 'hello', false, T0);
-		m = applyEvent(m, ev({ eventType: 'note-failed', error: 'x' }));
-		m = forgetNote(m, 'n1');
+	it('keeps the Idempotency-Key of a posted note while it is pending or failed, and the failing eventId', () => {
+		let m = addPending(emptyModel('ann'), { noteId: 'n1', content: 'hello', isPublic: true, idempotencyKey: 'k1' }, T0);
+		expect(m.mine.items[0]).toMatchObject({ status: 'pending', idempotencyKey: 'k1' });
+		m = applyEvent(m, ev({ eventType: 'note-failed', eventId: 'f1', error: 'x' }), T0 + 10);
+		expect(m.mine.items[0]).toMatchObject({ status: 'failed', idempotencyKey: 'k1', failedEventId: 'f1' });
+		// A refetch (the server does not list it) keeps it, key and all.
+		m = replaceFirstPage(m, 'mine', { notes: [] }, T0 + 20, T0 + 30);
+		expect(m.mine.items[0]).toMatchObject({ status: 'failed', idempotencyKey: 'k1' });
+		m = applyEvent(m, saved({ eventId: 's1' }), T0 + 40);
+		expect(m.mine.items[0].status).toBe('saved');
+		expect(m.mine.items[0].idempotencyKey).toBeUndefined();
+	});
+
+	it('knows no key for a failed note this page did not post', () => {
+		const m = applyEvent(emptyModel('ann'), ev({ eventType: 'note-failed', eventId: 'f1', error: 'x' }), T0);
+		expect(m.mine.items[0]).toMatchObject({ status: 'failed', failedEventId: 'f1' });
+		expect(m.mine.items[0].idempotencyKey).toBeUndefined();
+	});
+
+	describe('a failed note sent again under its key (resendAccepted)', () => {
+		const failedNote = () => {
+			const m = addPending(emptyModel('ann'), { noteId: 'n1', content: 'hello', isPublic: true, idempotencyKey: 'k1' }, T0);
+			return applyEvent(m, ev({ eventType: 'note-failed', eventId: 'f1', error: 'The service kept failing.' }), T0 + 10);
+		};
+
+		it('goes back to pending on 202, same noteId and key, and waits for its event', () => {
+			let m = resendAccepted(failedNote(), 'n1', T0 + 100, T0 + 150);
+			expect(m.mine.items).toHaveLength(1);
+			expect(m.mine.items[0]).toMatchObject({ noteId: 'n1', status: 'pending', idempotencyKey: 'k1', content: 'hello' });
+			expect(m.mine.items[0].error).toBeUndefined();
+			expect(m.mine.items[0].failedEventId).toBeUndefined();
+			expect(pendingIds(m)).toEqual(['n1']);
+			// Saved this time: public, so it joins the feed.
+			m = applyEvent(m, saved({ eventId: 's1', savedAt: iso(200) }), T0 + 200);
+			expect(m.mine.items[0]).toMatchObject({ noteId: 'n1', status: 'saved' });
+			expect(m.feed.items.map((n) => n.noteId)).toEqual(['n1']);
+		});
+
+		it('fails again on the identical note-failed', () => {
+			let m = resendAccepted(failedNote(), 'n1', T0 + 100, T0 + 150);
+			m = applyEvent(m, ev({ eventType: 'note-failed', eventId: 'f1', error: 'The service kept failing.' }), T0 + 200);
+			expect(m.mine.items[0]).toMatchObject({ status: 'failed', idempotencyKey: 'k1', failedEventId: 'f1' });
+			expect(m.feed.items).toHaveLength(0);
+		});
+
+		it('keeps what an event that beat the 202 answer showed', () => {
+			const sentAt = T0 + 100;
+			const failedAgain = applyEvent(failedNote(), ev({ eventType: 'note-failed', eventId: 'f1', error: 'again' }), sentAt + 5);
+			expect(resendAccepted(failedAgain, 'n1', sentAt, sentAt + 10)).toBe(failedAgain);
+			const savedMeanwhile = applyEvent(failedNote(), saved({ eventId: 's1' }), sentAt + 5);
+			expect(resendAccepted(savedMeanwhile, 'n1', sentAt, sentAt + 10)).toBe(savedMeanwhile);
+			expect(savedMeanwhile.mine.items[0].status).toBe('saved');
+		});
+
+		it('changes nothing for a note that is gone or not failed', () => {
+			const m = failedNote();
+			const gone = removeNote(m, 'n1');
+			expect(resendAccepted(gone, 'n1', T0 + 100, T0 + 150)).toBe(gone);
+			const stored = applyEvent(m, saved({ eventId: 's1' }), T0 + 20);
+			expect(resendAccepted(stored, 'n1', T0 + 100, T0 + 150)).toBe(stored);
+		});
+	});
+
+	it('never shows a dismissed failed note again, even if a redrive stores it before the DELETE lands', () => {
+		let m = addPending(emptyModel('ann'), { noteId: 'n1', content: 'hello', isPublic: true, idempotencyKey: 'k1' }, T0);
+		m = applyEvent(m, ev({ eventType: 'note-failed', eventId: 'f1', error: 'x' }));
+		m = removeNote(m, 'n1');
 		expect(m.mine.items).toEqual([]);
-		m = applyEvent(m, saved({ isPublic: false }));
-		expect(m.mine.items[0]).toMatchObject({ noteId: 'n1', status: 'saved' });
+		m = applyEvent(m, saved({ eventId: 's1' }));
+		m = replaceFirstPage(m, 'mine', { notes: [note()] }, T0);
+		m = replaceFirstPage(m, 'feed', { notes: [note()] }, T0);
+		expect(m.mine.items).toEqual([]);
+		expect(m.feed.items).toEqual([]);
 	});
 
 	it('ignores an update older than what is shown', () => {
@@ -161,7 +227,7 @@ describe('notes model', () => {
 			T0,
 			T0
 		);
-		m = addPending(m, 'p1', 'draft', false, T0 + 1000);
+		m = addPending(m, { noteId: 'p1', content: 'draft', isPublic: false }, T0 + 1000);
 		const requestedAt = T0 + 2000;
 		m = applyEvent(m, saved({ noteId: 'live', savedAt: iso(3000) }), T0 + 3000); // arrived during the request
 		m = replaceFirstPage(m, 'mine', { notes: [note({ noteId: 'old', isPublic: false })] }, requestedAt, T0 + 4000);

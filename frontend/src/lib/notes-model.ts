@@ -30,6 +30,19 @@ export interface NoteView {
 	changedAt: number;
 	/** Client time of the last local change (ms), for merging refetches safely. */
 	touchedAt: number;
+	/**
+	 * Pending and failed notes posted from this page: the Idempotency-Key they were posted with.
+	 * "Try again" sends the same note again under it, so the server answers for the same noteId
+	 * instead of making a second note. Absent on a note this page did not post (another tab, or
+	 * posted before a reload): such a note cannot be sent again, only dismissed.
+	 */
+	idempotencyKey?: string;
+	/**
+	 * The eventId of the note-failed that failed it. Sending the note again under its key
+	 * republishes the identical note-created, so a second failure comes as the identical
+	 * note-failed (same eventId): the socket must forget this id first or it drops that event.
+	 */
+	failedEventId?: string;
 }
 
 export interface NoteList {
@@ -109,25 +122,43 @@ function syncFeed(feed: NoteList, view: NoteView): NoteList {
 	return remove(feed, view.noteId);
 }
 
+export interface PostedNote {
+	noteId: string;
+	content: string;
+	isPublic: boolean;
+	/** The Idempotency-Key of the POST, kept for "Try again". */
+	idempotencyKey?: string;
+}
+
 /** A note was just posted (202): show it as pending unless an event got there first. */
-export function addPending(
-	model: NotesModel,
-	noteId: string,
-	content: string,
-	isPublic: boolean,
-	now = Date.now()
-): NotesModel {
+export function addPending(model: NotesModel, posted: PostedNote, now = Date.now()): NotesModel {
+	const { noteId } = posted;
 	if (model.deleted.has(noteId) || find(model.mine, noteId)) return model;
 	const view: NoteView = {
 		noteId,
 		username: model.me,
-		content,
-		isPublic,
+		content: posted.content,
+		isPublic: posted.isPublic,
 		status: 'pending',
 		sortAt: now,
 		changedAt: 0,
-		touchedAt: now
+		touchedAt: now,
+		idempotencyKey: posted.idempotencyKey
 	};
+	return { ...model, mine: upsert(model.mine, view) };
+}
+
+/**
+ * A failed note was sent again under its Idempotency-Key and the server answered 202 for the same
+ * noteId: it is pending again, until its note-saved or note-failed. Unless an event for it was
+ * applied since the request was sent (`sentAt`, client ms): the note then already shows what
+ * became of this attempt (a fast note-failed, or a note-saved), and going back to pending would
+ * wait for an event that has already come.
+ */
+export function resendAccepted(model: NotesModel, noteId: string, sentAt: number, now = Date.now()): NotesModel {
+	const note = find(model.mine, noteId);
+	if (!note || note.status !== 'failed' || note.touchedAt >= sentAt) return model;
+	const view: NoteView = { ...note, status: 'pending', error: undefined, failedEventId: undefined, touchedAt: now };
 	return { ...model, mine: upsert(model.mine, view) };
 }
 
@@ -158,7 +189,9 @@ export function applyEvent(model: NotesModel, event: NoteEvent, now = Date.now()
 				error: event.error || 'The note could not be saved.',
 				sortAt: existing?.sortAt ?? now,
 				changedAt: existing?.changedAt ?? 0,
-				touchedAt: now
+				touchedAt: now,
+				idempotencyKey: existing?.idempotencyKey,
+				failedEventId: event.eventId
 			};
 			return { ...model, mine: upsert(model.mine, view), feed: remove(model.feed, noteId) };
 		}
@@ -216,12 +249,11 @@ export function applyNote(model: NotesModel, note: Note, now = Date.now()): Note
 	return { ...model, mine, feed: syncFeed(model.feed, view) };
 }
 
-/** A failed note taken off the list (sent again as a new note); it may still be saved later by a redrive. */
-export function forgetNote(model: NotesModel, noteId: string): NotesModel {
-	return { ...model, mine: remove(model.mine, noteId), feed: remove(model.feed, noteId) };
-}
-
-/** A note deleted through REST (DELETE answered 204), or dismissed after failing. */
+/**
+ * A note deleted through REST (DELETE answered 204 or 404), a failed note dismissed the same way,
+ * or a resent note the server answered 410 note_deleted for. Its noteId is remembered: no late
+ * event or refetch brings it back.
+ */
 export function removeNote(model: NotesModel, noteId: string): NotesModel {
 	const deleted = new Set(model.deleted);
 	deleted.add(noteId);

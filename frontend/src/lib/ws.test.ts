@@ -354,6 +354,20 @@ describe('NotesSocket', () => {
 		expect(events).toHaveLength(1);
 	});
 
+	it('accepts a forgotten eventId once more (a failed note sent again fails with the identical event)', () => {
+		const { socket, events } = setup();
+		socket.connect();
+		latest().serverOpen();
+		const failed = event({ eventType: 'note-failed', eventId: 'f1', error: 'the service kept failing' });
+		latest().serverSend(failed);
+		latest().serverSend(failed);
+		expect(events).toHaveLength(1);
+		socket.forget('f1');
+		latest().serverSend(failed);
+		latest().serverSend(failed); // and remembered again after that
+		expect(events.map((e) => e.eventId)).toEqual(['f1', 'f1']);
+	});
+
 	it('ignores messages and closes from a socket it has replaced', () => {
 		const { socket, events } = setup();
 		socket.connect();

@@ -170,6 +170,16 @@ export class NotesSocket {
 		this.waitForNetwork();
 	}
 
+	/**
+	 * Accept `eventId` once more. A note sent again under its Idempotency-Key republishes the
+	 * identical note-created, so a second failure arrives as the identical note-failed (its id is
+	 * derived from the cause's, docs/events.md): without this the copy check would drop it and the
+	 * note would wait as pending for an event that already came.
+	 */
+	forget(eventId: string): void {
+		this.seen.delete(eventId);
+	}
+
 	/** Close for good (logout, leaving the page): no reconnect after this. */
 	close(): void {
 		this.stopped = true;
