@@ -49,6 +49,78 @@ async fn a_dead_lettered_note_reaches_its_owner_as_note_failed_and_a_redrive_sav
     assert_eq!((status, note["status"].as_str()), (200, Some("saved")));
 }
 
+/// Redrives the note-created DLQ once at least one message is there, then waits for the queue to drain.
+async fn redrive_when_dead_lettered(stack: &Stack) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while stack.running.redrive_note_dlq().await.expect("the redrive runs") == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the note never reached the DLQ");
+    }
+    drained(stack, &stack.running.sdk_config()).await;
+}
+
+#[tokio::test]
+async fn a_dismissed_note_is_not_stored_by_a_later_redrive() {
+    let stack = Stack::start_with(|c| {
+        c.fault_injection = true;
+        c.visibility_timeout_seconds = Some(1);
+    })
+    .await;
+    let (token, mut socket) = stack.connected_user("hal").await;
+    let doomed = stack.post_note(&token, &format!("given up {TRANSIENT_FAULT_MARKER}"), true).await;
+    socket.expect_event("note-failed", &doomed).await;
+
+    // The owner dismisses it; later the operator fixes the cause and redrives the DLQ.
+    let (status, _) = stack.call(reqwest::Method::DELETE, &format!("/notes/{doomed}"), Some(&token), None).await;
+    assert_eq!(status, 204);
+    stack.running.faults.as_ref().expect("started with fault injection").set(false);
+    redrive_when_dead_lettered(&stack).await;
+
+    let (status, _) = stack.call(reqwest::Method::GET, &format!("/notes/{doomed}"), Some(&token), None).await;
+    assert_eq!(status, 404, "the redrive stored a note its owner dismissed");
+    let (_, feed) = stack.call(reqwest::Method::GET, "/notes/public", None, None).await;
+    assert!(feed["notes"].as_array().unwrap().iter().all(|n| n["noteId"] != doomed), "{feed}");
+}
+
+#[tokio::test]
+async fn trying_again_under_the_original_key_stores_the_note_once_even_after_a_redrive() {
+    let stack = Stack::start_with(|c| {
+        c.fault_injection = true;
+        c.visibility_timeout_seconds = Some(1);
+    })
+    .await;
+    let (token, mut socket) = stack.connected_user("ivy").await;
+    let body = serde_json::json!({"content": format!("once only {TRANSIENT_FAULT_MARKER}"), "isPublic": false});
+    let post = || async {
+        let response = reqwest::Client::new()
+            .post(stack.url("/notes"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "try-again-key-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().await.unwrap())
+    };
+    let (status, first) = post().await;
+    assert_eq!(status, 202);
+    let note_id = first["noteId"].as_str().unwrap().to_owned();
+    socket.expect_event("note-failed", &note_id).await;
+
+    // The cause is fixed; the owner presses "Try again", which sends the note under its key.
+    stack.running.faults.as_ref().expect("started with fault injection").set(false);
+    let (status, again) = post().await;
+    assert_eq!((status, again["noteId"].as_str()), (202, Some(note_id.as_str())));
+    socket.expect_event("note-saved", &note_id).await;
+    // Later the operator redrives the DLQ, which still holds the first try.
+    redrive_when_dead_lettered(&stack).await;
+
+    let (_, mine) = stack.call(reqwest::Method::GET, "/notes", Some(&token), None).await;
+    let notes = mine["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{mine}");
+    assert_eq!(notes[0]["noteId"], note_id);
+}
+
 #[tokio::test]
 async fn a_record_that_fails_three_times_ends_in_the_dead_letter_queue() {
     let stack = Stack::start_with(|c| {

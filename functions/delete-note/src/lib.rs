@@ -6,6 +6,12 @@
 //! the note. The tombstone keeps the record of that event: if the publish fails (or the function
 //! dies) after the write, the client's retried DELETE answers 204 and publishes the same event
 //! again, so no committed delete is left without its event.
+//!
+//! A note its owner never saw stored (a note-failed they dismiss, or one still pending) is given
+//! up the same way: a `DELETE` of the caller's own note id that holds nothing writes a tombstone
+//! in the caller's partition and answers 204, so a later redrive or replay of its `note-created`
+//! stores nothing. Nothing is published: no one was ever told the note existed. Only the caller's
+//! own partition is written, so this reveals and touches nothing of anyone else's.
 
 use std::sync::Arc;
 
@@ -17,7 +23,7 @@ use notes_core::domain::{Note, NoteId, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
 use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
 use notes_core::edge::http::{api_request_id, authenticate, empty_response, note_id_param, respond};
-use notes_core::ports::{EventPublisher, LastChange, NoteStore};
+use notes_core::ports::{DismissOutcome, EventPublisher, LastChange, NoteStore};
 use notes_core::topology::topology;
 use notes_core::{ApiError, edge::config::ConfigError};
 use tracing::{Instrument as _, field};
@@ -54,7 +60,7 @@ impl DeleteNote {
                     tracing::info!("the note is already deleted; publishing its note-deleted again");
                     NoteEvent::deleted_again(note_id, owner, &record)
                 }
-                _ => return Err(ApiError::NotFound),
+                _ => return self.dismiss(&owner, note_id, &correlation_id).await,
             },
             Err(err) => return Err(err),
         };
@@ -63,6 +69,28 @@ impl DeleteNote {
         self.bus.publish(std::slice::from_ref(&event)).await?;
         tracing::info!("note deleted");
         Ok(empty_response(http::StatusCode::NO_CONTENT))
+    }
+
+    /// Gives up a note of the caller's that is not stored: its tombstone, 204. If it was stored
+    /// meanwhile (its last receive saved it after all), it is deleted as a stored note is.
+    async fn dismiss(
+        &self,
+        owner: &Username,
+        note_id: NoteId,
+        correlation_id: &str,
+    ) -> Result<Response<Body>, ApiError> {
+        let until = Timestamp::now().plus_seconds(tombstone_seconds());
+        match self.notes.dismiss(owner, note_id, until).await? {
+            DismissOutcome::Dismissed => {
+                tracing::info!("a note never stored is given up: its tombstone refuses a later store");
+                Ok(empty_response(http::StatusCode::NO_CONTENT))
+            }
+            DismissOutcome::Stored => {
+                let event = self.remove(owner, note_id, correlation_id).await?;
+                self.bus.publish(std::slice::from_ref(&event)).await?;
+                Ok(empty_response(http::StatusCode::NO_CONTENT))
+            }
+        }
     }
 
     /// Deletes the caller's note; the event to publish.

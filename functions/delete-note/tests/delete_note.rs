@@ -6,7 +6,7 @@ use delete_note::{DeleteNote, tombstone_seconds};
 use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
 use notes_core::domain::editing::MAX_CONFLICT_RETRIES;
 use notes_core::domain::events::{EventBody, EventType};
-use notes_core::domain::{Note, NoteId, Timestamp};
+use notes_core::domain::{Note, NoteId, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
 use notes_core::edge::function::HttpFunction;
 use notes_core::ports::{NoteStore, SaveOutcome};
@@ -137,21 +137,44 @@ async fn a_retry_after_the_publish_failed_answers_204_and_publishes_note_deleted
 }
 
 #[tokio::test]
-async fn another_users_deleted_note_stays_404() {
+async fn another_users_deleted_note_is_answered_as_any_id_the_caller_never_stored() {
     let w = world();
     let note = store_note(&w, "alice", true).await;
     send(&w, delete(note.note_id).bearer("alice")).await;
-    let (status, body) = send(&w, delete(note.note_id).bearer("bob")).await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
-    assert_eq!(w.bus.events().len(), 1);
+    let (status, _) = send(&w, delete(note.note_id).bearer("bob")).await;
+    assert_eq!(status, 204);
+    assert_eq!(w.bus.events().len(), 1, "only alice's delete published");
 }
 
 #[tokio::test]
-async fn an_unknown_note_is_404() {
+async fn a_note_never_stored_is_given_up_with_204_and_publishes_nothing() {
     let w = world();
-    let (status, body) = send(&w, delete(NoteId::new()).bearer("alice")).await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    let note_id = NoteId::new();
+    let (status, body) = send(&w, delete(note_id).bearer("alice")).await;
+    assert_eq!((status, body), (204, Value::Null));
+    assert!(w.table.has_tombstone(&Username::parse("alice").unwrap(), note_id));
     assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn a_dismissed_note_is_never_stored_afterwards() {
+    // The owner dismissed a note-failed; an operator then redrives its note-created.
+    let w = world();
+    let note = notes_core::adapters::fakes::note("alice", "given up", true);
+    assert_eq!(send(&w, delete(note.note_id).bearer("alice")).await.0, 204);
+    assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Deleted);
+    assert_eq!(stored(&w, &note).await, None);
+    assert!(w.table.public_copies().is_empty());
+}
+
+#[tokio::test]
+async fn dismissing_a_note_that_was_stored_meanwhile_deletes_it_as_a_stored_note() {
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    let (status, _) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!(status, 204);
+    assert_eq!(stored(&w, &note).await, None);
+    assert!(matches!(w.bus.events()[0].body, EventBody::NoteDeleted { was_public: true, .. }));
 }
 
 #[tokio::test]
@@ -163,11 +186,13 @@ async fn a_malformed_note_id_is_404() {
 }
 
 #[tokio::test]
-async fn another_users_note_is_404_and_stays() {
+async fn another_users_note_stays_and_the_answer_tells_nothing_of_it() {
+    // The id is looked up in the caller's own partition only: to alice it is an id she never
+    // stored, answered 204 as any such id; bob's note is not touched.
     let w = world();
     let note = store_note(&w, "bob", true).await;
-    let (status, body) = send(&w, delete(note.note_id).bearer("alice")).await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    let (status, _) = send(&w, delete(note.note_id).bearer("alice")).await;
+    assert_eq!(status, 204);
     assert_eq!(stored(&w, &note).await.as_ref(), Some(&note));
     assert_eq!(w.table.public_copies(), vec![note.clone()]);
     assert!(!w.table.has_tombstone(&note.username, note.note_id));

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use notes_core::domain::events::{ChangeRecord, NoteEvent};
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
 use notes_core::ports::{
-    ChangeOutcome, Connection, ConnectionPusher, ConnectionStore, EventPublisher, LastChange, NoteStore, Page,
-    PageRequest, PublishError, PushError, SaveOutcome, StoreError,
+    ChangeOutcome, Connection, ConnectionPusher, ConnectionStore, DismissOutcome, EventPublisher, LastChange,
+    NoteStore, Page, PageRequest, PublishError, PushError, SaveOutcome, StoreError,
 };
 
 use super::marker::{FaultSwitch, poisoned};
@@ -79,6 +79,16 @@ impl NoteStore for FaultyNoteStore {
     ) -> Result<ChangeOutcome, StoreError> {
         self.table_call(PUT_ITEM).await?;
         self.inner.delete(note, tombstone_until, change).await
+    }
+
+    async fn dismiss(
+        &self,
+        owner: &Username,
+        note_id: NoteId,
+        tombstone_until: Timestamp,
+    ) -> Result<DismissOutcome, StoreError> {
+        self.table_call(PUT_ITEM).await?;
+        self.inner.dismiss(owner, note_id, tombstone_until).await
     }
 
     async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {

@@ -27,6 +27,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use notes_core::edge::function::HttpHandler;
+use notes_core::edge::http::{MAX_LAMBDA_RESPONSE_BYTES, json_string_len};
 
 use crate::functions::Functions;
 
@@ -119,6 +120,12 @@ where
     F: Future<Output = lambda_http::Response<lambda_http::Body>>,
 {
     match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(response) if lambda_response_bytes(&response) > MAX_LAMBDA_RESPONSE_BYTES => {
+            // Lambda refuses to return it (Function.ResponseSizeTooLarge), and API Gateway
+            // answers the caller with a 5xx.
+            tracing::error!(requestId = request_id, "the function's response is over Lambda's 6 MB");
+            gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        }
         Ok(response) => into_axum(response),
         Err(panic) => {
             let reason = panic
@@ -219,6 +226,18 @@ async fn invoke(
     };
     guarded(&request_id, function.call(lambda_request)).await
 }
+/// A response's size as Lambda returns it to API Gateway: the body as a JSON string (or base64)
+/// inside the envelope, with its headers.
+fn lambda_response_bytes(response: &lambda_http::Response<lambda_http::Body>) -> usize {
+    let body = match response.body() {
+        lambda_http::Body::Text(text) => json_string_len(text),
+        lambda_http::Body::Binary(bytes) => bytes.len().div_ceil(3) * 4,
+        _ => 0,
+    };
+    let headers: usize = response.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 6).sum();
+    body + headers + 64
+}
+
 fn into_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
     let (parts, body) = response.into_parts();
     let bytes: Vec<u8> = match body {
@@ -232,6 +251,16 @@ fn into_axum(response: lambda_http::Response<lambda_http::Body>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_response_over_lambdas_6_mb_is_answered_as_api_gateway_does_and_one_under_it_passes() {
+        let body = |bytes: usize| serde_json::json!({ "text": "x".repeat(bytes) }).to_string();
+        let over = lambda_http::Response::new(lambda_http::Body::Text(body(MAX_LAMBDA_RESPONSE_BYTES)));
+        let response = guarded("req-1", async { over }).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let under = lambda_http::Response::new(lambda_http::Body::Text(body(MAX_LAMBDA_RESPONSE_BYTES - 1024)));
+        assert_eq!(guarded("req-2", async { under }).await.status(), StatusCode::OK);
+    }
 
     #[tokio::test]
     async fn a_panicking_handler_is_answered_500_json() {

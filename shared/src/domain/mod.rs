@@ -109,14 +109,30 @@ impl fmt::Debug for Password {
     }
 }
 
-/// 1 to 10,000 characters, not only white space.
+/// 1 to 10,000 characters, not only white space; a new one has no control characters but tab,
+/// line feed and carriage return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct NoteContent(String);
 
 impl NoteContent {
+    /// A note's content as a person writes it. Control characters are refused: they have no
+    /// place in a note's text, and each one is six bytes of JSON (`\u0001`), twelve in Lambda's
+    /// envelope, so a 10,000-character note of them would weigh 120 KB in a response.
     pub fn parse(value: impl Into<String>) -> Result<Self, ValidationError> {
         let value = value.into();
+        if value.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+            return Err(ValidationError::new(
+                "content",
+                "must not contain control characters other than tabs and line breaks",
+            ));
+        }
+        Self::read(value)
+    }
+
+    /// A content read back from an event or the table, as it was accepted: one stored before
+    /// control characters were refused still reads.
+    fn read(value: String) -> Result<Self, ValidationError> {
         if value.trim().is_empty() {
             return Err(ValidationError::new("content", "must not be empty or only white space"));
         }
@@ -137,7 +153,7 @@ impl NoteContent {
 impl TryFrom<String> for NoteContent {
     type Error = ValidationError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(value)
+        Self::read(value)
     }
 }
 
@@ -363,6 +379,12 @@ mod tests {
         assert!(NoteContent::parse("  \n\t ").is_err());
         assert!(NoteContent::parse("").is_err());
         assert!(NoteContent::parse("é".repeat(10_000)).is_ok());
+        assert!(NoteContent::parse("two\tcolumns\r\nand lines").is_ok());
+        for control in ['\u{1}', '\u{1b}', '\u{7f}', '\u{85}'] {
+            assert_eq!(NoteContent::parse(format!("a{control}b")).unwrap_err().field, "content", "{control:?}");
+        }
+        let stored: NoteContent = serde_json::from_value(serde_json::json!("stored \u{1} before")).unwrap();
+        assert_eq!(stored.as_str(), "stored \u{1} before", "a stored content still reads");
         assert_eq!(NoteContent::parse("x".repeat(10_001)).unwrap_err().field, "content");
     }
 

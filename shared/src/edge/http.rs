@@ -138,3 +138,19 @@ pub fn websocket_response(status: u16, body: Option<String>) -> aws_lambda_event
 pub fn note_id_param(req: &Request) -> Result<crate::domain::NoteId, ApiError> {
     path_param(req, "noteId").and_then(|raw| crate::domain::NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)
 }
+
+/// Lambda's limit on a synchronous invocation's response, API Gateway's included: a function
+/// answering more fails, and API Gateway answers its caller with a 5xx.
+pub const MAX_LAMBDA_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+
+/// The bytes `text` takes once written as a JSON string's contents, as Lambda writes a response
+/// body inside its JSON envelope: quotes and backslashes doubled, control characters escaped.
+pub fn json_string_len(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum()
+}

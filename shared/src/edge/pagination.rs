@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::domain::{Note, NoteId};
 use crate::edge::error::ApiError;
+use crate::edge::http::{MAX_LAMBDA_RESPONSE_BYTES, json_string_len};
 use crate::ports::{Page, PageRequest};
 
 pub const DEFAULT_LIMIT: usize = 20;
@@ -26,9 +27,29 @@ pub struct NotesPage {
     pub next_cursor: Option<String>,
 }
 
+/// What a page's notes may take, written as Lambda returns them (the body as a JSON string
+/// inside its envelope): Lambda's 6 MB less room for the envelope, the headers and the cursor.
+pub const PAGE_BUDGET_BYTES: usize = MAX_LAMBDA_RESPONSE_BYTES - 64 * 1024;
+
 impl From<Page<Note>> for NotesPage {
+    /// The page, cut where its notes would pass [`PAGE_BUDGET_BYTES`]: a page is bounded by
+    /// DynamoDB's 1 MB of stored bytes, but a stored note may be deflated, and its escaped JSON can
+    /// be many times that. A cut page keeps a `nextCursor` after its last note, as a page cut by
+    /// the 1 MB does, so the next page starts where it stopped.
     fn from(page: Page<Note>) -> Self {
-        NotesPage { notes: page.items, next_cursor: page.next.map(encode_cursor) }
+        let mut used = 0;
+        let mut notes = Vec::with_capacity(page.items.len());
+        let mut items = page.items.into_iter();
+        for note in items.by_ref() {
+            let json = serde_json::to_string(&note).expect("a note serializes");
+            used += json_string_len(&json) + 1;
+            if used > PAGE_BUDGET_BYTES && !notes.is_empty() {
+                let last: &Note = notes.last().expect("not empty");
+                return NotesPage { next_cursor: Some(encode_cursor(last.note_id)), notes };
+            }
+            notes.push(note);
+        }
+        NotesPage { notes, next_cursor: page.next.map(encode_cursor) }
     }
 }
 
@@ -80,6 +101,38 @@ mod tests {
             let err = decode_cursor(bad).unwrap_err();
             assert_eq!(err.code(), "invalid_request", "{bad}");
         }
+    }
+
+    #[cfg(feature = "fakes")]
+    /// A stored note whose JSON escapes to far more than it stores: written before control
+    /// characters were refused, read back from the table as it is.
+    fn escaping_note(chars: usize) -> Note {
+        let mut note = serde_json::to_value(crate::adapters::fakes::note("alice", "x", true)).unwrap();
+        note["content"] = serde_json::Value::String("\u{1}".repeat(chars));
+        serde_json::from_value(note).unwrap()
+    }
+
+    #[cfg(feature = "fakes")]
+    #[test]
+    fn a_page_is_cut_before_it_passes_lambdas_response_limit_and_keeps_a_cursor_after_its_last_note() {
+        let notes: Vec<Note> = (0..100).map(|_| escaping_note(10_000)).collect();
+        let page = NotesPage::from(Page { items: notes.clone(), next: None });
+        let body = serde_json::to_string(&page).unwrap();
+        assert!(json_string_len(&body) <= MAX_LAMBDA_RESPONSE_BYTES, "{} bytes", json_string_len(&body));
+        assert!(page.notes.len() < 100 && !page.notes.is_empty(), "{} notes", page.notes.len());
+        assert_eq!(page.notes[..], notes[..page.notes.len()]);
+        let cursor = page.next_cursor.expect("a cut page says where to go on");
+        assert_eq!(decode_cursor(&cursor).unwrap(), page.notes.last().unwrap().note_id);
+    }
+
+    #[cfg(feature = "fakes")]
+    #[test]
+    fn a_page_within_the_limit_is_whole_and_keeps_its_own_cursor() {
+        let notes: Vec<Note> = (0..100).map(|_| escaping_note(100)).collect();
+        let next = NoteId::new();
+        let page = NotesPage::from(Page { items: notes, next: Some(next) });
+        assert_eq!(page.notes.len(), 100);
+        assert_eq!(page.next_cursor, Some(encode_cursor(next)));
     }
 
     #[test]

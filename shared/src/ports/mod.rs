@@ -115,10 +115,28 @@ pub trait NoteStore: Send + Sync {
         tombstone_until: Timestamp,
         change: &ChangeRecord,
     ) -> Result<ChangeOutcome, StoreError>;
+    /// Gives up a note its owner never saw stored (dismissed after `note-failed`): a tombstone in
+    /// its place until `tombstone_until`, written only if the key holds nothing, so a redrive or a
+    /// replay of its `note-created` stores nothing. `Stored` when the note is stored after all.
+    async fn dismiss(
+        &self,
+        owner: &Username,
+        note_id: NoteId,
+        tombstone_until: Timestamp,
+    ) -> Result<DismissOutcome, StoreError>;
     /// Whether the note was deleted and its tombstone has not expired yet.
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError>;
     /// The last committed edit or delete of the caller's note, as recorded with it.
     async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError>;
+}
+
+/// What became of a dismissed note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DismissOutcome {
+    /// Its tombstone is there: written now, or by an earlier delete or dismiss.
+    Dismissed,
+    /// The note is stored: it is deleted as any stored note is.
+    Stored,
 }
 
 /// The last committed change of a note, with the record of the event it published.

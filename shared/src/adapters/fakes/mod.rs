@@ -36,7 +36,7 @@ struct Tables {
     notes: BTreeMap<(Username, NoteId), Note>,
     public: BTreeMap<NoteId, Note>,
     /// Tombstones, with the record of the `note-deleted` each delete published.
-    tombstones: HashMap<(Username, NoteId), ChangeRecord>,
+    tombstones: HashMap<(Username, NoteId), Option<ChangeRecord>>,
     /// When each tombstone expires: DynamoDB's TTL sweep may remove it any time after.
     tombstone_ttls: HashMap<(Username, NoteId), Timestamp>,
     /// The record of each note's last edit.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::InMemoryTable;
 use crate::domain::events::{ChangeRecord, NoteEvent};
 use crate::domain::{Note, NoteChange, NoteId, Timestamp, Username};
-use crate::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use crate::ports::{ChangeOutcome, DismissOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
 
 fn page<'a>(notes: impl DoubleEndedIterator<Item = &'a Note>, request: PageRequest) -> Page<Note> {
     let mut items: Vec<Note> = notes
@@ -116,9 +116,29 @@ impl NoteStore for InMemoryTable {
         t.last_edits.remove(&key);
         t.public.remove(&note.note_id);
         t.tombstone_ttls.insert(key.clone(), tombstone_until);
-        t.tombstones.insert(key, change.clone());
+        t.tombstones.insert(key, Some(change.clone()));
         t.writes += 1;
         Ok(ChangeOutcome::Applied)
+    }
+
+    async fn dismiss(
+        &self,
+        owner: &Username,
+        note_id: NoteId,
+        tombstone_until: Timestamp,
+    ) -> Result<DismissOutcome, StoreError> {
+        self.check_available()?;
+        let mut t = self.tables.lock().unwrap();
+        let key = (owner.clone(), note_id);
+        if t.notes.contains_key(&key) {
+            return Ok(DismissOutcome::Stored);
+        }
+        if !t.tombstones.contains_key(&key) {
+            t.tombstone_ttls.insert(key.clone(), tombstone_until);
+            t.tombstones.insert(key, None);
+            t.writes += 1;
+        }
+        Ok(DismissOutcome::Dismissed)
     }
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
@@ -136,7 +156,7 @@ impl NoteStore for InMemoryTable {
                 .get(&key)
                 .map(|change| LastChange::Updated { note: note.clone(), change: change.clone() }));
         }
-        Ok(t.tombstones.get(&key).cloned().map(LastChange::Deleted))
+        Ok(t.tombstones.get(&key).cloned().flatten().map(LastChange::Deleted))
     }
 }
 

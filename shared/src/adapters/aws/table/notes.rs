@@ -19,7 +19,7 @@ use super::{DynamoTable, Item, from_item, put_if, to_item, unavailable};
 use crate::adapters::keys::{self, Key};
 use crate::domain::events::ChangeRecord;
 use crate::domain::{Note, NoteId, Timestamp, Username};
-use crate::ports::{ChangeOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use crate::ports::{ChangeOutcome, DismissOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
 use crate::topology::topology;
 
 const NOTE_KIND: &str = "note";
@@ -354,6 +354,41 @@ impl NoteStore for DynamoTable {
             change: Some(change.clone()),
         };
         self.put_unchanged(note, to_item(&tombstone)?).await
+    }
+
+    async fn dismiss(
+        &self,
+        owner: &Username,
+        note_id: NoteId,
+        tombstone_until: Timestamp,
+    ) -> Result<DismissOutcome, StoreError> {
+        let Key { pk, sk } = keys::tombstone(owner, note_id);
+        let tombstone =
+            TombstoneItem { pk, sk, kind: TOMBSTONE_KIND.into(), ttl: tombstone_until.epoch_seconds(), change: None };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&tombstone)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(DismissOutcome::Dismissed),
+            Err(err) => err.into_service_error(),
+        };
+        let PutItemError::ConditionalCheckFailedException(failed) = &err else {
+            return Err(unavailable(err));
+        };
+        let there = match failed.item() {
+            Some(item) => Some(item.clone()),
+            None => self.get_item(&keys::owner_note(owner, note_id)).await?,
+        };
+        Ok(match there.map(stored).transpose()? {
+            Some(Stored::Note(_)) => DismissOutcome::Stored,
+            Some(Stored::Tombstone(_)) | None => DismissOutcome::Dismissed,
+        })
     }
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
