@@ -31,12 +31,13 @@ async fn world() -> World {
                 continue;
             }
             for id in ids_in_shard(shard, prefix, 2) {
-                let now = Timestamp::now();
+                // Open for a minute: past the handshake, when a 410 means gone.
+                let connected_at = Timestamp::now().plus_seconds(-60);
                 let connection = Connection {
                     connection_id: id,
                     username: Username::parse(user).unwrap(),
-                    connected_at: now,
-                    expires_at: now.plus_seconds(7200),
+                    connected_at,
+                    expires_at: connected_at.plus_seconds(7200),
                 };
                 table.add(&connection).await.unwrap();
             }
@@ -164,4 +165,26 @@ async fn the_sample_broadcast_batch_is_pushed() {
     let response = notes_core::adapters::fakes::deliver(&w.app, serde_json::from_str(&raw).unwrap()).await;
     assert!(failed(&response).is_empty());
     assert_eq!(w.pusher.recipients().len(), 8, "bob's and carol's in shards 0 and 1; alice's skipped");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_running_out_of_time_reports_the_shards_it_could_not_start_and_pushes_no_shard_twice() {
+    let w = world().await;
+    // Every push takes 12 s: four shards at a time end at 12 s and 24 s; the last two could not
+    // end before broadcast's 30 s timeout, when Lambda would fail the whole batch and every shard
+    // of it would be pushed again.
+    w.pusher.slow(std::time::Duration::from_secs(12));
+    let records = (0..10).map(|i| record(&format!("m-{i}"), shard(i % 2))).collect();
+    let started = tokio::time::Instant::now();
+    let response = notes_core::adapters::fakes::deliver(&w.app, batch(records)).await;
+
+    assert!(started.elapsed() <= std::time::Duration::from_secs(30), "answered after {:?}", started.elapsed());
+    let mut reported = failed(&response);
+    reported.sort();
+    assert_eq!(reported.len(), 2, "{reported:?}");
+    // Each shard message not reported was pushed once to every other user's connection in it.
+    let pushed_messages = 10 - reported.len();
+    let per_shard = |n: u32| ids_in_shard(n, "b", 2).len() + ids_in_shard(n, "c", 2).len();
+    let expected: usize = (0..10u32).filter(|i| !reported.contains(&format!("m-{i}"))).map(|i| per_shard(i % 2)).sum();
+    assert_eq!(w.pusher.sent().len(), expected, "{pushed_messages} shard messages pushed");
 }

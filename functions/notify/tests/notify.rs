@@ -29,18 +29,22 @@ impl World {
     }
 }
 
-/// alice has two open connections (a-1, a-2), bob one (b-1).
+/// A connection of `user`'s that connected `seconds_ago`.
+fn connection(id: &str, user: &str, seconds_ago: i64) -> Connection {
+    let connected_at = Timestamp::now().plus_seconds(-seconds_ago);
+    Connection {
+        connection_id: id.into(),
+        username: Username::parse(user).unwrap(),
+        connected_at,
+        expires_at: connected_at.plus_seconds(7200),
+    }
+}
+
+/// alice has two open connections (a-1, a-2), bob one (b-1), each open for a minute.
 async fn world() -> World {
     let table = Arc::new(InMemoryTable::new());
     for (id, user) in [("a-1", "alice"), ("a-2", "alice"), ("b-1", "bob")] {
-        let now = Timestamp::now();
-        let connection = Connection {
-            connection_id: id.into(),
-            username: Username::parse(user).unwrap(),
-            connected_at: now,
-            expires_at: now.plus_seconds(7200),
-        };
-        table.add(&connection).await.unwrap();
+        table.add(&connection(id, user, 60)).await.unwrap();
     }
     let pusher = Arc::new(RecordingPusher::new());
     let queue = Arc::new(RecordingQueue::new());
@@ -208,6 +212,25 @@ async fn a_gone_connection_of_the_owner_is_removed() {
     let delivery = w.app.handle(on_the_bus(&saved(false))).await.unwrap();
     assert_eq!((delivery.sent, delivery.gone), (1, 1));
     assert_eq!(w.table.connection_ids(), vec!["a-1", "b-1"]);
+}
+
+#[tokio::test]
+async fn a_push_racing_a_handshake_keeps_the_new_connection_which_receives_the_next_push() {
+    // a-3's $connect has begun and written its items, but API Gateway answers 410 to pushes
+    // until $connect has answered.
+    let w = world().await;
+    w.table.add(&connection("a-3", "alice", 1)).await.unwrap();
+    w.pusher.mark_gone("a-3");
+    let delivery = w.app.handle(on_the_bus(&saved(false))).await.unwrap();
+    assert_eq!((delivery.sent, delivery.gone), (2, 0));
+    assert!(w.table.connection_ids().contains(&"a-3".to_owned()), "the opening connection was removed");
+
+    w.pusher.open("a-3");
+    let next = saved(false);
+    w.app.handle(on_the_bus(&next)).await.unwrap();
+    let to_a3: Vec<Value> = w.pusher.sent().into_iter().filter(|(id, _)| id == "a-3").map(|(_, m)| m).collect();
+    assert_eq!(to_a3.len(), 1);
+    assert_eq!(to_a3[0]["noteId"], next.note_id().to_string());
 }
 
 #[tokio::test]

@@ -13,6 +13,8 @@ pub struct RecordingPusher {
     sent: Mutex<Vec<(String, serde_json::Value)>>,
     gone: Mutex<HashSet<String>>,
     unavailable: Mutex<HashSet<String>>,
+    /// How long each push takes (on tokio's clock, which a test may pause).
+    delay: Mutex<std::time::Duration>,
 }
 
 impl RecordingPusher {
@@ -28,6 +30,16 @@ impl RecordingPusher {
     /// Pushes to this connection fail transiently.
     pub fn mark_unavailable(&self, connection_id: &str) {
         self.unavailable.lock().unwrap().insert(connection_id.to_owned());
+    }
+
+    /// Makes every push take `delay`, as a slow Management API would.
+    pub fn slow(&self, delay: std::time::Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+
+    /// The connection's handshake is done: pushes reach it.
+    pub fn open(&self, connection_id: &str) {
+        self.gone.lock().unwrap().remove(connection_id);
     }
 
     pub fn heal(&self, connection_id: &str) {
@@ -49,6 +61,10 @@ impl RecordingPusher {
 #[async_trait]
 impl ConnectionPusher for RecordingPusher {
     async fn push(&self, connection_id: &str, payload: &[u8]) -> Result<(), PushError> {
+        let delay = *self.delay.lock().unwrap();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         if self.gone.lock().unwrap().contains(connection_id) {
             return Err(PushError::Gone);
         }
