@@ -131,28 +131,26 @@ def http_test(name: str, ty: str, route: dict, bearer: bool) -> str:
         return f"""//! `{key}`, one behaviour per test.
 
 use {name.replace('-', '_')}::{ty};
-use notes_core::adapters::fakes::{{ApiRequest, jwt_keys, read_response}};
-use notes_core::edge::function::HttpFunction;
+use notes_core::adapters::fakes::{{ApiRequest, HttpWorld, jwt_keys, send}};
 
 #[tokio::test]
 async fn a_request_without_a_token_is_refused_with_401() {{
-    let app = {ty}::new(jwt_keys());
+    let w = HttpWorld::new(|_table, _bus| {ty}::new(jwt_keys()));
     let request = ApiRequest::new("{key}", "{path}"){params};
-    let (status, body) = read_response(app.handle(request.build()).await);
+    let (status, body) = send(&w, request).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
 }}
 """
     return f"""//! `{key}`, one behaviour per test.
 
 use {name.replace('-', '_')}::{ty};
-use notes_core::adapters::fakes::{{ApiRequest, read_response}};
-use notes_core::edge::function::HttpFunction;
+use notes_core::adapters::fakes::{{ApiRequest, HttpWorld, send}};
 
 #[tokio::test]
 async fn the_route_answers_200() {{
-    let app = {ty}::new();
+    let w = HttpWorld::new(|_table, _bus| {ty}::new());
     let request = ApiRequest::new("{key}", "{path}"){params};
-    let (status, _) = read_response(app.handle(request.build()).await);
+    let (status, _) = send(&w, request).await;
     assert_eq!(status, 200);
 }}
 """

@@ -1,29 +1,19 @@
 //! `DELETE /notes/{noteId}`, as the contract's table says.
 
-use std::sync::Arc;
-
 use delete_note::{DeleteNote, tombstone_seconds};
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
 use notes_core::domain::editing::MAX_CONFLICT_RETRIES;
 use notes_core::domain::events::{EventBody, EventType};
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
-use notes_core::edge::function::HttpFunction;
 use notes_core::ports::{NoteStore, SaveOutcome};
 use notes_core::topology::topology;
 use serde_json::Value;
 
-struct World {
-    table: Arc<InMemoryTable>,
-    bus: Arc<RecordingPublisher>,
-    app: DeleteNote,
-}
+type World = HttpWorld<DeleteNote>;
 
 fn world() -> World {
-    let table = Arc::new(InMemoryTable::new());
-    let bus = Arc::new(RecordingPublisher::new());
-    let app = DeleteNote::new(jwt_keys(), table.clone(), bus.clone());
-    World { table, bus, app }
+    HttpWorld::new(|table, bus| DeleteNote::new(jwt_keys(), table, bus))
 }
 
 async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
@@ -33,10 +23,6 @@ async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
 fn delete(note_id: NoteId) -> ApiRequest {
     let id = note_id.to_string();
     ApiRequest::new("DELETE /notes/{noteId}", &format!("/notes/{id}")).path_param("noteId", &id)
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 async fn stored(w: &World, note: &Note) -> Option<Note> {

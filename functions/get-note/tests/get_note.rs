@@ -1,23 +1,14 @@
 //! `GET /notes/{noteId}`, as the contract's table says.
 
-use std::sync::Arc;
-
 use get_note::GetNote;
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
+use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
 use notes_core::domain::{Note, NoteId, Timestamp};
 use notes_core::edge::auth::JwtKeys;
-use notes_core::edge::function::HttpFunction;
-use serde_json::Value;
 
-struct World {
-    table: Arc<InMemoryTable>,
-    app: GetNote,
-}
+type World = HttpWorld<GetNote>;
 
 fn world() -> World {
-    let table = Arc::new(InMemoryTable::new());
-    let app = GetNote::new(jwt_keys(), table.clone());
-    World { table, app }
+    HttpWorld::new(|table, _| GetNote::new(jwt_keys(), table))
 }
 
 async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
@@ -26,10 +17,6 @@ async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
 
 fn get(id: &str) -> ApiRequest {
     ApiRequest::new("GET /notes/{noteId}", &format!("/notes/{id}")).path_param("noteId", id)
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 #[tokio::test]

@@ -1,25 +1,17 @@
 //! `GET /notes`, as the contract's table says.
 
-use std::sync::Arc;
-
 use get_notes::GetNotes;
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
+use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
 use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
-use notes_core::edge::function::HttpFunction;
 use notes_core::edge::pagination::encode_cursor;
 use notes_core::ports::{NoteStore, SaveOutcome};
 use serde_json::{Value, json};
 
-struct World {
-    table: Arc<InMemoryTable>,
-    app: GetNotes,
-}
+type World = HttpWorld<GetNotes>;
 
 fn world() -> World {
-    let table = Arc::new(InMemoryTable::new());
-    let app = GetNotes::new(jwt_keys(), table.clone());
-    World { table, app }
+    HttpWorld::new(|table, _| GetNotes::new(jwt_keys(), table))
 }
 
 fn user(name: &str) -> Username {
@@ -50,10 +42,6 @@ async fn store_notes(w: &World, owner: &str, count: usize) -> Vec<String> {
 
 fn list() -> ApiRequest {
     ApiRequest::new("GET /notes", "/notes")
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 fn ids_of(body: &Value) -> Vec<String> {

@@ -1,21 +1,13 @@
 //! `GET /notes/public`, as the contract's table says.
 
-use std::sync::Arc;
-
 use get_public_notes::GetPublicNotes;
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, read_response};
-use notes_core::edge::function::HttpFunction;
+use notes_core::adapters::fakes::{ApiRequest, HttpWorld, send};
 use serde_json::{Value, json};
 
-struct World {
-    table: Arc<InMemoryTable>,
-    app: GetPublicNotes,
-}
+type World = HttpWorld<GetPublicNotes>;
 
 fn world() -> World {
-    let table = Arc::new(InMemoryTable::new());
-    let app = GetPublicNotes::new(table.clone());
-    World { table, app }
+    HttpWorld::new(|table, _| GetPublicNotes::new(table))
 }
 
 /// Stores a note of `owner`; returns its id.
@@ -25,10 +17,6 @@ async fn store_note(w: &World, owner: &str, is_public: bool) -> String {
 
 fn list() -> ApiRequest {
     ApiRequest::new("GET /notes/public", "/notes/public")
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 fn ids_of(body: &Value) -> Vec<String> {

@@ -1,25 +1,18 @@
 //! `GET /auth/user`, as the contract's table says.
 
-use std::sync::Arc;
-
 use get_user::GetUser;
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
+use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
 use notes_core::domain::{Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
-use notes_core::edge::function::HttpFunction;
 use notes_core::ports::UserStore;
-use serde_json::Value;
 
-struct World {
-    table: Arc<InMemoryTable>,
-    app: GetUser,
-}
+type World = HttpWorld<GetUser>;
 
 fn world() -> World {
-    let table = Arc::new(InMemoryTable::new());
-    table.insert_user(&alice());
-    let app = GetUser::new(jwt_keys(), table.clone());
-    World { table, app }
+    HttpWorld::new(|table, _| {
+        table.insert_user(&alice());
+        GetUser::new(jwt_keys(), table)
+    })
 }
 
 fn alice() -> Username {
@@ -28,10 +21,6 @@ fn alice() -> Username {
 
 fn get() -> ApiRequest {
     ApiRequest::new("GET /auth/user", "/auth/user")
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 #[tokio::test]

@@ -1,21 +1,17 @@
 //! `POST /auth/login`, as the contract's table says.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use login::Login;
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, jwt_keys, read_response};
+use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
 use notes_core::domain::{Password, Timestamp, Username};
 use notes_core::edge::auth::PasswordHasher;
-use notes_core::edge::function::HttpFunction;
 use notes_core::ports::{UserRecord, UserStore};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const PASSWORD: &str = "correct horse";
 
-struct World {
-    table: Arc<InMemoryTable>,
-    app: Login,
-}
+type World = HttpWorld<Login>;
 
 /// alice's stored hash, computed once: argon2 is slow in a debug build.
 fn alice_hash() -> &'static str {
@@ -25,23 +21,18 @@ fn alice_hash() -> &'static str {
 
 /// A world where alice has signed up with `PASSWORD`.
 async fn world() -> World {
-    let table = Arc::new(InMemoryTable::new());
+    let world = HttpWorld::new(|table, _| Login::new(jwt_keys(), table));
     let alice = UserRecord {
         username: Username::parse("alice").unwrap(),
         password_hash: alice_hash().to_owned(),
         created_at: Timestamp::now(),
     };
-    assert!(table.create(&alice).await.unwrap());
-    let app = Login::new(jwt_keys(), table.clone());
-    World { table, app }
+    assert!(world.table.create(&alice).await.unwrap());
+    world
 }
 
 fn login(username: &str, password: &str) -> ApiRequest {
     ApiRequest::new("POST /auth/login", "/auth/login").json(json!({"username": username, "password": password}))
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 #[tokio::test]

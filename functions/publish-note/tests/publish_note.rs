@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::adapters::fakes::{
+    ApiRequest, HttpWorld, InMemoryTable, RecordingPublisher, jwt_keys, read_response, send,
+};
 use notes_core::domain::events::{EventBody, EventType, NoteEvent};
 use notes_core::domain::{Note, Timestamp};
 use notes_core::edge::function::HttpFunction;
@@ -10,25 +12,14 @@ use notes_core::ports::SaveOutcome;
 use publish_note::PublishNote;
 use serde_json::{Value, json};
 
-struct World {
-    bus: Arc<RecordingPublisher>,
-    table: Arc<InMemoryTable>,
-    app: PublishNote,
-}
+type World = HttpWorld<PublishNote>;
 
 fn world() -> World {
-    let bus = Arc::new(RecordingPublisher::new());
-    let table = Arc::new(InMemoryTable::new());
-    let app = PublishNote::new(jwt_keys(), bus.clone(), table.clone(), table.clone());
-    World { bus, table, app }
+    HttpWorld::new(|table, bus| PublishNote::new(jwt_keys(), bus, table.clone(), table))
 }
 
 fn post() -> ApiRequest {
     ApiRequest::new("POST /notes", "/notes")
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 /// The note `save-note` would store for this `note-created`.

@@ -1,32 +1,20 @@
 //! `POST /auth/signup`, as the contract's table says.
 
-use std::sync::Arc;
-
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, read_response};
+use notes_core::adapters::fakes::{ApiRequest, HttpWorld, send};
 use notes_core::domain::{Password, Timestamp, Username};
 use notes_core::edge::auth::PasswordHasher;
-use notes_core::edge::function::HttpFunction;
 use notes_core::ports::UserStore;
-use serde_json::{Value, json};
+use serde_json::json;
 use signup::Signup;
 
-struct World {
-    table: Arc<InMemoryTable>,
-    app: Signup,
-}
+type World = HttpWorld<Signup>;
 
 fn world() -> World {
-    let table = Arc::new(InMemoryTable::new());
-    let app = Signup::new(table.clone());
-    World { table, app }
+    HttpWorld::new(|table, _| Signup::new(table))
 }
 
 fn signup() -> ApiRequest {
     ApiRequest::new("POST /auth/signup", "/auth/signup")
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 fn alice() -> Username {

@@ -1,28 +1,18 @@
 //! `PUT /notes/{noteId}`, as the contract's table says.
 
-use std::sync::Arc;
-
-use notes_core::adapters::fakes::{ApiRequest, InMemoryTable, RecordingPublisher, jwt_keys, read_response};
+use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
 use notes_core::domain::editing::MAX_CONFLICT_RETRIES;
 use notes_core::domain::events::{EventBody, EventType, NoteEvent};
 use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
-use notes_core::edge::function::HttpFunction;
 use notes_core::ports::{ChangeOutcome, NoteStore};
-use serde_json::{Value, json};
+use serde_json::json;
 use update_note::UpdateNote;
 
-struct World {
-    table: Arc<InMemoryTable>,
-    bus: Arc<RecordingPublisher>,
-    app: UpdateNote,
-}
+type World = HttpWorld<UpdateNote>;
 
 fn world() -> World {
-    let table = Arc::new(InMemoryTable::new());
-    let bus = Arc::new(RecordingPublisher::new());
-    let app = UpdateNote::new(jwt_keys(), table.clone(), bus.clone());
-    World { table, bus, app }
+    HttpWorld::new(|table, bus| UpdateNote::new(jwt_keys(), table, bus))
 }
 
 fn user(name: &str) -> Username {
@@ -36,10 +26,6 @@ async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
 fn put(note_id: NoteId) -> ApiRequest {
     let id = note_id.to_string();
     ApiRequest::new("PUT /notes/{noteId}", &format!("/notes/{id}")).path_param("noteId", &id)
-}
-
-async fn send(w: &World, req: ApiRequest) -> (u16, Value) {
-    read_response(w.app.handle(req.build()).await)
 }
 
 async fn stored(w: &World, note: &Note) -> Option<Note> {

@@ -27,7 +27,9 @@ pub use broadcast::RecordingQueue;
 pub use bus::{RecordingPublisher, assert_detail_matches_schema, assert_matches_schema};
 pub use notes::note;
 pub use pusher::RecordingPusher;
-pub use requests::{ApiRequest, TEST_SECRET, jwt_keys, read_response, sqs_batch, sqs_record, token_for};
+pub use requests::{
+    ApiRequest, HttpWorld, TEST_SECRET, jwt_keys, read_response, send, sqs_batch, sqs_record, token_for,
+};
 
 #[derive(Default)]
 struct Tables {

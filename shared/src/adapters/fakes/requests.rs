@@ -114,3 +114,31 @@ pub fn sqs_batch(records: Vec<aws_lambda_events::event::sqs::SqsMessage>) -> aws
     event.records = records;
     event
 }
+
+/// One HTTP function under test, built on an in-memory table and bus that the test reads back:
+/// the world every HTTP function's tests share.
+pub struct HttpWorld<F> {
+    pub table: std::sync::Arc<super::InMemoryTable>,
+    pub bus: std::sync::Arc<super::RecordingPublisher>,
+    pub app: F,
+}
+
+impl<F: crate::edge::function::HttpFunction> HttpWorld<F> {
+    /// The function as `build` makes it from a new table and bus.
+    pub fn new(
+        build: impl FnOnce(std::sync::Arc<super::InMemoryTable>, std::sync::Arc<super::RecordingPublisher>) -> F,
+    ) -> Self {
+        let table = std::sync::Arc::new(super::InMemoryTable::new());
+        let bus = std::sync::Arc::new(super::RecordingPublisher::new());
+        let app = build(table.clone(), bus.clone());
+        HttpWorld { table, bus, app }
+    }
+}
+
+/// Sends `request` to the world's function, as API Gateway would; its status and JSON body.
+pub async fn send<F: crate::edge::function::HttpFunction>(
+    world: &HttpWorld<F>,
+    request: ApiRequest,
+) -> (u16, serde_json::Value) {
+    read_response(world.app.handle(request.build()).await)
+}
