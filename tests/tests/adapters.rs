@@ -12,8 +12,8 @@ use notes_core::domain::broadcast::BroadcastMessage;
 use notes_core::domain::events::{ChangeRecord, NoteEvent, created_body_digest};
 use notes_core::domain::{IdempotencyKey, Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::ports::{
-    BroadcastQueue, ChangeOutcome, Claim, Connection, ConnectionStore, EventPublisher, FirstRequest, IdempotencyStore,
-    LastChange, NoteStore, PageRequest, QueueError, SaveOutcome, StoreError, UserRecord, UserStore,
+    BroadcastQueue, ChangeOutcome, Claim, Connection, ConnectionStore, DismissOutcome, EventPublisher, FirstRequest,
+    IdempotencyStore, LastChange, NoteStore, PageRequest, QueueError, SaveOutcome, StoreError, UserRecord, UserStore,
 };
 use notes_e2e::{env_endpoint, unique};
 use notes_local::{Resources, StackConfig};
@@ -110,6 +110,23 @@ async fn a_deleted_note_leaves_a_tombstone_that_refuses_a_late_save() {
     assert!(aws.table.list_public(PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
     assert_eq!(aws.table.save_new(&n).await.unwrap(), SaveOutcome::Deleted);
     assert_eq!(aws.table.last_change(&alice, n.note_id).await.unwrap(), Some(LastChange::Deleted(record)));
+}
+
+#[tokio::test]
+async fn a_dismissed_note_leaves_a_tombstone_that_refuses_its_save_and_a_stored_one_is_left_for_a_delete() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let given_up = note(&alice, "never stored", true);
+    let until = Timestamp::now().plus_seconds(60);
+    assert_eq!(aws.table.dismiss(&alice, given_up.note_id, until).await.unwrap(), DismissOutcome::Dismissed);
+    assert_eq!(aws.table.dismiss(&alice, given_up.note_id, until).await.unwrap(), DismissOutcome::Dismissed);
+    assert_eq!(aws.table.save_new(&given_up).await.unwrap(), SaveOutcome::Deleted);
+    assert!(aws.table.was_deleted(&alice, given_up.note_id).await.unwrap());
+
+    let stored = note(&alice, "stored after all", false);
+    aws.table.save_new(&stored).await.unwrap();
+    assert_eq!(aws.table.dismiss(&alice, stored.note_id, until).await.unwrap(), DismissOutcome::Stored);
+    assert_eq!(NoteStore::get(&aws.table, &alice, stored.note_id).await.unwrap(), Some(stored));
 }
 
 #[tokio::test]

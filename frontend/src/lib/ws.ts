@@ -155,18 +155,7 @@ export class NotesSocket {
 	 */
 	goOffline(): void {
 		if (this.stopped || this._info.state === 'idle' || this._info.state === 'offline') return;
-		this.clearRetry();
-		this.stopPing();
-		const ws = this.ws;
-		this.ws = null;
-		if (ws) {
-			this.detach(ws);
-			try {
-				ws.close(1000, 'offline');
-			} catch {
-				/* already closing */
-			}
-		}
+		this.drop('offline');
 		this.waitForNetwork();
 	}
 
@@ -180,9 +169,8 @@ export class NotesSocket {
 		this.seen.delete(eventId);
 	}
 
-	/** Close for good (logout, leaving the page): no reconnect after this. */
-	close(): void {
-		this.stopped = true;
+	/** Stops retrying and pinging, and closes the socket, if any, with `reason`. */
+	private drop(reason: string): void {
 		this.clearRetry();
 		this.stopPing();
 		const ws = this.ws;
@@ -190,11 +178,17 @@ export class NotesSocket {
 		if (ws) {
 			this.detach(ws);
 			try {
-				ws.close(1000, 'client closed');
+				ws.close(1000, reason);
 			} catch {
 				/* already closing */
 			}
 		}
+	}
+
+	/** Close for good (logout, leaving the page): no reconnect after this. */
+	close(): void {
+		this.stopped = true;
+		this.drop('client closed');
 		this.setState({ state: 'closed', attempt: this.attempt });
 	}
 

@@ -151,6 +151,38 @@ fn cursor_of(key: Option<&Item>, sort_key: &str) -> Option<NoteId> {
 }
 
 impl DynamoTable {
+    /// Puts `item` in the note's place only if the key holds nothing: `Ok(())` when it was
+    /// written, else `Err` with what is there (the note or its tombstone; nothing if the key
+    /// emptied between the write and the read).
+    async fn put_where_nothing_is(
+        &self,
+        item: Item,
+        owner: &Username,
+        note_id: NoteId,
+    ) -> Result<Result<(), Option<Stored>>, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(Ok(())),
+            Err(err) => err.into_service_error(),
+        };
+        let PutItemError::ConditionalCheckFailedException(failed) = &err else {
+            return Err(unavailable(err));
+        };
+        let there = match failed.item() {
+            Some(item) => Some(item.clone()),
+            None => self.get_item(&keys::owner_note(owner, note_id)).await?,
+        };
+        Ok(Err(there.map(stored).transpose()?))
+    }
+
     /// A user's notes, newest first. Tombstones are filtered out, so a page may take a few
     /// Queries; it is short (with a cursor) when DynamoDB stopped one at 1 MB, or when even
     /// those found too few notes.
@@ -292,31 +324,11 @@ impl DynamoTable {
 #[async_trait]
 impl NoteStore for DynamoTable {
     async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(note_item(note, None)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(SaveOutcome::Saved),
-            Err(err) => err.into_service_error(),
-        };
-        let PutItemError::ConditionalCheckFailedException(failed) = &err else {
-            return Err(unavailable(err));
-        };
-        // The key holds the note (an earlier delivery stored it) or its tombstone.
-        let there = match failed.item() {
-            Some(item) => Some(item.clone()),
-            None => self.get_item(&keys::owner_note(&note.username, note.note_id)).await?,
-        };
-        Ok(match there.map(stored).transpose()? {
-            Some(Stored::Note(item)) => SaveOutcome::AlreadySaved(item.note),
+        Ok(match self.put_where_nothing_is(note_item(note, None)?, &note.username, note.note_id).await? {
+            Ok(()) => SaveOutcome::Saved,
+            Err(Some(Stored::Note(item))) => SaveOutcome::AlreadySaved(item.note),
             // Deleted (or stored, then deleted between the write and the read).
-            Some(Stored::Tombstone(_)) | None => SaveOutcome::Deleted,
+            Err(Some(Stored::Tombstone(_)) | None) => SaveOutcome::Deleted,
         })
     }
 
@@ -365,29 +377,9 @@ impl NoteStore for DynamoTable {
         let Key { pk, sk } = keys::tombstone(owner, note_id);
         let tombstone =
             TombstoneItem { pk, sk, kind: TOMBSTONE_KIND.into(), ttl: tombstone_until.epoch_seconds(), change: None };
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&tombstone)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let err = match result {
-            Ok(_) => return Ok(DismissOutcome::Dismissed),
-            Err(err) => err.into_service_error(),
-        };
-        let PutItemError::ConditionalCheckFailedException(failed) = &err else {
-            return Err(unavailable(err));
-        };
-        let there = match failed.item() {
-            Some(item) => Some(item.clone()),
-            None => self.get_item(&keys::owner_note(owner, note_id)).await?,
-        };
-        Ok(match there.map(stored).transpose()? {
-            Some(Stored::Note(_)) => DismissOutcome::Stored,
-            Some(Stored::Tombstone(_)) | None => DismissOutcome::Dismissed,
+        Ok(match self.put_where_nothing_is(to_item(&tombstone)?, owner, note_id).await? {
+            Err(Some(Stored::Note(_))) => DismissOutcome::Stored,
+            Ok(()) | Err(Some(Stored::Tombstone(_)) | None) => DismissOutcome::Dismissed,
         })
     }
 
