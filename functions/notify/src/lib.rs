@@ -13,6 +13,11 @@
 //!   without it. `broadcast` sends it on as it is;
 //! - a 410 Gone removes that connection's items, found through the connection's own item, so
 //!   the connection's owner is cleaned up, not the note's;
+//! - an event that shows a note's content (`note-saved`, `note-updated`) is pushed only while it
+//!   shows the note as it is now: the note is read from the table (a consistent `GetItem`) and
+//!   the event goes to no one if the note has changed since or is gone. So a replay of the
+//!   archive, or a late delivery, never pushes deleted text, text made private since, or an
+//!   older version after a newer one; the newer event (or the `note-deleted`) carries the truth;
 //! - the owner's pushes come first and the broadcast last: if a push fails transiently the
 //!   invocation fails before anything is queued, and Lambda's asynchronous retries (then the DLQ)
 //!   deliver the event again. The owner's connections that already got it get it again, with the
@@ -24,12 +29,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use notes_core::domain::Note;
 use notes_core::domain::broadcast::BroadcastMessage;
 use notes_core::domain::events::{EventType, NoteEvent};
 use notes_core::edge::config::ConfigError;
 use notes_core::edge::function::{Function, Rule, RuleFunction, Settings};
 use notes_core::ports::push::push_all;
-use notes_core::ports::{BroadcastQueue, ConnectionPusher, ConnectionStore, QueueError, StoreError};
+use notes_core::ports::{BroadcastQueue, ConnectionPusher, ConnectionStore, NoteStore, QueueError, StoreError};
 use notes_core::telemetry::{self, metric};
 use serde_json::Value;
 use tracing::Instrument as _;
@@ -57,6 +63,7 @@ pub struct Delivery {
 }
 
 pub struct Notify {
+    notes: Arc<dyn NoteStore>,
     connections: Arc<dyn ConnectionStore>,
     pusher: Arc<dyn ConnectionPusher>,
     broadcast: Arc<dyn BroadcastQueue>,
@@ -64,11 +71,12 @@ pub struct Notify {
 
 impl Notify {
     pub fn new(
+        notes: Arc<dyn NoteStore>,
         connections: Arc<dyn ConnectionStore>,
         pusher: Arc<dyn ConnectionPusher>,
         broadcast: Arc<dyn BroadcastQueue>,
     ) -> Self {
-        Self { connections, pusher, broadcast }
+        Self { notes, connections, pusher, broadcast }
     }
 
     pub async fn handle(&self, event: EventBridgeEvent<Value>) -> Result<Delivery, NotifyError> {
@@ -89,6 +97,14 @@ impl Notify {
         if event.event_type() == EventType::NoteCreated {
             tracing::warn!("note-created is not pushed to clients");
             return Ok(Delivery::default());
+        }
+        if let Some(version) = event.shown_version() {
+            let now = self.notes.get(event.username(), event.note_id()).await?;
+            if now.as_ref().map(Note::version) != Some(version) {
+                // A replay, a late or a repeated delivery: the note changed since, or is gone.
+                tracing::info!(stored = now.is_some(), "the event no longer shows the note as it is; pushed to no one");
+                return Ok(Delivery::default());
+            }
         }
         let message = event.to_detail().to_string();
         let owners = self.connections.of_user(event.username()).await?;
@@ -120,7 +136,7 @@ impl Function for Notify {
     type Trigger = Rule;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.connections()?, settings.pusher()?, settings.broadcast_queue()?))
+        Ok(Self::new(settings.notes()?, settings.connections()?, settings.pusher()?, settings.broadcast_queue()?))
     }
 }
 

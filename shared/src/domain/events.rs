@@ -204,6 +204,37 @@ impl NoteEvent {
     /// `content` (ids, timestamps, `isPublic: false`, `wasPublic: true`), so feeds drop it and
     /// learn nothing of its new text; a note that is and was private, and every `note-failed`
     /// or `note-created`, reaches no one but its owner.
+    /// The version of its note this event shows, for the events that show one (`note-saved`,
+    /// `note-updated`): the note's [`Note::version`] when the change was committed.
+    pub fn shown_version(&self) -> Option<Timestamp> {
+        match &self.body {
+            EventBody::NoteSaved { saved_at, .. } => Some(*saved_at),
+            EventBody::NoteUpdated { updated_at, .. } => Some(*updated_at),
+            _ => None,
+        }
+    }
+
+    /// The note as this event says it was committed (`note-saved`, `note-updated`).
+    pub fn committed_note(&self) -> Option<Note> {
+        let (content, is_public, saved_at, updated_at) = match &self.body {
+            EventBody::NoteSaved { content, is_public, saved_at } => (content, *is_public, *saved_at, None),
+            EventBody::NoteUpdated { content, is_public, updated_at, .. } => {
+                (content, *is_public, *updated_at, Some(*updated_at))
+            }
+            _ => return None,
+        };
+        Some(Note {
+            note_id: self.envelope.note_id,
+            username: self.envelope.username.clone(),
+            content: content.clone(),
+            is_public,
+            status: crate::domain::NoteStatus::Saved,
+            created_at: saved_at,
+            saved_at,
+            updated_at,
+        })
+    }
+
     pub fn for_other_users(&self) -> Option<serde_json::Value> {
         let visible = match &self.body {
             EventBody::NoteSaved { is_public, .. } => *is_public,

@@ -308,6 +308,14 @@ pub struct Note {
     pub updated_at: Option<Timestamp>,
 }
 
+impl Note {
+    /// Which committed state of the note this is: its last edit's time, or its save's. Every
+    /// committed change moves it on, so a consumer can tell an event of an older state.
+    pub fn version(&self) -> Timestamp {
+        self.updated_at.unwrap_or(self.saved_at)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NoteStatus {

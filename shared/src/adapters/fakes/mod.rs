@@ -108,6 +108,17 @@ impl InMemoryTable {
         self.tombstone_expiries.lock().unwrap().clone()
     }
 
+    /// Puts `note` in its place as it is, in or out of the public feed: the state a test starts from.
+    pub fn put_note(&self, note: &Note) {
+        let mut t = self.tables.lock().unwrap();
+        t.notes.insert((note.username.clone(), note.note_id), note.clone());
+        if note.is_public {
+            t.public.insert(note.note_id, note.clone());
+        } else {
+            t.public.remove(&note.note_id);
+        }
+    }
+
     /// Does what DynamoDB's TTL sweep does by `at`: removes every tombstone expired by then.
     pub fn sweep_tombstones(&self, at: Timestamp) {
         let mut t = self.tables.lock().unwrap();
