@@ -32,28 +32,42 @@ impl JsonObject {
         }
     }
 
+    /// A string that must be there: missing is 400 `{field} is required`; `null` or another type
+    /// is 400 `{field} must be a string…`.
     pub fn required_string(&self, field: &str) -> Result<String, ApiError> {
         match self.0.get(field) {
-            None | Some(Value::Null) => Err(ApiError::invalid(format!("{field} is required"))),
+            None => Err(ApiError::invalid(format!("{field} is required"))),
             Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(ApiError::invalid(format!("{field} must be a string"))),
+            Some(other) => Err(wrong_type(field, "must be a string", other)),
         }
     }
 
+    /// A string that may be left out. `null` is not "left out": it is a wrong type, 400 naming the
+    /// field, as any other (so `{"content": null, "isPublic": true}` changes nothing).
     pub fn optional_string(&self, field: &str) -> Result<Option<String>, ApiError> {
         match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::invalid(format!("{field} must be a string"))),
+            Some(other) => Err(wrong_type(field, "must be a string", other)),
         }
     }
 
+    /// A boolean that may be left out; `null` or another type is 400 naming the field (so
+    /// `{"isPublic": null}` is not a private note).
     pub fn optional_bool(&self, field: &str) -> Result<Option<bool>, ApiError> {
         match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(ApiError::invalid(format!("{field} must be true or false"))),
+            Some(other) => Err(wrong_type(field, "must be true or false", other)),
         }
+    }
+}
+
+/// `{field} {rule}`, saying so when the value was `null` (which reads like "absent" to some clients).
+fn wrong_type(field: &str, rule: &str, value: &Value) -> ApiError {
+    match value {
+        Value::Null => ApiError::invalid(format!("{field} {rule}, not null; leave it out instead")),
+        _ => ApiError::invalid(format!("{field} {rule}")),
     }
 }
 
