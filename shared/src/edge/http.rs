@@ -148,6 +148,39 @@ pub fn websocket_response(status: u16, body: Option<String>) -> aws_lambda_event
     response
 }
 
+/// The WebSocket subprotocol of the notes API. A client offers it in `Sec-WebSocket-Protocol`
+/// together with its token, and `$connect` selects it: the handshake's answer names it, or a
+/// browser fails the handshake.
+pub const WEBSOCKET_SUBPROTOCOL: &str = "notes.v1";
+
+/// The offered subprotocol that carries the token: `bearer.<JWT>`. A JWT is base64url and dots,
+/// which are all HTTP token characters, so it is a valid subprotocol name as it is.
+pub const WEBSOCKET_BEARER_PREFIX: &str = "bearer.";
+
+/// The `Sec-WebSocket-Protocol` request header of a client holding `token`: what the app offers.
+pub fn websocket_protocols(token: &str) -> String {
+    format!("{WEBSOCKET_SUBPROTOCOL}, {WEBSOCKET_BEARER_PREFIX}{token}")
+}
+
+/// The subprotocols a handshake offers, in order: every `Sec-WebSocket-Protocol` value of
+/// `headers` and then of `multi_value_headers` (API Gateway fills both), split at commas.
+pub fn offered_subprotocols<'a>(
+    headers: &'a http::HeaderMap,
+    multi_value_headers: &'a http::HeaderMap,
+) -> Vec<&'a str> {
+    let mut offered: Vec<&str> = Vec::new();
+    for map in [headers, multi_value_headers] {
+        for value in map.get_all(http::header::SEC_WEBSOCKET_PROTOCOL) {
+            for protocol in value.to_str().unwrap_or_default().split(',').map(str::trim) {
+                if !protocol.is_empty() && !offered.contains(&protocol) {
+                    offered.push(protocol);
+                }
+            }
+        }
+    }
+    offered
+}
+
 /// The `{noteId}` path parameter. A malformed id names no note: the same 404 as an unknown one.
 pub fn note_id_param(req: &Request) -> Result<crate::domain::NoteId, ApiError> {
     path_param(req, "noteId").and_then(|raw| crate::domain::NoteId::parse(&raw).ok()).ok_or(ApiError::NotFound)
