@@ -280,7 +280,7 @@ export class BackendStack extends Stack {
         {
           id: 'AwsSolutions-APIG4',
           reason:
-            'The $connect route checks the JWT from the ?token= query parameter in the connect Lambda (docs/websocket.md, Connecting) and refuses the handshake with 401; other routes only exist on an accepted connection.',
+            'The $connect route checks the JWT the client offers as the bearer.<JWT> subprotocol (Sec-WebSocket-Protocol) in the connect Lambda (docs/websocket.md, Connecting) and refuses the handshake with 401; other routes only exist on an accepted connection.',
         },
       ],
       true,
@@ -400,7 +400,7 @@ export class BackendStack extends Stack {
 
     // ---------------------------------------------------------------- outputs
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpApiUrl, description: 'REST API base URL' });
-    new CfnOutput(this, 'WebSocketUrl', { value: this.wsUrl, description: 'WebSocket URL (add ?token=<JWT>)' });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.wsUrl, description: 'WebSocket URL (offer the subprotocols notes.v1 and bearer.<JWT>)' });
     new CfnOutput(this, 'WebSocketManagementEndpoint', { value: this.wsStage.callbackUrl });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName });
     for (const [key] of workQueues(topology)) {

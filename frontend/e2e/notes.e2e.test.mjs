@@ -56,6 +56,9 @@ const pageErrors = [];
 /** Content-Security-Policy violations reported by the pages, and the policy each page load carried. */
 const cspViolations = [];
 const cspOfDocuments = [];
+/** Every WebSocket URL the pages opened, and every console message: the token must be in neither. */
+const socketUrls = [];
+const consoleMessages = [];
 let shot = 0;
 
 // ---------------------------------------------------------------- helpers
@@ -274,8 +277,10 @@ test('two people: notes go pending → saved and the public feed follows live', 
 	for (const [who, page] of Object.entries(pages)) {
 		page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
 		page.on('console', (msg) => {
+			consoleMessages.push(`${who}: ${msg.text()}`);
 			if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) cspViolations.push(`${who}: ${msg.text()}`);
 		});
+		page.on('websocket', (ws) => socketUrls.push(`${who}: ${ws.url()}`));
 		page.on('response', (res) => {
 			if (res.request().resourceType() === 'document') cspOfDocuments.push(res.headers()['content-security-policy'] ?? '');
 		});
@@ -548,6 +553,14 @@ test('two people: notes go pending → saved and the public feed follows live', 
 
 	await step('no uncaught errors in either page', async () => {
 		assert.deepEqual(pageErrors, []);
+	});
+
+	await step('the token never appears in a WebSocket URL or a console message', async () => {
+		// It rides in Sec-WebSocket-Protocol (bearer.<JWT>), which neither shows.
+		assert.ok(socketUrls.length > 0, 'the pages opened WebSockets');
+		const jwt = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+|token=/;
+		assert.deepEqual(socketUrls.filter((url) => jwt.test(url)), []);
+		assert.deepEqual(consoleMessages.filter((text) => jwt.test(text)), []);
 	});
 
 	await step('the Content-Security-Policy held: every page carried it, nothing was refused', async () => {

@@ -158,7 +158,7 @@ async fn main() -> std::process::ExitCode {
     };
     println!("notes-local is running (Ctrl-C stops everything it started):");
     println!("  REST API        {}", stack.http_url());
-    println!("  WebSocket API   {}?token=<JWT>", stack.ws_url());
+    println!("  WebSocket API   {} (Sec-WebSocket-Protocol: notes.v1, bearer.<JWT>)", stack.ws_url());
     println!(
         "  @connections    {}/@connections/{{connectionId}}",
         stack.http_url().replace(&stack.http_addr.to_string(), &stack.ws_addr.to_string())

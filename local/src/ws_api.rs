@@ -1,8 +1,11 @@
 //! The WebSocket API and its Management API, as API Gateway runs them.
 //!
-//! - A WebSocket handshake becomes a `$connect` event (query string, headers, `connectionId`,
-//!   `connectedAt`, `requestTimeEpoch`) for the `connect` handler; an answer other than 200
-//!   refuses the handshake with that status, and the socket is never opened.
+//! - A WebSocket handshake becomes a `$connect` event (query string, headers, `Sec-WebSocket-Protocol`
+//!   among them, `connectionId`, `connectedAt`, `requestTimeEpoch`) for the `connect` handler; an
+//!   answer other than 200 refuses the handshake with that status, and the socket is never opened.
+//!   The `Sec-WebSocket-Protocol` the answer names is sent back in the handshake's response, as
+//!   API Gateway does; none is sent when it names none (a client that offered one then fails the
+//!   handshake, as a browser does against API Gateway).
 //! - Each message becomes a `$default` event for `ws-default`; its answer is sent back (the
 //!   route is two-way). A closed socket becomes a `$disconnect` event for `disconnect`.
 //! - `POST`, `GET` and `DELETE /@connections/{connectionId}` behave like the Management API,
@@ -166,9 +169,17 @@ async fn handshake(
         event["multiValueQueryStringParameters"] =
             json!(query.iter().map(|(k, v)| (k.clone(), vec![v.clone()])).collect::<HashMap<_, _>>());
     }
-    let header_map: HashMap<String, String> =
-        headers.iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect();
+    // As API Gateway passes them: `headers` with a repeated header's values joined by commas,
+    // `multiValueHeaders` with each value.
+    let mut multi: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in &headers {
+        if let Ok(value) = value.to_str() {
+            multi.entry(name.as_str().to_owned()).or_default().push(value.to_owned());
+        }
+    }
+    let header_map: HashMap<&String, String> = multi.iter().map(|(name, values)| (name, values.join(", "))).collect();
     event["headers"] = json!(header_map);
+    event["multiValueHeaders"] = json!(multi);
 
     let answer = api.connect.call(parse_event(event)).await;
     if answer.status_code != 200 {
@@ -183,7 +194,14 @@ async fn handshake(
         id.clone(),
         LiveConnection { sender, connected_at, source_ip: source_ip.clone(), last_active: connected_at },
     );
-    upgrade.on_upgrade(move |socket| run_connection(api, socket, id, connected_at, source_ip, receiver))
+    let mut response =
+        upgrade.on_upgrade(move |socket| run_connection(api, socket, id, connected_at, source_ip, receiver));
+    // The subprotocol the function selected, whatever the client offered: API Gateway checks neither.
+    let selected = answer.headers.get(http::header::SEC_WEBSOCKET_PROTOCOL);
+    if let Some(protocol) = selected.or_else(|| answer.multi_value_headers.get(http::header::SEC_WEBSOCKET_PROTOCOL)) {
+        response.headers_mut().insert(http::header::SEC_WEBSOCKET_PROTOCOL, protocol.clone());
+    }
+    response
 }
 
 async fn run_connection(

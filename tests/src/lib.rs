@@ -16,8 +16,12 @@ use notes_local::{RunningStack, StackConfig};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::http;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub use notes_core::edge::http::websocket_protocols;
 pub use notes_local::faults::TRANSIENT_FAULT_MARKER;
 
 /// How long a test waits for something that should happen.
@@ -115,11 +119,25 @@ impl Stack {
         body["noteId"].as_str().expect("a noteId").to_owned()
     }
 
-    /// Opens a WebSocket with `?token=`; `Err(status)` when the handshake is refused.
+    /// Opens a WebSocket as the app does, offering `notes.v1` and `bearer.<token>`;
+    /// `Err(status)` when the handshake is refused.
     pub async fn websocket(&self, token: &str) -> Result<Socket, u16> {
-        let url = format!("{}/?token={token}", self.running.ws_url());
-        match tokio_tungstenite::connect_async(url).await {
-            Ok((stream, _)) => Ok(Socket { stream }),
+        self.websocket_offering("", Some(&websocket_protocols(token))).await
+    }
+
+    /// A handshake to `/{query}` offering `protocols` (`Sec-WebSocket-Protocol`), if any;
+    /// `Err(status)` when it is refused.
+    pub async fn websocket_offering(&self, query: &str, protocols: Option<&str>) -> Result<Socket, u16> {
+        let request = websocket_request(&format!("{}/{query}", self.running.ws_url()), protocols);
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, response)) => {
+                let protocol = response
+                    .headers()
+                    .get(http::header::SEC_WEBSOCKET_PROTOCOL)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                Ok(Socket { stream, protocol })
+            }
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
             Err(other) => panic!("WebSocket handshake failed: {other}"),
         }
@@ -134,8 +152,22 @@ impl Stack {
     }
 }
 
+/// A handshake request to `url`, offering `protocols` in `Sec-WebSocket-Protocol` if any.
+/// (tungstenite then checks, as a browser does, that the answer selects one of them.)
+pub fn websocket_request(url: &str, protocols: Option<&str>) -> Request {
+    let mut request = url.into_client_request().expect("a WebSocket URL");
+    if let Some(protocols) = protocols {
+        request
+            .headers_mut()
+            .insert(http::header::SEC_WEBSOCKET_PROTOCOL, protocols.parse().expect("subprotocols are header-safe"));
+    }
+    request
+}
+
 pub struct Socket {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The subprotocol the handshake's answer selected.
+    pub protocol: Option<String>,
 }
 
 impl Socket {

@@ -138,6 +138,26 @@ async fn an_expired_token_is_refused_at_the_handshake() {
 async fn a_missing_token_is_refused_at_the_handshake() {
     let stack = Stack::start().await;
     assert_eq!(stack.websocket("").await.err(), Some(401));
+    assert_eq!(stack.websocket_offering("", None).await.err(), Some(401));
+}
+
+#[tokio::test]
+async fn the_token_travels_in_sec_websocket_protocol_and_the_handshake_selects_notes_v1() {
+    let stack = Stack::start().await;
+    let token = stack.user("wendy").await;
+    let mut socket = stack.websocket(&token).await.expect("the handshake is accepted");
+    // tungstenite, like a browser, fails a handshake that selects none of the offered subprotocols.
+    assert_eq!(socket.protocol.as_deref(), Some("notes.v1"));
+    socket.ping().await;
+}
+
+#[tokio::test]
+async fn a_valid_token_only_in_the_query_string_is_refused_at_the_handshake() {
+    let stack = Stack::start().await;
+    let token = stack.user("xavier").await;
+    let query = format!("?token={token}");
+    assert_eq!(stack.websocket_offering(&query, Some("notes.v1")).await.err(), Some(401));
+    assert_eq!(stack.websocket_offering(&query, None).await.err(), Some(401));
 }
 
 #[tokio::test]

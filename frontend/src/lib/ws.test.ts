@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelay, NotesSocket, socketUrl, type ConnectionInfo, type Timers, type WebSocketLike } from './ws';
+import {
+	backoffDelay,
+	NotesSocket,
+	socketProtocols,
+	type ConnectionInfo,
+	type Timers,
+	type WebSocketLike
+} from './ws';
 import type { NoteEvent } from './types';
 
 class FakeWebSocket implements WebSocketLike {
@@ -12,7 +19,10 @@ class FakeWebSocket implements WebSocketLike {
 	onerror: WebSocketLike['onerror'] = null;
 	onmessage: WebSocketLike['onmessage'] = null;
 
-	constructor(public url: string) {
+	constructor(
+		public url: string,
+		public protocols?: string | string[]
+	) {
 		FakeWebSocket.instances.push(this);
 	}
 	send(data: string) {
@@ -65,7 +75,8 @@ function setup(overrides: { random?: () => number; isOnline?: () => boolean } = 
 	const onReconnect = vi.fn();
 	let token = 'jwt-1';
 	const socket = new NotesSocket({
-		url: () => socketUrl('ws://127.0.0.1:3001', token),
+		url: 'ws://127.0.0.1:3001',
+		token: () => token,
 		onEvent: (e) => events.push(e),
 		onStateChange: (s) => states.push(s),
 		onReconnect,
@@ -116,12 +127,31 @@ describe('backoffDelay', () => {
 	});
 });
 
+describe('socketProtocols', () => {
+	// RFC 6455 subprotocol names are HTTP tokens (RFC 9110 tchar); the browser throws a SyntaxError otherwise.
+	const tchar = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+	it('offers notes.v1 and the token as bearer.<JWT>, each a valid HTTP token', () => {
+		const jwt =
+			'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImlhdCI6MTc5NTAwMDAwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.EkZJ4qVGqKR3g_K3hX3vHmNCr9VfS2sYgQjXPfD624M';
+		const protocols = socketProtocols(jwt);
+		expect(protocols).toEqual(['notes.v1', `bearer.${jwt}`]);
+		for (const p of protocols) expect(p).toMatch(tchar);
+	});
+
+	it('a base64url alphabet and dots are all token characters', () => {
+		const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.';
+		expect(`bearer.${alphabet}`).toMatch(tchar);
+	});
+});
+
 describe('NotesSocket', () => {
-	it('connects to wsUrl?token=JWT and reports open', () => {
+	it('connects to wsUrl offering notes.v1 and bearer.JWT, with no token in the URL, and reports open', () => {
 		const { socket, states } = setup();
 		socket.connect();
 		expect(FakeWebSocket.instances).toHaveLength(1);
-		expect(latest().url).toBe('ws://127.0.0.1:3001/?token=jwt-1');
+		expect(latest().url).toBe('ws://127.0.0.1:3001');
+		expect(latest().protocols).toEqual(['notes.v1', 'bearer.jwt-1']);
 		expect(socket.info.state).toBe('connecting');
 		latest().serverOpen();
 		expect(socket.info.state).toBe('open');
@@ -186,13 +216,14 @@ describe('NotesSocket', () => {
 		expect(onReconnect).toHaveBeenCalledOnce();
 	});
 
-	it('uses a fresh URL (token) for each reconnect', () => {
+	it('offers the fresh token on each reconnect', () => {
 		const { socket, setToken } = setup();
 		socket.connect();
 		setToken('jwt-2');
 		latest().serverDrop();
 		vi.advanceTimersByTime(1000);
-		expect(latest().url).toBe('ws://127.0.0.1:3001/?token=jwt-2');
+		expect(latest().protocols).toEqual(['notes.v1', 'bearer.jwt-2']);
+		expect(latest().url).not.toContain('jwt');
 	});
 
 	it('pings every interval while open, and stops when the connection drops', () => {

@@ -11,7 +11,20 @@ export interface WebSocketLike {
 	close(code?: number, reason?: string): void;
 }
 
-export type WebSocketFactory = new (url: string) => WebSocketLike;
+export type WebSocketFactory = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** The subprotocol of the notes WebSocket API: offered with the token, selected by `$connect`. */
+export const SUBPROTOCOL = 'notes.v1';
+
+/**
+ * What the app offers in `Sec-WebSocket-Protocol`: `notes.v1` and its token as `bearer.<JWT>`.
+ * The token rides in the handshake's headers, not in the URL, so it is in no console message about
+ * a failed connect and in no log that records URLs. (A JWT is base64url and dots, all characters a
+ * subprotocol name may hold.) `$connect` selects `notes.v1` and never sends the token back.
+ */
+export function socketProtocols(token: string): string[] {
+	return [SUBPROTOCOL, `bearer.${token}`];
+}
 
 export interface Timers {
 	setTimeout(fn: () => void, ms: number): unknown;
@@ -35,8 +48,10 @@ export interface ConnectionInfo {
 }
 
 export interface NotesSocketOptions {
-	/** Builds the URL for each connection, so a fresh token is used on every reconnect. */
-	url: () => string;
+	/** The WebSocket API (the configuration's `wsUrl`), as it is: the token is not in it. */
+	url: string;
+	/** The current token, read for each connection, so a reconnect uses a fresh one. */
+	token: () => string;
 	onEvent: (event: NoteEvent) => void;
 	onStateChange?: (info: ConnectionInfo) => void;
 	/** Called when a connection opens after an earlier one dropped or failed: refetch what may have been missed. */
@@ -96,8 +111,8 @@ function isNoteEvent(value: unknown): value is NoteEvent {
 }
 
 /**
- * The live-update connection: connects to `${wsUrl}?token=JWT`, parses and de-duplicates
- * note events, pings to stay alive, and reconnects with backoff until `close()`.
+ * The live-update connection: connects to `wsUrl` offering `socketProtocols(token)`, parses and
+ * de-duplicates note events, pings to stay alive, and reconnects with backoff until `close()`.
  */
 export class NotesSocket {
 	private readonly opts: Required<
@@ -210,7 +225,7 @@ export class NotesSocket {
 
 		let ws: WebSocketLike;
 		try {
-			ws = new Impl(this.opts.url());
+			ws = new Impl(this.opts.url, socketProtocols(this.opts.token()));
 		} catch {
 			this.scheduleReconnect();
 			return;
@@ -313,11 +328,4 @@ export class NotesSocket {
 		}
 		this.opts.onEvent(msg);
 	}
-}
-
-/** `${wsUrl}?token=<JWT>`, keeping any query the configured URL already has. */
-export function socketUrl(wsUrl: string, token: string): string {
-	const url = new URL(wsUrl);
-	url.searchParams.set('token', token);
-	return url.toString();
 }

@@ -1,7 +1,14 @@
-//! WebSocket `$connect`: the JWT in `?token=` is verified (HS256 pinned, signature and expiry);
-//! a missing, forged or expired token refuses the handshake with 401 and writes nothing. A user
-//! with [`MAX_CONNECTIONS_PER_USER`] open connections already is refused with 429 and nothing is
-//! written. Otherwise the connection's items are written with a 2-hour TTL (API Gateway's limit).
+//! WebSocket `$connect`: the client offers two subprotocols in `Sec-WebSocket-Protocol`,
+//! `notes.v1` and `bearer.<JWT>` ([`websocket_protocols`]). The JWT is verified (HS256 pinned,
+//! signature and expiry); a missing, forged or expired token, or one anywhere else (the query
+//! string included), refuses the handshake with 401 and writes nothing. A token offered without
+//! `notes.v1` is refused with 400: the answer must select a subprotocol the client offered, and
+//! the token is never sent back. A user with [`MAX_CONNECTIONS_PER_USER`] open connections
+//! already is refused with 429 and nothing is written. Otherwise the connection's items are
+//! written with a 2-hour TTL (API Gateway's limit) and the answer selects `notes.v1`
+//! (`Sec-WebSocket-Protocol: notes.v1`), without which a browser fails the handshake.
+//!
+//! [`websocket_protocols`]: notes_core::edge::http::websocket_protocols
 
 use std::sync::Arc;
 
@@ -11,7 +18,9 @@ use notes_core::domain::Timestamp;
 use notes_core::edge::auth::JwtKeys;
 use notes_core::edge::config::ConfigError;
 use notes_core::edge::function::{Function, Settings, WebSocket, WebSocketFunction};
-use notes_core::edge::http::websocket_response;
+use notes_core::edge::http::{
+    WEBSOCKET_BEARER_PREFIX, WEBSOCKET_SUBPROTOCOL, offered_subprotocols, websocket_response,
+};
 use notes_core::ports::{Connection, ConnectionStore};
 
 /// API Gateway closes a WebSocket connection after 2 hours at most.
@@ -50,11 +59,16 @@ impl WebSocketFunction for Connect {
         let span = tracing::info_span!("connect", connectionId = %connection_id, requestId = context.request_id.as_deref().unwrap_or_default());
         let _entered = span.enter();
 
-        let token = request.query_string_parameters.first("token").unwrap_or_default();
+        let offered = offered_subprotocols(&request.headers, &request.multi_value_headers);
+        let token = offered.iter().find_map(|p| p.strip_prefix(WEBSOCKET_BEARER_PREFIX)).unwrap_or_default();
         let Ok(username) = self.keys.verify(token) else {
             tracing::info!("handshake refused: missing or invalid token");
             return websocket_response(401, None);
         };
+        if !offered.contains(&WEBSOCKET_SUBPROTOCOL) {
+            tracing::info!("handshake refused: the {WEBSOCKET_SUBPROTOCOL} subprotocol was not offered");
+            return websocket_response(400, None);
+        }
         if connection_id.is_empty() {
             return websocket_response(400, None);
         }
@@ -81,7 +95,12 @@ impl WebSocketFunction for Connect {
         match self.connections.add(&connection).await {
             Ok(()) => {
                 tracing::info!(username = %connection.username, "connected");
-                websocket_response(200, None)
+                let mut response = websocket_response(200, None);
+                response.headers.insert(
+                    http::header::SEC_WEBSOCKET_PROTOCOL,
+                    http::HeaderValue::from_static(WEBSOCKET_SUBPROTOCOL),
+                );
+                response
             }
             Err(err) => {
                 tracing::error!(error = %err, "connection could not be recorded");

@@ -100,6 +100,24 @@ async fn bad_bodies_are_400_naming_the_field() {
 }
 
 #[tokio::test]
+async fn a_null_field_is_400_naming_it_not_an_absent_field() {
+    // `null` is a wrong type, as the spec says: not "private", not "no content".
+    let cases = [
+        (json!({"content": "x", "isPublic": null}), "isPublic must be true or false, not null"),
+        (json!({"content": null, "isPublic": true}), "content must be a string, not null"),
+        (json!({"content": null}), "content must be a string, not null"),
+    ];
+    for (body, message) in cases {
+        let w = world();
+        let (status, answer) = send(&w, post().bearer("alice").json(body.clone())).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert_eq!(answer["error"], "invalid_request");
+        assert!(answer["message"].as_str().unwrap().contains(message), "{body}: {answer}");
+        assert!(w.bus.events().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn json_that_does_not_parse_is_400() {
     let w = world();
     let (status, body) = send(&w, post().bearer("alice").body("{\"content\": ")).await;

@@ -138,10 +138,30 @@ async fn updated_at_moves_forward_even_when_the_clock_does_not() {
 async fn a_body_with_neither_field_is_400_and_changes_nothing() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
-    for body in [json!({}), json!({"content": null, "isPublic": null}), json!({"title": "x"})] {
+    for body in [json!({}), json!({"title": "x"})] {
         let (status, answer) = send(&w, put(note.note_id).bearer("alice").json(body.clone())).await;
         assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")), "{body}");
         assert!(answer["message"].as_str().unwrap().contains("at least one of content and isPublic"), "{answer}");
+    }
+    assert_eq!(stored(&w, &note).await.unwrap(), note);
+    assert!(w.bus.events().is_empty());
+}
+
+#[tokio::test]
+async fn a_null_field_is_400_naming_it_and_changes_nothing() {
+    // `null` is a wrong type, as the spec says, not an absent field: the other field is not applied.
+    let w = world();
+    let note = store_note(&w, "alice", false).await;
+    let cases = [
+        (json!({"content": null, "isPublic": true}), "content must be a string, not null"),
+        (json!({"content": "edited", "isPublic": null}), "isPublic must be true or false, not null"),
+        (json!({"content": null, "isPublic": null}), "must be"),
+        (json!({"isPublic": null}), "isPublic must be true or false, not null"),
+    ];
+    for (body, message) in cases {
+        let (status, answer) = send(&w, put(note.note_id).bearer("alice").json(body.clone())).await;
+        assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")), "{body}: {answer}");
+        assert!(answer["message"].as_str().unwrap().contains(message), "{body}: {answer}");
     }
     assert_eq!(stored(&w, &note).await.unwrap(), note);
     assert!(w.bus.events().is_empty());

@@ -32,28 +32,42 @@ impl JsonObject {
         }
     }
 
+    /// A string that must be there: missing is 400 `{field} is required`; `null` or another type
+    /// is 400 `{field} must be a string…`.
     pub fn required_string(&self, field: &str) -> Result<String, ApiError> {
         match self.0.get(field) {
-            None | Some(Value::Null) => Err(ApiError::invalid(format!("{field} is required"))),
+            None => Err(ApiError::invalid(format!("{field} is required"))),
             Some(Value::String(s)) => Ok(s.clone()),
-            Some(_) => Err(ApiError::invalid(format!("{field} must be a string"))),
+            Some(other) => Err(wrong_type(field, "must be a string", other)),
         }
     }
 
+    /// A string that may be left out. `null` is not "left out": it is a wrong type, 400 naming the
+    /// field, as any other (so `{"content": null, "isPublic": true}` changes nothing).
     pub fn optional_string(&self, field: &str) -> Result<Option<String>, ApiError> {
         match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::invalid(format!("{field} must be a string"))),
+            Some(other) => Err(wrong_type(field, "must be a string", other)),
         }
     }
 
+    /// A boolean that may be left out; `null` or another type is 400 naming the field (so
+    /// `{"isPublic": null}` is not a private note).
     pub fn optional_bool(&self, field: &str) -> Result<Option<bool>, ApiError> {
         match self.0.get(field) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(ApiError::invalid(format!("{field} must be true or false"))),
+            Some(other) => Err(wrong_type(field, "must be true or false", other)),
         }
+    }
+}
+
+/// `{field} {rule}`, saying so when the value was `null` (which reads like "absent" to some clients).
+fn wrong_type(field: &str, rule: &str, value: &Value) -> ApiError {
+    match value {
+        Value::Null => ApiError::invalid(format!("{field} {rule}, not null; leave it out instead")),
+        _ => ApiError::invalid(format!("{field} {rule}")),
     }
 }
 
@@ -132,6 +146,39 @@ pub fn websocket_response(status: u16, body: Option<String>) -> aws_lambda_event
     response.status_code = i64::from(status);
     response.body = body.map(aws_lambda_events::encodings::Body::Text);
     response
+}
+
+/// The WebSocket subprotocol of the notes API. A client offers it in `Sec-WebSocket-Protocol`
+/// together with its token, and `$connect` selects it: the handshake's answer names it, or a
+/// browser fails the handshake.
+pub const WEBSOCKET_SUBPROTOCOL: &str = "notes.v1";
+
+/// The offered subprotocol that carries the token: `bearer.<JWT>`. A JWT is base64url and dots,
+/// which are all HTTP token characters, so it is a valid subprotocol name as it is.
+pub const WEBSOCKET_BEARER_PREFIX: &str = "bearer.";
+
+/// The `Sec-WebSocket-Protocol` request header of a client holding `token`: what the app offers.
+pub fn websocket_protocols(token: &str) -> String {
+    format!("{WEBSOCKET_SUBPROTOCOL}, {WEBSOCKET_BEARER_PREFIX}{token}")
+}
+
+/// The subprotocols a handshake offers, in order: every `Sec-WebSocket-Protocol` value of
+/// `headers` and then of `multi_value_headers` (API Gateway fills both), split at commas.
+pub fn offered_subprotocols<'a>(
+    headers: &'a http::HeaderMap,
+    multi_value_headers: &'a http::HeaderMap,
+) -> Vec<&'a str> {
+    let mut offered: Vec<&str> = Vec::new();
+    for map in [headers, multi_value_headers] {
+        for value in map.get_all(http::header::SEC_WEBSOCKET_PROTOCOL) {
+            for protocol in value.to_str().unwrap_or_default().split(',').map(str::trim) {
+                if !protocol.is_empty() && !offered.contains(&protocol) {
+                    offered.push(protocol);
+                }
+            }
+        }
+    }
+    offered
 }
 
 /// The `{noteId}` path parameter. A malformed id names no note: the same 404 as an unknown one.

@@ -24,8 +24,9 @@ pub(super) struct Listener {
 pub(super) const MAX_RECONNECTS: usize = 10_000;
 
 pub(super) async fn listen(ws_url: String, token: String, stop: Arc<AtomicBool>) -> Result<Listener, String> {
-    let url = format!("{ws_url}/?token={token}");
-    let (mut stream, _) = tokio_tungstenite::connect_async(&url).await.map_err(|e| format!("WebSocket: {e}"))?;
+    let protocols = crate::websocket_protocols(&token);
+    let request = move || crate::websocket_request(&format!("{ws_url}/"), Some(&protocols));
+    let (mut stream, _) = tokio_tungstenite::connect_async(request()).await.map_err(|e| format!("WebSocket: {e}"))?;
     // A ping round trip: the connection is registered before anything is posted.
     stream.send(Message::Text(json!({"action": "ping"}).to_string().into())).await.map_err(|e| e.to_string())?;
     match tokio::time::timeout(Duration::from_secs(20), stream.next()).await {
@@ -50,7 +51,7 @@ pub(super) async fn listen(ws_url: String, token: String, stop: Arc<AtomicBool>)
                 if stop.load(Ordering::SeqCst) || n.fetch_add(1, Ordering::SeqCst) >= MAX_RECONNECTS {
                     return;
                 }
-                match tokio_tungstenite::connect_async(&url).await {
+                match tokio_tungstenite::connect_async(request()).await {
                     Ok((s, _)) => {
                         stream = s;
                         break;
