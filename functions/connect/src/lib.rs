@@ -4,7 +4,12 @@
 //! string included), refuses the handshake with 401 and writes nothing. A token offered without
 //! `notes.v1` is refused with 400: the answer must select a subprotocol the client offered, and
 //! the token is never sent back. A user with [`MAX_CONNECTIONS_PER_USER`] open connections
-//! already is refused with 429 and nothing is written. Otherwise the connection's items are
+//! already is refused with 429 and nothing is written. The count is a strongly consistent read,
+//! so handshakes made one after another see each other. Items a `$disconnect` never removed
+//! (a lost network, a crashed tab) count until their 2-hour TTL, so when the count is full the
+//! oldest items past their handshake are checked with the Management API's `GetConnection`, and
+//! those API Gateway calls gone are removed and no longer counted: stale items never lock a user
+//! out. Otherwise the connection's items are
 //! written with a 2-hour TTL (API Gateway's limit) and the answer selects `notes.v1`
 //! (`Sec-WebSocket-Protocol: notes.v1`), without which a browser fails the handshake.
 //!
@@ -21,7 +26,8 @@ use notes_core::edge::function::{Function, Settings, WebSocket, WebSocketFunctio
 use notes_core::edge::http::{
     WEBSOCKET_BEARER_PREFIX, WEBSOCKET_SUBPROTOCOL, offered_subprotocols, websocket_response,
 };
-use notes_core::ports::{Connection, ConnectionStore};
+use notes_core::ports::push::HANDSHAKE_WINDOW_SECONDS;
+use notes_core::ports::{Connection, ConnectionPusher, ConnectionStore};
 
 /// API Gateway closes a WebSocket connection after 2 hours at most.
 pub const CONNECTION_LIFETIME_SECONDS: i64 = 2 * 3600;
@@ -34,11 +40,31 @@ pub const MAX_CONNECTIONS_PER_USER: usize = 10;
 pub struct Connect {
     keys: JwtKeys,
     connections: Arc<dyn ConnectionStore>,
+    api: Arc<dyn ConnectionPusher>,
 }
 
 impl Connect {
-    pub fn new(keys: JwtKeys, connections: Arc<dyn ConnectionStore>) -> Self {
-        Self { keys, connections }
+    pub fn new(keys: JwtKeys, connections: Arc<dyn ConnectionStore>, api: Arc<dyn ConnectionPusher>) -> Self {
+        Self { keys, connections, api }
+    }
+
+    /// How many of `open` are open: oldest first, the items past their handshake are asked for
+    /// until the count is under the cap, and those gone are removed.
+    async fn still_open(&self, mut open: Vec<Connection>) -> Result<usize, String> {
+        open.sort_by_key(|c| c.connected_at);
+        let mut count = open.len();
+        let settled = Timestamp::now().epoch_seconds() - HANDSHAKE_WINDOW_SECONDS;
+        for connection in open.iter().filter(|c| c.connected_at.epoch_seconds() < settled) {
+            if count < MAX_CONNECTIONS_PER_USER {
+                break;
+            }
+            if !self.api.is_open(&connection.connection_id).await.map_err(|e| e.to_string())? {
+                self.connections.remove(&connection.connection_id).await.map_err(|e| e.to_string())?;
+                tracing::info!(stale = %connection.connection_id, "a connection gone without $disconnect was removed");
+                count -= 1;
+            }
+        }
+        Ok(count)
     }
 }
 
@@ -47,7 +73,7 @@ impl Function for Connect {
     type Trigger = WebSocket;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.connections()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.connections()?, settings.pusher()?))
     }
 }
 
@@ -72,9 +98,14 @@ impl WebSocketFunction for Connect {
         if connection_id.is_empty() {
             return websocket_response(400, None);
         }
-        match self.connections.of_user(&username).await {
-            Ok(open) if open.len() >= MAX_CONNECTIONS_PER_USER => {
-                tracing::info!(username = %username, open = open.len(), "handshake refused: too many open connections");
+        let counted = match self.connections.of_user(&username).await {
+            Ok(open) if open.len() >= MAX_CONNECTIONS_PER_USER => self.still_open(open).await,
+            Ok(open) => Ok(open.len()),
+            Err(err) => Err(err.to_string()),
+        };
+        match counted {
+            Ok(open) if open >= MAX_CONNECTIONS_PER_USER => {
+                tracing::info!(username = %username, open, "handshake refused: too many open connections");
                 return websocket_response(429, None);
             }
             Ok(_) => {}

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use connect::{CONNECTION_LIFETIME_SECONDS, Connect, MAX_CONNECTIONS_PER_USER};
-use notes_core::adapters::fakes::{InMemoryTable, jwt_keys, token_for};
+use notes_core::adapters::fakes::{InMemoryTable, RecordingPusher, jwt_keys, token_for};
 use notes_core::domain::{Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
 use notes_core::edge::function::WebSocketFunction;
 use notes_core::edge::http::websocket_protocols;
-use notes_core::ports::ConnectionStore;
+use notes_core::ports::{Connection, ConnectionStore};
 use serde_json::json;
 
 /// Where a handshake carries its token.
@@ -69,8 +69,26 @@ fn selected_protocol(response: &ApiGatewayProxyResponse) -> Option<&str> {
 }
 
 fn app() -> (Arc<InMemoryTable>, Connect) {
+    let (table, _, app) = app_with_api();
+    (table, app)
+}
+
+/// The function, its table and the Management API it asks whether a connection is open.
+fn app_with_api() -> (Arc<InMemoryTable>, Arc<RecordingPusher>, Connect) {
     let table = Arc::new(InMemoryTable::new());
-    (table.clone(), Connect::new(jwt_keys(), table))
+    let api = Arc::new(RecordingPusher::new());
+    (table.clone(), api.clone(), Connect::new(jwt_keys(), table, api))
+}
+
+/// A connection item of alice's written `seconds_ago`.
+fn alices(id: &str, seconds_ago: i64) -> Connection {
+    let connected_at = Timestamp::now().plus_seconds(-seconds_ago);
+    Connection {
+        connection_id: id.into(),
+        username: Username::parse("alice").unwrap(),
+        connected_at,
+        expires_at: connected_at.plus_seconds(CONNECTION_LIFETIME_SECONDS),
+    }
 }
 
 #[tokio::test]
@@ -180,7 +198,7 @@ async fn the_sample_connect_event_is_accepted_with_the_local_secret() {
     .unwrap();
     let keys = JwtKeys::new(env["Parameters"]["JWT_SECRET"].as_str().unwrap().as_bytes(), 60).unwrap();
     let table = Arc::new(InMemoryTable::new());
-    let app = Connect::new(keys, table.clone());
+    let app = Connect::new(keys, table.clone(), Arc::new(RecordingPusher::new()));
     let response = app.handle(serde_json::from_str(&raw).unwrap()).await;
     assert_eq!(response.status_code, 200);
     assert_eq!(selected_protocol(&response), Some("notes.v1"));
@@ -209,4 +227,45 @@ async fn a_closed_connection_makes_room_for_a_new_one() {
     }
     table.remove("c-3").await.unwrap();
     assert_eq!(app.handle(request(offered(&token_for("alice")), "c-new")).await.status_code, 200);
+}
+
+#[tokio::test]
+async fn items_left_by_connections_gone_without_disconnect_do_not_lock_a_user_out() {
+    // Ten items from an hour ago whose tabs crashed: API Gateway has closed them, but no
+    // $disconnect ran, so the items stay until their TTL.
+    let (table, api, app) = app_with_api();
+    for i in 0..MAX_CONNECTIONS_PER_USER {
+        let id = format!("old-{i}");
+        table.add(&alices(&id, 3600)).await.unwrap();
+        api.mark_gone(&id);
+    }
+    assert_eq!(app.handle(request(offered(&token_for("alice")), "c-new")).await.status_code, 200);
+    // As many gone items are removed as make room, oldest first; the rest expire by TTL.
+    let open = table.of_user(&Username::parse("alice").unwrap()).await.unwrap();
+    assert_eq!(open.len(), MAX_CONNECTIONS_PER_USER);
+    assert!(open.iter().any(|c| c.connection_id == "c-new"));
+}
+
+#[tokio::test]
+async fn a_full_count_of_connections_still_open_refuses_the_next_after_checking_them() {
+    let (table, _api, app) = app_with_api();
+    for i in 0..MAX_CONNECTIONS_PER_USER {
+        table.add(&alices(&format!("open-{i}"), 3600)).await.unwrap();
+    }
+    assert_eq!(app.handle(request(offered(&token_for("alice")), "c-new")).await.status_code, 429);
+    assert_eq!(table.of_user(&Username::parse("alice").unwrap()).await.unwrap().len(), MAX_CONNECTIONS_PER_USER);
+}
+
+#[tokio::test]
+async fn connections_still_in_their_handshake_are_counted_without_asking() {
+    // Items written seconds ago may belong to handshakes still under way, which API Gateway
+    // answers 410 for: they count as open and are never removed here.
+    let (table, api, app) = app_with_api();
+    for i in 0..MAX_CONNECTIONS_PER_USER {
+        let id = format!("new-{i}");
+        table.add(&alices(&id, 1)).await.unwrap();
+        api.mark_gone(&id);
+    }
+    assert_eq!(app.handle(request(offered(&token_for("alice")), "c-new")).await.status_code, 429);
+    assert_eq!(table.of_user(&Username::parse("alice").unwrap()).await.unwrap().len(), MAX_CONNECTIONS_PER_USER);
 }

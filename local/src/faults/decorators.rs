@@ -211,6 +211,11 @@ impl ConnectionPusher for PlannedPusher {
             Drawn::None => self.inner.push(connection_id, payload).await,
         }
     }
+
+    async fn is_open(&self, connection_id: &str) -> Result<bool, PushError> {
+        self.faults.maybe_slow("ApiGatewayManagement:GetConnection").await;
+        self.inner.is_open(connection_id).await
+    }
 }
 
 #[cfg(test)]

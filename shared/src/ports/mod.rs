@@ -235,4 +235,7 @@ pub trait BroadcastQueue: Send + Sync {
 pub trait ConnectionPusher: Send + Sync {
     /// Sends one message to one connection (the Management API's `PostToConnection`).
     async fn push(&self, connection_id: &str, payload: &[u8]) -> Result<(), PushError>;
+    /// Whether the connection is still open (the Management API's `GetConnection`): `false` once
+    /// API Gateway answers 410 for it.
+    async fn is_open(&self, connection_id: &str) -> Result<bool, PushError>;
 }

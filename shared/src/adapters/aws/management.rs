@@ -38,4 +38,18 @@ impl ConnectionPusher for ManagementApi {
             }
         }
     }
+
+    async fn is_open(&self, connection_id: &str) -> Result<bool, PushError> {
+        match self.client.get_connection().connection_id(connection_id).send().await {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                let err = err.into_service_error();
+                if err.is_gone_exception() {
+                    Ok(false)
+                } else {
+                    Err(PushError::Unavailable(DisplayErrorContext(err).to_string()))
+                }
+            }
+        }
+    }
 }

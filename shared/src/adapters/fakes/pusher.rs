@@ -75,4 +75,11 @@ impl ConnectionPusher for RecordingPusher {
         self.sent.lock().unwrap().push((connection_id.to_owned(), message));
         Ok(())
     }
+
+    async fn is_open(&self, connection_id: &str) -> Result<bool, PushError> {
+        if self.unavailable.lock().unwrap().contains(connection_id) {
+            return Err(PushError::Unavailable("503 (injected)".into()));
+        }
+        Ok(!self.gone.lock().unwrap().contains(connection_id))
+    }
 }

@@ -45,7 +45,14 @@ fn connection_of(item: ConnectionItem) -> Connection {
 }
 
 impl DynamoTable {
-    async fn query_connections(&self, pk: String, sk_prefix: &str) -> Result<Vec<Connection>, StoreError> {
+    /// The connection items under `pk`, read strongly consistent when `consistent` (a user's
+    /// own, counted at a handshake: one just written by the handshake before counts).
+    async fn query_connections(
+        &self,
+        pk: String,
+        sk_prefix: &str,
+        consistent: bool,
+    ) -> Result<Vec<Connection>, StoreError> {
         let now = Timestamp::now().epoch_seconds();
         let mut start: Option<Item> = None;
         let mut connections = Vec::new();
@@ -61,6 +68,7 @@ impl DynamoTable {
                 .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
                 .expression_attribute_values(":prefix", AttributeValue::S(sk_prefix.to_owned()))
                 .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .consistent_read(consistent)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -120,10 +128,10 @@ impl ConnectionStore for DynamoTable {
     }
 
     async fn of_user(&self, username: &Username) -> Result<Vec<Connection>, StoreError> {
-        self.query_connections(keys::user_pk(username), keys::CONNECTION_SK_PREFIX).await
+        self.query_connections(keys::user_pk(username), keys::CONNECTION_SK_PREFIX, true).await
     }
 
     async fn in_shard(&self, shard: u32) -> Result<Vec<Connection>, StoreError> {
-        self.query_connections(keys::broadcast_shard(shard), keys::CONNECTION_SK_PREFIX).await
+        self.query_connections(keys::broadcast_shard(shard), keys::CONNECTION_SK_PREFIX, false).await
     }
 }
