@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ApiClient, ApiError } from './api';
 import { deleteNote, resendNote, UNKNOWN_KEY_MESSAGE, type ModelStore } from './note-actions';
-import { addPending, applyEvent, emptyModel, type NotesModel } from './notes-model';
+import { addPending, applyEvent, emptyModel, isDeleted, type NotesModel } from './notes-model';
 import type { NoteEvent } from './types';
 
 const T0 = Date.parse('2026-01-01T10:00:00.000Z');
@@ -98,7 +98,7 @@ describe('resendNote ("Try again")', () => {
 		);
 		await expect(resendNote(api, store, 'n1', { now })).resolves.toBe('deleted');
 		expect(mine(store)).toEqual([]);
-		expect(store.get().deleted.has('n1')).toBe(true);
+		expect(isDeleted(store.get(), 'n1')).toBe(true);
 	});
 
 	it('another error: the note stays failed, and the error is thrown for the note to show', async () => {
@@ -143,7 +143,7 @@ describe('resendNote ("Try again")', () => {
 		await expect(resendNote(api, store, 'n1', { now })).resolves.toBe('pending');
 		expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /notes', 'DELETE /notes/n1']);
 		expect(mine(store).map((n) => [n.noteId, n.status])).toEqual([['n2', 'pending']]);
-		expect(store.get().deleted.has('n1')).toBe(true);
+		expect(isDeleted(store.get(), 'n1')).toBe(true);
 	});
 
 	it('a new noteId whose first copy cannot be withdrawn: both shown, the first still failed, and why', async () => {

@@ -5,10 +5,13 @@ import {
 	applyEvent,
 	applyNote,
 	emptyModel,
+	isDeleted,
+	MAX_MARKS,
 	pendingIds,
 	removeNote,
 	replaceFirstPage,
-	resendAccepted
+	resendAccepted,
+	type NotesModel
 } from './notes-model';
 import type { Note, NoteEvent } from './types';
 
@@ -253,4 +256,223 @@ describe('notes model', () => {
 		m = applyEvent(m, ev({ eventType: 'note-updated', content: 'late', isPublic: true, updatedAt: iso(950) }));
 		expect(m.feed.items).toHaveLength(0);
 	});
+
+	describe.each([
+		{ whose: 'my own note', me: 'ann' },
+		{ whose: "someone else's note", me: 'bob' }
+	])('late, repeated and out-of-order events: $whose', ({ me }) => {
+		const mine = me === 'ann';
+		/** v is the version, in ms after T0. */
+		const savedV = (v: number, content: string) => saved({ content, savedAt: iso(v), timestamp: iso(v) });
+		/** As the server pushes it: another user gets no content for a note that left the feed. */
+		const updatedV = (v: number, content: string, isPublic: boolean, wasPublic = true) =>
+			ev({
+				eventType: 'note-updated',
+				isPublic,
+				wasPublic,
+				updatedAt: iso(v),
+				timestamp: iso(v),
+				...(isPublic || mine ? { content } : {})
+			});
+		const deletedV = (v: number) => ev({ eventType: 'note-deleted', deletedAt: iso(v), timestamp: iso(v), wasPublic: true });
+		const shown = (m: NotesModel) => ({
+			mine: m.mine.items.map((n) => [n.content, n.isPublic]),
+			feed: m.feed.items.map((n) => n.content)
+		});
+		/** What the lists should hold when the note shows `content` (public or not). */
+		const expected = (content: string, isPublic: boolean) => ({
+			mine: mine ? [[content, isPublic]] : [],
+			feed: isPublic ? [content] : []
+		});
+		const apply = (...events: NoteEvent[]) => events.reduce((m, e) => applyEvent(m, e, T0), emptyModel(me));
+
+		it('shows v2 when a late note-saved v1 follows a note-updated v2', () => {
+			const m = apply(updatedV(200, 'v2', true, true));
+			expect(shown(m)).toEqual(expected('v2', true));
+			expect(applyEvent(m, savedV(100, 'v1'), T0)).toBe(m);
+			// After the note-saved, an older note-updated is just as late.
+			const later = apply(savedV(100, 'v1'), updatedV(300, 'v3', true), updatedV(200, 'v2', true));
+			expect(shown(later)).toEqual(expected('v3', true));
+		});
+
+		it('keeps a note made private (v2) out of the feed when a late public v1 comes', () => {
+			const m = apply(savedV(100, 'v0'), updatedV(300, 'v2', false), updatedV(200, 'v1', true));
+			expect(shown(m)).toEqual(expected('v2', false));
+			// Never shown before: the private v2 comes first, its older public versions after it.
+			const first = apply(updatedV(300, 'v2', false), savedV(100, 'v0'), updatedV(200, 'v1', true));
+			expect(first.feed.items).toEqual([]);
+			if (mine) expect(shown(first)).toEqual(expected('v2', false));
+			else expect(first.mine.items).toEqual([]);
+		});
+
+		it('never brings back a deleted note, from a late or even a newer-stamped event', () => {
+			let m = apply(savedV(100, 'v0'), deletedV(300));
+			expect(shown(m)).toEqual({ mine: [], feed: [] });
+			expect(isDeleted(m, 'n1')).toBe(true);
+			for (const late of [savedV(100, 'v0'), updatedV(200, 'v1', true), updatedV(300, 'v1', true), updatedV(400, 'skew', true)]) {
+				expect(applyEvent(m, late, T0)).toBe(m);
+			}
+			// Deleted before its note-saved ever came.
+			m = apply(deletedV(300), savedV(100, 'v0'));
+			expect(shown(m)).toEqual({ mine: [], feed: [] });
+			// Nor from a refetch that raced the delete, or a single note's GET.
+			m = replaceFirstPage(m, 'feed', { notes: [note()] }, T0, T0);
+			m = replaceFirstPage(m, 'mine', { notes: mine ? [note()] : [] }, T0, T0);
+			m = appendPage(m, 'feed', { notes: [note({ updatedAt: iso(900) })] }, T0);
+			m = applyNote(m, note({ updatedAt: iso(900) }), T0);
+			expect(shown(m)).toEqual({ mine: [], feed: [] });
+		});
+
+		it('follows public, private and public again (v3) delivered in order', () => {
+			const m = apply(savedV(100, 'v1'), updatedV(200, 'v2', false), updatedV(300, 'v3', true, false));
+			expect(shown(m)).toEqual(expected('v3', true));
+			expect(m.feed.items[0]).toMatchObject({ noteId: 'n1', changedAt: T0 + 300, username: 'ann' });
+		});
+
+		it('ends on the newest version whatever the order, never showing an older one after a newer one', () => {
+			const events = [savedV(100, 'v1'), updatedV(200, 'v2', true), updatedV(300, 'v3', false), updatedV(400, 'v4', true, false)];
+			for (const order of permutations(events)) {
+				let m = emptyModel(me);
+				let newest = -Infinity;
+				for (const e of order) {
+					m = applyEvent(m, e, T0);
+					for (const n of [...m.mine.items, ...m.feed.items]) expect(n.changedAt).toBeGreaterThanOrEqual(newest);
+					for (const n of [...m.mine.items, ...m.feed.items]) newest = Math.max(newest, n.changedAt);
+					// v3 is private: once it was applied, nothing older is in the feed.
+					if (order.indexOf(e) >= order.indexOf(events[2])) {
+						expect(m.feed.items.filter((n) => n.changedAt < T0 + 300)).toEqual([]);
+					}
+				}
+				expect(shown(m)).toEqual(expected('v4', true));
+			}
+		});
+
+		it('lets a delete win whatever the order', () => {
+			for (const order of permutations([savedV(100, 'v1'), updatedV(200, 'v2', true), deletedV(300)])) {
+				expect(shown(apply(...order))).toEqual({ mine: [], feed: [] });
+			}
+		});
+
+		it('is not changed by a repeated event (same version), whatever its eventId', () => {
+			const sequence = [savedV(100, 'v1'), updatedV(200, 'v2', true), updatedV(300, 'v3', false), updatedV(400, 'v4', true, false), deletedV(500)];
+			let m = emptyModel(me);
+			for (const e of sequence) {
+				m = applyEvent(m, e, T0);
+				expect(applyEvent(m, e, T0 + 50)).toBe(m);
+				expect(applyEvent(m, { ...e, eventId: `${e.eventId}-again` }, T0 + 50)).toBe(m);
+			}
+			expect(shown(m)).toEqual({ mine: [], feed: [] });
+		});
+
+		it('lets a refetch bring a note back to the feed only with a version newer than when it left', () => {
+			let m = apply(savedV(100, 'v1'), updatedV(300, 'v2', false));
+			// A snapshot from before it left (the request raced the change): not back.
+			const stale = note({ content: 'v1', savedAt: iso(100), updatedAt: iso(200) });
+			m = replaceFirstPage(m, 'feed', { notes: [stale] }, T0, T0);
+			m = appendPage(m, 'feed', { notes: [stale] }, T0);
+			expect(m.feed.items).toEqual([]);
+			if (!mine) {
+				// Someone else's note, listed at the very version it left at: only a newer one brings it back.
+				const same = replaceFirstPage(m, 'feed', { notes: [note({ content: 'v2', updatedAt: iso(300) })] }, T0, T0);
+				expect(same.feed.items).toEqual([]);
+			}
+			// A newer public version (made public again while we were offline): back.
+			m = replaceFirstPage(m, 'feed', { notes: [note({ content: 'v3', updatedAt: iso(400) })] }, T0, T0);
+			expect(m.feed.items.map((n) => n.content)).toEqual(['v3']);
+			// And once more out: a late public event of v3 or older cannot undo that.
+			m = applyEvent(m, updatedV(500, 'v4', false), T0);
+			m = applyEvent(m, updatedV(400, 'v3', true), T0);
+			m = appendPage(m, 'feed', { notes: [note({ content: 'v3', updatedAt: iso(400) })] }, T0);
+			expect(m.feed.items).toEqual([]);
+		});
+	});
+
+	describe('versions kept per note', () => {
+		const uuid7 = (ms: number, n: number) =>
+			`${ms.toString(16).padStart(12, '0').replace(/^(.{8})/, '$1-')}-7000-8000-${n.toString(16).padStart(12, '0')}`;
+
+		it('ignores a PUT answer or GET older than an event already applied', () => {
+			let m = applyEvent(emptyModel('ann'), saved(), T0);
+			m = applyEvent(m, ev({ eventType: 'note-updated', content: 'v3', isPublic: false, wasPublic: true, updatedAt: iso(300) }), T0);
+			expect(applyNote(m, note({ content: 'v2', isPublic: true, updatedAt: iso(200) }), T0)).toBe(m);
+			m = applyNote(m, note({ content: 'v4', isPublic: true, updatedAt: iso(400) }), T0);
+			expect(m.mine.items.map((n) => n.content)).toEqual(['v4']);
+			expect(m.feed.items.map((n) => n.content)).toEqual(['v4']);
+		});
+
+		it('keeps my note made private out of a feed refetch that predates it', () => {
+			let m = replaceFirstPage(emptyModel('ann'), 'feed', { notes: [note()] }, T0, T0);
+			m = replaceFirstPage(m, 'mine', { notes: [note()] }, T0, T0);
+			m = applyEvent(m, ev({ eventType: 'note-updated', content: 'secret', isPublic: false, wasPublic: true, updatedAt: iso(300) }), T0);
+			m = replaceFirstPage(m, 'feed', { notes: [note()] }, T0 - 1, T0 + 10);
+			m = replaceFirstPage(m, 'mine', { notes: [note()] }, T0 - 1, T0 + 10);
+			expect(m.feed.items).toEqual([]);
+			expect(m.mine.items.map((n) => [n.content, n.isPublic])).toEqual([['secret', false]]);
+		});
+
+		it('puts my updated note in my list when it falls within the pages loaded, and waits for "Load more" otherwise', () => {
+			const [old, mid, fresh] = [uuid7(T0 - 3000, 1), uuid7(T0 - 2000, 2), uuid7(T0 - 1000, 3)];
+			let m = replaceFirstPage(
+				emptyModel('ann'),
+				'mine',
+				{ notes: [note({ noteId: mid, createdAt: iso(-2000), isPublic: false })], nextCursor: 'c1' },
+				T0,
+				T0
+			);
+			const upd = (noteId: string, v: number) =>
+				ev({ eventType: 'note-updated', noteId, content: `edited ${noteId}`, isPublic: false, wasPublic: false, updatedAt: iso(v) });
+			m = applyEvent(m, upd(fresh, 500), T0);
+			m = applyEvent(m, upd(old, 500), T0);
+			expect(m.mine.items.map((n) => n.noteId)).toEqual([fresh, mid]);
+			// The late note-saved of the new note changes nothing.
+			expect(applyEvent(m, saved({ noteId: fresh, isPublic: false, savedAt: iso(100) }), T0)).toBe(m);
+			// A "Load more" answer older than that update (the request raced it) leaves the note out
+			// rather than show older text; the next answer brings it.
+			const staleOld = note({ noteId: old, createdAt: iso(-3000), content: 'before', isPublic: false });
+			expect(appendPage(m, 'mine', { notes: [staleOld] }, T0).mine.items.map((n) => n.noteId)).toEqual([fresh, mid]);
+			// "Load more" brings the old one at the version the update showed.
+			m = appendPage(m, 'mine', { notes: [note({ noteId: old, createdAt: iso(-3000), content: `edited ${old}`, isPublic: false, updatedAt: iso(500) })] }, T0);
+			expect(m.mine.items.map((n) => [n.noteId, n.content])).toEqual([
+				[fresh, `edited ${fresh}`],
+				[mid, 'hello'],
+				[old, `edited ${old}`]
+			]);
+		});
+
+		it('does not fail a note whose stored version was seen', () => {
+			let m = applyEvent(emptyModel('ann'), saved({ isPublic: false }), T0);
+			m = removeNote(replaceFirstPage(m, 'mine', { notes: [] }, T0 + 1, T0 + 2), 'other');
+			expect(applyEvent(m, ev({ eventType: 'note-failed', error: 'late' }), T0)).toBe(m);
+			expect(addPending(m, { noteId: 'n1', content: 'hello', isPublic: false }, T0)).toBe(m);
+		});
+
+		it(`remembers at most ${MAX_MARKS} notes, forgetting the least recently recorded first`, () => {
+			let m = removeNote(emptyModel('bob'), 'gone');
+			m = applyEvent(m, ev({ noteId: 'left', eventType: 'note-updated', isPublic: false, wasPublic: true, updatedAt: iso(300) }), T0);
+			const page = (from: number, count: number) => ({
+				notes: Array.from({ length: count }, (_, i) => note({ noteId: `p${from + i}` }))
+			});
+			m = replaceFirstPage(m, 'feed', page(0, MAX_MARKS - 2), T0, T0);
+			expect(m.marks.size).toBe(MAX_MARKS);
+			expect(isDeleted(m, 'gone')).toBe(true);
+			expect(applyEvent(m, saved({ noteId: 'gone' }), T0)).toBe(m);
+			// p0 listed again: recorded anew, so it is now among the most recent.
+			m = replaceFirstPage(m, 'feed', { notes: [note({ noteId: 'p0' }), ...page(MAX_MARKS, 1).notes] }, T0, T0);
+			expect(m.marks.size).toBe(MAX_MARKS);
+			expect(m.marks.has('gone')).toBe(false); // the oldest went first
+			expect(m.marks.get('left')).toEqual({ version: T0 + 300, state: 'left' });
+			m = replaceFirstPage(m, 'feed', page(MAX_MARKS + 1, 2), T0, T0);
+			expect(m.marks.size).toBe(MAX_MARKS);
+			expect(m.marks.has('left')).toBe(false);
+			expect(m.marks.has('p1')).toBe(false);
+			expect(m.marks.has('p0')).toBe(true);
+			// Forgotten, a deleted note is no longer guarded against a late event: the bound's price.
+			expect(applyEvent(m, saved({ noteId: 'gone' }), T0).feed.items.some((n) => n.noteId === 'gone')).toBe(true);
+		});
+	});
 });
+
+function permutations<T>(items: T[]): T[][] {
+	if (items.length <= 1) return [items];
+	return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
