@@ -263,6 +263,41 @@ async fn replaying_a_deleted_notes_events_late_in_the_archives_retention_does_no
     assert!(feed["notes"].as_array().unwrap().is_empty(), "{feed}");
 }
 
+#[tokio::test]
+async fn a_replayed_edit_of_a_public_note_deleted_since_pushes_its_text_to_no_one() {
+    let stack = Stack::start().await;
+    let (token, mut owner) = stack.connected_user("jay").await;
+    let (_, mut other) = stack.connected_user("kim").await;
+    let started = std::time::SystemTime::now() - Duration::from_secs(60);
+    let note_id = stack.post_note(&token, "public at first", true).await;
+    owner.expect_event("note-saved", &note_id).await;
+    let edit = serde_json::json!({"content": "edited, then deleted"});
+    let (status, _) = stack.call(reqwest::Method::PUT, &format!("/notes/{note_id}"), Some(&token), Some(edit)).await;
+    assert_eq!(status, 200);
+    owner.expect_event("note-updated", &note_id).await;
+    let (status, _) = stack.call(reqwest::Method::DELETE, &format!("/notes/{note_id}"), Some(&token), None).await;
+    assert_eq!(status, 204);
+    owner.expect_event("note-deleted", &note_id).await;
+    other.expect_event("note-deleted", &note_id).await;
+
+    // An operator replays the window holding the note's events; kim is still connected.
+    replay_since(&stack, started).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+    while let Some(message) = other.next_within(deadline - tokio::time::Instant::now()).await {
+        if message["noteId"] == note_id.as_str() {
+            assert!(message.get("content").is_none(), "the replay pushed the deleted note's text: {message}");
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
+    }
+    while let Some(message) = owner.next_within(Duration::from_millis(200)).await {
+        if message["noteId"] == note_id.as_str() {
+            assert!(message.get("content").is_none(), "the replay pushed the deleted text to its owner: {message}");
+        }
+    }
+}
+
 /// Replays every event the stack's archive holds since `started` into its bus, through
 /// EventBridge's `StartReplay`, as an operator would.
 async fn replay_since(stack: &Stack, started: std::time::SystemTime) {
