@@ -135,7 +135,7 @@ async fn a_record_that_fails_three_times_ends_in_the_dead_letter_queue() {
     // The good note is not held up by the failing one.
     socket.expect_event("note-saved", &fine).await;
 
-    // An operator's view: the message is in the DLQ after its third receive.
+    // An operator's view: the message is in the DLQ after its last receive (maxReceiveCount).
     let sdk = stack.running.sdk_config();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let deadline = tokio::time::Instant::now() + PATIENCE * 3;

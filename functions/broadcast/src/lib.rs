@@ -9,7 +9,7 @@
 //! | what happened to a message | answer |
 //! | --- | --- |
 //! | every push sent, or the connection gone (410: its items are removed) | acknowledge |
-//! | some pushes failed transiently, or the shard could not be read | report it: SQS delivers the shard again, the DLQ takes it after 3 receives |
+//! | some pushes failed transiently, or the shard could not be read | report it: SQS delivers the shard again, the DLQ takes it after the queue's `maxReceiveCount` receives |
 //! | the body is not a broadcast message | report it, so it reaches the DLQ for an operator |
 //!
 //! Duplicates are bounded by one shard: a retried message pushes again to the connections of

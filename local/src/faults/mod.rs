@@ -17,7 +17,7 @@
 //! Started with `--fault-injection`, the stack wraps `save-note`'s table adapter so that a note
 //! whose content contains [`TRANSIENT_FAULT_MARKER`] fails to save with a transient error, every
 //! time: `save-note` reports it in `batchItemFailures`, SQS delivers it again after the
-//! visibility timeout, and after the third receive the queue's redrive policy moves it to the
+//! visibility timeout, and after the queue's `maxReceiveCount` receives its redrive policy moves it to the
 //! dead-letter queue. [`FaultSwitch`] turns it off while the stack runs, as fixing the cause
 //! would, so a redrive of the DLQ can then succeed. This lives only in the local stack; no
 //! deployed function contains it.

@@ -271,7 +271,7 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
         faults.set(false);
     }
     let redriven = stack.running.redrive_note_dlq().await?;
-    // A redriven poison note needs its three receives again before it is back in the DLQ.
+    // A redriven poison note needs its `maxReceiveCount` receives again before it is back in the DLQ.
     tokio::time::sleep(Duration::from_secs(u64::from(config.visibility_timeout_seconds))).await;
     let drained_again = drain(&sqs, &queues, config.drain_limit).await;
     let seconds_total = started.elapsed().as_secs_f64();
