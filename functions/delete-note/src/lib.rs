@@ -17,10 +17,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::domain::editing::change_own_note;
 use notes_core::domain::events::NoteEvent;
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::editing::change_own_note;
 use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
 use notes_core::edge::http::{api_request_id, authenticate, empty_response, note_id_param, respond};
 use notes_core::ports::{DismissOutcome, EventPublisher, LastChange, NoteStore};

@@ -2,10 +2,10 @@
 
 use delete_note::{DeleteNote, tombstone_seconds};
 use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
-use notes_core::domain::editing::MAX_CONFLICT_RETRIES;
 use notes_core::domain::events::{EventBody, EventType};
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::editing::MAX_CONFLICT_RETRIES;
 use notes_core::ports::{NoteStore, SaveOutcome};
 use notes_core::topology::topology;
 use serde_json::Value;

@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::domain::editing::change_own_note;
 use notes_core::domain::events::NoteEvent;
 use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::editing::change_own_note;
 use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
 use notes_core::edge::http::{JsonObject, api_request_id, authenticate, json_response, note_id_param, respond};
 use notes_core::ports::{ChangeOutcome, EventPublisher, LastChange, NoteStore};

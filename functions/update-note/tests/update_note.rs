@@ -1,10 +1,10 @@
 //! `PUT /notes/{noteId}`, as the contract's table says.
 
 use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
-use notes_core::domain::editing::MAX_CONFLICT_RETRIES;
 use notes_core::domain::events::{EventBody, EventType, NoteEvent};
 use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
+use notes_core::edge::editing::MAX_CONFLICT_RETRIES;
 use notes_core::ports::{ChangeOutcome, NoteStore};
 use serde_json::json;
 use update_note::UpdateNote;

@@ -5,7 +5,6 @@
 //! note id or content.
 
 pub mod broadcast;
-pub mod editing;
 pub mod events;
 
 use std::fmt;

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod editing;
 pub mod error;
 pub mod function;
 pub mod http;
