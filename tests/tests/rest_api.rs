@@ -170,7 +170,7 @@ async fn a_saved_note_reads_back_as_the_contract_note() {
 }
 
 #[tokio::test]
-async fn another_users_note_is_404_to_read_edit_and_delete_and_stays_unchanged() {
+async fn another_users_note_is_404_to_read_and_edit_and_a_delete_leaves_it_unchanged() {
     let stack = Stack::start().await;
     let owner = stack.user(&unique("fay")).await;
     let intruder = stack.user(&unique("gus")).await;
@@ -184,8 +184,12 @@ async fn another_users_note_is_404_to_read_edit_and_delete_and_stays_unchanged()
         404,
         "not_found",
     );
-    assert_error(&stack.call(DELETE, &path, Some(&intruder), None).await, 404, "not_found");
+    // A DELETE looks in the caller's own notes only: to the intruder the id holds nothing, so it
+    // is answered as any id they never stored, and the owner's note is not touched.
+    assert_eq!(stack.call(DELETE, &path, Some(&intruder), None).await.0, 204);
     assert_eq!(stored(&stack, &owner, &note_id).await["content"], "mine");
+    let (_, feed) = stack.call(GET, "/notes/public?limit=100", None, None).await;
+    assert!(feed["notes"].as_array().unwrap().iter().any(|n| n["noteId"] == note_id.as_str()), "{feed}");
 }
 
 #[tokio::test]
