@@ -304,3 +304,23 @@ fn post_notes_documents_what_a_reused_idempotency_key_answers() {
     }
 }
 
+#[test]
+fn the_content_pattern_says_white_space_as_the_code_does() {
+    // A note of one character is refused as "only white space" exactly when the document's
+    // pattern refuses it: every character up to U+3000 (the last White_Space one), and those
+    // regular-expression engines disagree on.
+    let doc = document();
+    let content = jsonschema::validator_for(&doc["components"]["schemas"]["Content"]).expect("a valid schema");
+    let chars = (0..=0x3000u32).chain([0x180e, 0x200b, 0xfeff]).filter_map(char::from_u32);
+    for c in chars {
+        let text = c.to_string();
+        assert_eq!(
+            content.is_valid(&json!(text)),
+            NoteContent::parse(text.clone()).is_ok(),
+            "U+{:04X}: the document and the code disagree",
+            c as u32
+        );
+    }
+    assert!(content.is_valid(&json!(" \u{85}x\u{3000}")));
+    assert!(!content.is_valid(&json!(" \u{85}\u{3000}\n")));
+}

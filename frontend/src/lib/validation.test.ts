@@ -10,6 +10,13 @@ describe('noteProblem (the composer and the edit form)', () => {
 		expect(noteProblem('', 'A note cannot be empty.')).toBe('A note cannot be empty.');
 	});
 
+	it('counts as white space what the server does (Unicode White_Space), not what String.trim() does', () => {
+		expect(noteProblem('\u0085\u3000\u2028')).toBe('Write something first.');
+		// U+FEFF is no White_Space: the server stores it, so the app sends it.
+		expect(noteProblem('\ufeff')).toBeNull();
+		expect(noteProblem(' x ')).toBeNull();
+	});
+
 	it('takes up to 10,000 characters as the server counts them (emoji are one)', () => {
 		expect(noteProblem('a'.repeat(NOTE_MAX_CHARS))).toBeNull();
 		expect(noteProblem('😀'.repeat(NOTE_MAX_CHARS))).toBeNull();
