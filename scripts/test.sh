@@ -10,6 +10,8 @@
 #  3. Rust: formatting, clippy, unit tests with fakes, adapter tests against the emulators, end-to-end
 #     tests that start local stacks and drive them over HTTP and WebSocket; then, on its own, the
 #     small soak (300 notes under the `soak` fault plan, the same targets as `make soak`);
+#     then schemathesis against shared/openapi.yaml on a local stack of its own
+#     (scripts/schemathesis.sh: every check, a fixed seed, 100 examples per operation);
 #  4. frontend: svelte-check, vitest, build; CDK: typecheck, jest, synth, cdk-nag, cfn-lint, SAM
 #     (sam validate, and the SAM CLI's own providers on the README's sam commands);
 #  5. the browser tests: the local stack with the built frontend, driven by Chromium, under the
@@ -56,6 +58,9 @@ step "Rust: tests (unit, adapters against DynamoDB Local and moto, end to end th
 cargo test --workspace --all-features
 step "Rust: the small soak (SOAK_NOTES=300 under the soak fault plan; the same targets as make soak)"
 SOAK_NOTES=300 cargo test -p notes-e2e --all-features --test soak -- --ignored --nocapture
+
+# A stack of its own on free ports, on the emulators above, with a prefix of its own.
+bash scripts/schemathesis.sh
 
 step "scripts: how make cost turns counts into dollars (scripts/test_cost.py)"
 "$VENV/bin/python" scripts/test_cost.py

@@ -12,9 +12,11 @@
 //! Two refinements serve the cost measurement (`make cost`): an SQS call on the queue that stands
 //! in for EventBridge invoking `notify` is named with ` (notify stand-in)`, since in AWS that
 //! queue does not exist; and each `PutEvents` also adds its entries and their bytes to
-//! [`ApiCalls::units`] (EventBridge bills per event, the archive per byte).
+//! [`ApiCalls::units`] (EventBridge bills per event, the archive per byte). The note ids of the
+//! events sent are kept by detail-type too ([`ApiCalls::note_ids`]), so a long run can tell how
+//! many notes were stored so far (`note-saved` goes out once a note is in the table).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -36,6 +38,8 @@ pub struct ApiCalls(Arc<Mutex<Tally>>);
 struct Tally {
     calls: BTreeMap<ApiName, u64>,
     units: BTreeMap<String, u64>,
+    /// The distinct `noteId`s of the `PutEvents` entries sent, by detail-type.
+    note_ids: HashMap<String, HashSet<String>>,
 }
 
 /// The suffix of the queue that stands in for EventBridge invoking `notify` ([`crate::provision`]).
@@ -64,13 +68,22 @@ impl ApiCalls {
         self.0.lock().expect("not poisoned").units.clone()
     }
 
+    /// The distinct note ids of the `detail_type` events sent so far (each `PutEvents` request
+    /// sent, as counted; a retry of one entry adds nothing).
+    pub fn note_ids(&self, detail_type: &str) -> HashSet<String> {
+        self.0.lock().expect("not poisoned").note_ids.get(detail_type).cloned().unwrap_or_default()
+    }
+
     fn count(&self, request: &HttpRequest) {
         let name = api_name(request);
         let entries = (name == "EventBridge:PutEvents").then(|| put_events_entries(request)).flatten();
         let mut counted = self.0.lock().expect("not poisoned");
         *counted.calls.entry(name).or_default() += 1;
         if let Some(entries) = entries {
-            for (detail_type, bytes) in entries {
+            for Entry { detail_type, bytes, note_id } in entries {
+                if let Some(note_id) = note_id {
+                    counted.note_ids.entry(detail_type.clone()).or_default().insert(note_id);
+                }
                 *counted.units.entry("EventBridge:PutEvents entries".into()).or_default() += 1;
                 *counted.units.entry(format!("EventBridge:PutEvents entries {detail_type}")).or_default() += 1;
                 *counted.units.entry("EventBridge:PutEvents bytes".into()).or_default() += bytes;
@@ -80,9 +93,17 @@ impl ApiCalls {
     }
 }
 
-/// The entries of a `PutEvents` request: each one's detail-type and size (source, detail-type,
-/// detail and the rest, in UTF-8 bytes).
-fn put_events_entries(request: &HttpRequest) -> Option<Vec<(String, u64)>> {
+/// One entry of a `PutEvents` request.
+struct Entry {
+    detail_type: String,
+    /// Source, detail-type, detail and the rest, in UTF-8 bytes.
+    bytes: u64,
+    /// The `noteId` of its detail, if it has one.
+    note_id: Option<String>,
+}
+
+/// The entries of a `PutEvents` request.
+fn put_events_entries(request: &HttpRequest) -> Option<Vec<Entry>> {
     let body: serde_json::Value = serde_json::from_slice(request.body().bytes()?).ok()?;
     let entries = body.get("Entries")?.as_array()?;
     Some(
@@ -90,7 +111,12 @@ fn put_events_entries(request: &HttpRequest) -> Option<Vec<(String, u64)>> {
             .iter()
             .map(|e| {
                 let detail_type = e.get("DetailType").and_then(|t| t.as_str()).unwrap_or("unknown").to_owned();
-                (detail_type, e.to_string().len() as u64)
+                let note_id = e
+                    .get("Detail")
+                    .and_then(|d| d.as_str())
+                    .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                    .and_then(|d| d.get("noteId")?.as_str().map(str::to_owned));
+                Entry { detail_type, bytes: e.to_string().len() as u64, note_id }
             })
             .collect(),
     )
@@ -201,6 +227,19 @@ mod tests {
         assert_eq!(calls.units()["EventBridge:PutEvents entries"], 2);
         assert_eq!(calls.units()["EventBridge:PutEvents entries note-created"], 1);
         assert!(calls.units()["EventBridge:PutEvents bytes"] > 60);
+    }
+
+    #[test]
+    fn put_events_keeps_the_distinct_note_ids_by_detail_type() {
+        let calls = ApiCalls::default();
+        let saved = |id: &str| format!(r#"{{"DetailType":"note-saved","Detail":"{{\"noteId\":\"{id}\"}}"}}"#);
+        for entries in [[saved("n-1"), saved("n-2")], [saved("n-1"), saved("n-3")]] {
+            let body = format!(r#"{{"Entries":[{}]}}"#, entries.join(","));
+            calls.count(&with_body("POST", "http://127.0.0.1:1/", Some("AWSEvents.PutEvents"), &body));
+        }
+        let ids = calls.note_ids("note-saved");
+        assert_eq!(ids.len(), 3, "{ids:?}");
+        assert!(calls.note_ids("note-failed").is_empty());
     }
 
     #[test]

@@ -243,3 +243,89 @@ fn every_error_the_code_answers_matches_the_error_schema() {
         assert_valid(&doc, "Error", &serde_json::to_value(err.body()).unwrap());
     }
 }
+
+/// The operations that take `parameter` (a `#/components/parameters/…` name).
+fn operations_taking<'a>(doc: &'a Value, parameter: &str) -> Vec<(String, String, &'a Value)> {
+    let reference = format!("#/components/parameters/{parameter}");
+    served_operations(doc)
+        .into_iter()
+        .filter(|(_, _, op)| op["parameters"].as_array().into_iter().flatten().any(|p| p["$ref"] == reference.as_str()))
+        .collect()
+}
+
+#[test]
+fn a_cursor_the_server_did_not_make_is_documented_as_400_where_a_cursor_is_taken() {
+    let doc = document();
+    let cursor = &doc["components"]["parameters"]["Cursor"];
+    let description = cursor["description"].as_str().unwrap();
+    assert!(description.contains("400") && description.contains("invalid_request"), "{description}");
+    let paginated = operations_taking(&doc, "Cursor");
+    assert_eq!(paginated.len(), 2, "GET /notes and GET /notes/public");
+    for (method, path, op) in paginated {
+        let response = deref(&doc, &op["responses"]["400"]);
+        let example = &response["content"]["application/json"]["example"];
+        assert_eq!(example["error"], "invalid_request", "{method} {path}");
+        // The message the code answers for a cursor it did not make.
+        let answered = notes_core::edge::pagination::decode_cursor("not-a-cursor").unwrap_err();
+        assert_eq!(example["message"], answered.body().message, "{method} {path}");
+    }
+    // Every cursor the server makes fits the parameter's pattern; the one the document shows is one.
+    let pattern = regex_of(&cursor["schema"]);
+    for _ in 0..100 {
+        let made = notes_core::edge::pagination::encode_cursor(NoteId::new());
+        assert!(pattern.is_valid(&json!(made)), "{made}");
+    }
+    let example = doc["components"]["schemas"]["Cursor"]["examples"][0].as_str().unwrap();
+    notes_core::edge::pagination::decode_cursor(example).expect("the documented example is a real cursor");
+    assert_valid(&doc, "Cursor", &json!(example));
+}
+
+/// A validator for a `{type: string, pattern}` schema.
+fn regex_of(schema: &Value) -> jsonschema::Validator {
+    jsonschema::validator_for(schema).expect("a valid schema")
+}
+
+#[test]
+fn post_notes_documents_what_a_reused_idempotency_key_answers() {
+    let doc = document();
+    let keyed = operations_taking(&doc, "IdempotencyKey");
+    assert_eq!(keyed.len(), 1, "POST /notes");
+    for (method, path, op) in keyed {
+        for (status, code) in [("422", "idempotency_key_reused"), ("410", "note_deleted")] {
+            let response = deref(&doc, &op["responses"][status]);
+            let content = &response["content"]["application/json"];
+            assert_eq!(
+                deref(&doc, &content["schema"]),
+                &doc["components"]["schemas"]["Error"],
+                "{method} {path} {status}"
+            );
+            assert_eq!(content["example"]["error"], code, "{method} {path} {status}");
+        }
+    }
+}
+
+#[test]
+fn the_content_pattern_says_white_space_and_control_characters_as_the_code_does() {
+    // A note of one character is refused (as "only white space", or as a control character)
+    // exactly when the document's pattern refuses it: every character up to U+3000 (the last
+    // White_Space one), and those regular-expression engines disagree on.
+    let doc = document();
+    let content = jsonschema::validator_for(&doc["components"]["schemas"]["Content"]).expect("a valid schema");
+    let chars = (0..=0x3000u32).chain([0x180e, 0x200b, 0xfeff]).filter_map(char::from_u32);
+    for c in chars {
+        let text = c.to_string();
+        assert_eq!(
+            content.is_valid(&json!(text)),
+            NoteContent::parse(text.clone()).is_ok(),
+            "U+{:04X}: the document and the code disagree",
+            c as u32
+        );
+    }
+    assert!(content.is_valid(&json!(" \u{a0}x\u{3000}\tand\r\n")));
+    assert!(!content.is_valid(&json!(" \u{a0}\u{3000}\n")));
+    for control in ['\u{1}', '\u{b}', '\u{7f}', '\u{85}'] {
+        let text = format!("a{control}b");
+        assert!(!content.is_valid(&json!(text)), "U+{:04X}", control as u32);
+        assert!(NoteContent::parse(text).is_err(), "U+{:04X}", control as u32);
+    }
+}

@@ -6,6 +6,7 @@
 //! `cargo bench -p notes-e2e --bench table_growth` (also part of `make bench`). It uses the
 //! DynamoDB Local at `AWS_ENDPOINT_URL_DYNAMODB`, or starts one in memory; with
 //! `TABLE_GROWTH_MOTO=1` it measures moto too (up to 1,500 items: past that it takes minutes).
+//! Its progress (filling, timing, at which size) is shown on stderr.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,7 @@ use futures::{StreamExt as _, stream};
 use notes_core::adapters::aws::DynamoTable;
 use notes_core::domain::{Timestamp, Username};
 use notes_core::ports::{Connection, ConnectionStore};
+use notes_e2e::progress::Progress;
 use notes_e2e::{env_endpoint, unique};
 use notes_local::dynamodb_local::{DynamoDbLocal, Storage};
 
@@ -49,24 +51,27 @@ async fn new_table(sdk: &aws_config::SdkConfig) -> DynamoTable {
 /// `fill_concurrency` transactions in flight.
 async fn measure(emulator: &str, endpoint: &str, largest: usize, fill_concurrency: usize) {
     let sdk = notes_local::emulator_sdk_config(endpoint, endpoint).await;
+    let progress = Progress::start(&format!("table growth, {emulator}"));
+    progress.phase("warming up", WARMUP as u64, "transactions");
     let warmup = new_table(&sdk).await;
     for n in 0..WARMUP {
         warmup.add(&connection(n)).await.expect("warm-up");
+        progress.add_done(1);
     }
     let table = new_table(&sdk).await;
+    let mut lines = Vec::new();
 
-    println!(
-        "{emulator} ({endpoint}): one TransactWriteItems of {ITEMS_PER_ADD} items, {SAMPLES} one after another \
-         (after {WARMUP} untimed)"
-    );
-    println!("  {:>6}  {:>8}  {:>8}  {:>8}", "items", "p50 ms", "mean ms", "p99 ms");
     let mut next = 0;
     for size in SIZES.into_iter().filter(|s| *s <= largest) {
         let fill = (size.saturating_sub(next * ITEMS_PER_ADD)).div_ceil(ITEMS_PER_ADD);
+        progress.phase(&format!("filling to {size} items"), fill as u64, "transactions");
         stream::iter(next..next + fill)
             .map(|n| {
-                let table = &table;
-                async move { table.add(&connection(n)).await.expect("filled") }
+                let (table, progress) = (&table, &progress);
+                async move {
+                    table.add(&connection(n)).await.expect("filled");
+                    progress.add_done(1);
+                }
             })
             .buffer_unordered(fill_concurrency)
             .collect::<Vec<()>>()
@@ -75,16 +80,33 @@ async fn measure(emulator: &str, endpoint: &str, largest: usize, fill_concurrenc
         let items = next * ITEMS_PER_ADD;
 
         let mut samples = Vec::with_capacity(SAMPLES);
+        progress.phase(&format!("timing at {items} items"), SAMPLES as u64, "transactions");
         for _ in 0..SAMPLES {
             let started = Instant::now();
             table.add(&connection(next)).await.expect("written");
             samples.push(started.elapsed());
+            progress.add_done(1);
             next += 1;
         }
         samples.sort();
         let mean = samples.iter().sum::<Duration>() / SAMPLES as u32;
         let p99 = samples[(SAMPLES * 99).div_ceil(100) - 1];
-        println!("  {items:>6}  {:>8.1}  {:>8.1}  {:>8.1}", millis(samples[SAMPLES / 2]), millis(mean), millis(p99));
+        lines.push(format!(
+            "  {items:>6}  {:>8.1}  {:>8.1}  {:>8.1}",
+            millis(samples[SAMPLES / 2]),
+            millis(mean),
+            millis(p99)
+        ));
+    }
+    // The table once the progress line is done with the terminal.
+    progress.finish();
+    println!(
+        "{emulator} ({endpoint}): one TransactWriteItems of {ITEMS_PER_ADD} items, {SAMPLES} one after another \
+         (after {WARMUP} untimed)"
+    );
+    println!("  {:>6}  {:>8}  {:>8}  {:>8}", "items", "p50 ms", "mean ms", "p99 ms");
+    for line in lines {
+        println!("{line}");
     }
 }
 

@@ -7,6 +7,7 @@
 //! both); otherwise each stack starts its own.
 
 pub mod fanout;
+pub mod progress;
 pub mod soak;
 
 use std::time::Duration;

@@ -10,6 +10,13 @@ describe('noteProblem (the composer and the edit form)', () => {
 		expect(noteProblem('', 'A note cannot be empty.')).toBe('A note cannot be empty.');
 	});
 
+	it('counts as white space what the server does (Unicode White_Space), not what String.trim() does', () => {
+		expect(noteProblem('\u0085\u3000\u2028')).toBe('Write something first.');
+		// U+FEFF is no White_Space: the server stores it, so the app sends it.
+		expect(noteProblem('\ufeff')).toBeNull();
+		expect(noteProblem(' x ')).toBeNull();
+	});
+
 	it('takes up to 10,000 characters as the server counts them (emoji are one)', () => {
 		expect(noteProblem('a'.repeat(NOTE_MAX_CHARS))).toBeNull();
 		expect(noteProblem('😀'.repeat(NOTE_MAX_CHARS))).toBeNull();
@@ -63,5 +70,14 @@ describe('passwordProblem (signup)', () => {
 		expect(passwordProblem('short')).toBe('A password needs at least 8 characters; this one has 5.');
 		expect(passwordProblem('🔑'.repeat(4))).toBe('A password needs at least 8 characters; this one has 4.');
 		expect(passwordProblem('p'.repeat(129))).toBe('A password can be at most 128 characters; this one has 129.');
+	});
+});
+
+describe('control characters', () => {
+	it('refuses the control characters the server refuses, and keeps tabs and line breaks', () => {
+		for (const c of ['\u0001', '\u000b', '\u007f', '\u0085']) {
+			expect(noteProblem(`a${c}b`)).toMatch(/control characters/);
+		}
+		expect(noteProblem('a\tb\r\nc')).toBeNull();
 	});
 });

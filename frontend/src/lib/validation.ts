@@ -12,9 +12,21 @@ const USERNAME_ALLOWED = /^[a-z0-9_-]$/;
 /** "10,000" in the person's locale. */
 export const fmt = (n: number): string => n.toLocaleString();
 
+/**
+ * Only white space as the server means it: Unicode's White_Space property (Rust's `str::trim`,
+ * shared/openapi.yaml's Content pattern), which holds U+0085 and not U+FEFF, unlike `String.trim()`.
+ */
+const ONLY_WHITE_SPACE = /^\p{White_Space}*$/u;
+
+/** A control character the server refuses in a note: all of Unicode's Cc but tab, LF and CR. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/u;
+
 /** Why a note's text would be refused, or null if the server will take it. */
 export function noteProblem(content: string, emptyMessage = 'Write something first.'): string | null {
-	if (content.trim().length === 0) return emptyMessage;
+	if (ONLY_WHITE_SPACE.test(content)) return emptyMessage;
+	if (CONTROL.test(content)) {
+		return 'A note cannot contain control characters (only tabs and line breaks); remove them and try again.';
+	}
 	const n = countChars(content);
 	if (n > NOTE_MAX_CHARS) {
 		return `A note can be at most ${fmt(NOTE_MAX_CHARS)} characters; this one has ${fmt(n)}.`;

@@ -6,6 +6,9 @@
 //! `make soak` runs it in a release build (`tests/benches/soak.rs`, sizes from `SOAK_NOTES` and
 //! `SOAK_USERS`); `make test` runs 300 notes (`tests/tests/soak.rs`). Both hold the run to the
 //! same targets ([`SoakReport::failures`]).
+//!
+//! While it runs it shows its progress on stderr ([`crate::progress`]): notes posted, stored,
+//! dead-lettered, messages queued, the rate and the time left.
 
 mod listener;
 mod operator;
@@ -13,17 +16,18 @@ mod report;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use notes_local::faults::{FaultPlan, TRANSIENT_FAULT_MARKER};
 use serde_json::json;
 
+use crate::progress::{Progress, Reporter};
 use crate::{Stack, unique};
 
 use listener::{MAX_RECONNECTS, Received, listen};
-use operator::{dead_lettered, drain, list_all, queued};
+use operator::{dead_lettered, drain, list_all, queue_depth, queued};
 pub use report::SoakReport;
 use report::percentile;
 
@@ -160,8 +164,45 @@ fn since<V>(
     after
 }
 
+/// What the progress line shows while notes are posted and the pipeline drains, read every second.
+struct PipelineGauges {
+    sqs: aws_sdk_sqs::Client,
+    queues: Vec<String>,
+    dlq: String,
+    api_calls: notes_local::calls::ApiCalls,
+    posted: Arc<AtomicU64>,
+    notes: u64,
+}
+
+impl PipelineGauges {
+    /// Until aborted: posted (accepted by `POST /notes`), stored (notes `save-note` sent a
+    /// `note-saved` for, which it does once a note is in the table: the stack's own count),
+    /// dead-lettered (messages in the note DLQ, an operator's view: under faults some are redriven
+    /// and stored later), queued (messages waiting or in flight in the three queues). Done: the
+    /// notes stored, or failed for good (`note-failed` sent).
+    async fn run(self, progress: Reporter) {
+        let queues: Vec<&str> = self.queues.iter().map(String::as_str).collect();
+        loop {
+            let saved = self.api_calls.note_ids("note-saved");
+            let failed = self.api_calls.note_ids("note-failed");
+            let stored = saved.len() as u64;
+            let settled = stored + failed.iter().filter(|id| !saved.contains(*id)).count() as u64;
+            let dead = queue_depth(&self.sqs, &self.dlq).await.unwrap_or(0);
+            let waiting = queued(&self.sqs, &queues).await;
+            progress.set("posted", self.posted.load(Ordering::SeqCst));
+            progress.set("stored", stored);
+            progress.set("dead-lettered", dead);
+            progress.set("queued", waiting);
+            progress.set_done(settled.min(self.notes));
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
 /// Runs a soak and reconciles it.
 pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
+    let progress = Progress::start("soak");
+    progress.phase("starting the stack", 0, "");
     let plan = config.plan.clone();
     let stack = Stack::start_with(|c| {
         c.fault_injection = true;
@@ -177,19 +218,25 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
 
     // Users, each with a listener.
     let run_id = unique("soak");
+    progress.phase("signing up", config.users as u64, "users");
     let tokens: Vec<String> = futures::stream::iter(0..config.users)
         .map(|i| {
-            let stack = &stack;
-            let run_id = &run_id;
-            async move { stack.user(&format!("{run_id}-u{i}")).await }
+            let (stack, run_id, progress) = (&stack, &run_id, &progress);
+            async move {
+                let token = stack.user(&format!("{run_id}-u{i}")).await;
+                progress.add_done(1);
+                token
+            }
         })
         .buffered(8)
         .collect()
         .await;
     let stop = Arc::new(AtomicBool::new(false));
     let mut listeners = Vec::new();
+    progress.phase("connecting", config.users as u64, "listeners");
     for token in &tokens {
         listeners.push(listen(stack.running.ws_url(), token.clone(), stop.clone()).await?);
+        progress.add_done(1);
     }
 
     // Notes from every user at once, `concurrency` POSTs in flight. Calls are counted from here:
@@ -201,6 +248,23 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     let started = Instant::now();
     let refused = AtomicUsize::new(0);
     let mut posted: Vec<Posted> = Vec::with_capacity(config.notes);
+    let accepted = Arc::new(AtomicU64::new(0));
+    progress.phase("posting", config.notes as u64, "notes");
+    let gauges = tokio::spawn(
+        PipelineGauges {
+            sqs: sqs.clone(),
+            queues: vec![
+                resources.note_queue_url.clone(),
+                resources.notify_queue_url.clone(),
+                resources.broadcast_queue_url.clone(),
+            ],
+            dlq: resources.note_dlq_url.clone(),
+            api_calls: stack.running.api_calls.clone(),
+            posted: accepted.clone(),
+            notes: config.notes as u64,
+        }
+        .run(progress.reporter()),
+    );
     // One round of posts between two looks at the queues' depth: each public note is 16 broadcast
     // messages, and a burst the emulator cannot absorb deepens its queues, which slows every
     // receive, so the looks come often.
@@ -219,7 +283,7 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
         }
         let chunk: Vec<Posted> = futures::stream::iter(first..(first + chunk_size).min(config.notes))
             .map(|i| {
-                let (stack, tokens, refused) = (&stack, &tokens, &refused);
+                let (stack, tokens, refused, accepted) = (&stack, &tokens, &refused, &accepted);
                 let owner = i % config.users;
                 let poison = config.poison_every > 0 && i % config.poison_every == config.poison_every / 2;
                 let public = config.public_every > 0 && i % config.public_every == 3 % config.public_every;
@@ -244,7 +308,10 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
                         Err(_) => (0, serde_json::Value::Null),
                     };
                     match (status, body["noteId"].as_str()) {
-                        (202, Some(id)) => Some(Posted { note_id: id.to_owned(), owner, public, poison, sent }),
+                        (202, Some(id)) => {
+                            accepted.fetch_add(1, Ordering::SeqCst);
+                            Some(Posted { note_id: id.to_owned(), owner, public, poison, sent })
+                        }
                         _ => {
                             refused.fetch_add(1, Ordering::SeqCst);
                             None
@@ -265,16 +332,20 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
         resources.notify_queue_url.as_str(),
         resources.broadcast_queue_url.as_str(),
     ];
+    progress.label("draining");
     let drained_first = drain(&sqs, &queues, config.drain_limit).await;
     let seconds_to_drain = started.elapsed().as_secs_f64();
     if let Some(faults) = &stack.running.fault_plan {
         faults.set(false);
     }
+    progress.label("redriving");
     let redriven = stack.running.redrive_note_dlq().await?;
     // A redriven poison note needs its `maxReceiveCount` receives again before it is back in the DLQ.
     tokio::time::sleep(Duration::from_secs(u64::from(config.visibility_timeout_seconds))).await;
+    progress.label("draining again");
     let drained_again = drain(&sqs, &queues, config.drain_limit).await;
     let seconds_total = started.elapsed().as_secs_f64();
+    gauges.abort();
     // What happened from the first POST on: each count minus what it was then.
     let api_calls = since(stack.running.api_calls.snapshot(), &calls_before, |n, b| *n -= (*b).min(*n), |n| *n > 0);
     let api_units = since(stack.running.api_calls.units(), &units_before, |n, b| *n -= (*b).min(*n), |_| true);
@@ -303,12 +374,16 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     stop.store(true, Ordering::SeqCst);
 
     // Reconcile: the table through the API, the DLQ, what each listener heard.
+    progress.phase("reconciling", tokens.len() as u64, "users' notes read");
+    progress.clear_counts();
     let mut stored: HashMap<String, usize> = HashMap::new();
     for token in &tokens {
         for id in list_all(&stack, "/notes", Some(token)).await? {
             *stored.entry(id).or_default() += 1;
         }
+        progress.add_done(1);
     }
+    progress.label("reconciling the feed, the DLQ and what each listener heard");
     let mut in_feed: HashMap<String, usize> = HashMap::new();
     for id in list_all(&stack, "/notes/public", None).await? {
         *in_feed.entry(id).or_default() += 1;
@@ -411,5 +486,6 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     latencies.sort_by(f64::total_cmp);
     report.p50_ms = percentile(&latencies, 50.0);
     report.p99_ms = percentile(&latencies, 99.0);
+    progress.finish();
     Ok(report)
 }
