@@ -47,7 +47,8 @@ REPO = Path(__file__).resolve().parents[2]
 # The docs whose `sam …` commands must work as written.
 DOCS = [REPO / "README.md", REPO / "cdk" / "README.md", REPO / "events" / "README.md", REPO / "samconfig.toml"]
 # What the local stack (`make local`) uses: read from its source, so a change there fails here.
-LOCAL_LIB = (REPO / "local" / "src" / "lib.rs").read_text()
+# The local stack's defaults (StackConfig, the development key) live in local/src/config.rs.
+LOCAL_LIB = (REPO / "local" / "src" / "config.rs").read_text()
 MOTO_RS = (REPO / "local" / "src" / "moto.rs").read_text()
 DYNAMODB_RS = (REPO / "local" / "src" / "dynamodb_local.rs").read_text()
 TOPOLOGY = json.loads((REPO / "shared" / "topology.json").read_text())
