@@ -279,15 +279,46 @@ async fn serve(handler: Handler, timeout: Duration) -> Result<(), LambdaError> {
     }
 }
 
-/// The invocation's deadline as an instant: Lambda gives it in epoch milliseconds.
+/// The invocation's deadline as an instant: Lambda gives it in epoch milliseconds, and never more
+/// than the function's timeout ahead. A deadline already past, or none, is an emulator's (one
+/// that stamps it when the request arrives, then compiles the function, say): the declared
+/// timeout from now is used instead.
 fn deadline_of(context: &lambda_runtime::Context, timeout: Duration) -> Instant {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     match context.deadline.checked_sub(now_ms) {
-        Some(left) if context.deadline > 0 => Instant::now() + Duration::from_millis(left),
-        _ if context.deadline > 0 => Instant::now(),
+        Some(left) if left > 0 => Instant::now() + Duration::from_millis(left).min(timeout),
         _ => Instant::now() + timeout,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context_with_deadline(deadline: u64) -> lambda_runtime::Context {
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = deadline;
+        context
+    }
+
+    fn epoch_ms() -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_is_lambdas_when_it_gives_one_ahead_and_the_declared_timeout_otherwise() {
+        let timeout = Duration::from_secs(10);
+        let lambdas = deadline_of(&context_with_deadline(epoch_ms() + 4_000), timeout);
+        assert!(
+            lambdas <= Instant::now() + Duration::from_secs(4) && lambdas > Instant::now() + Duration::from_secs(3)
+        );
+        for odd in [0, epoch_ms() - 60_000] {
+            assert_eq!(deadline_of(&context_with_deadline(odd), timeout), Instant::now() + timeout);
+        }
+        let beyond = deadline_of(&context_with_deadline(epoch_ms() + 900_000), timeout);
+        assert_eq!(beyond, Instant::now() + timeout, "never more than the declared timeout");
     }
 }
 
