@@ -293,6 +293,16 @@ fn deadline_of(context: &lambda_runtime::Context, timeout: Duration) -> Instant 
     }
 }
 
+/// The `main.rs` of every function, one line: `notes_core::lambda_main!(my_crate::MyFunction);`
+#[macro_export]
+macro_rules! lambda_main {
+    ($function:ty) => {
+        fn main() -> Result<(), $crate::edge::function::LambdaError> {
+            $crate::edge::function::main::<$function>()
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,14 +330,4 @@ mod tests {
         let beyond = deadline_of(&context_with_deadline(epoch_ms() + 900_000), timeout);
         assert_eq!(beyond, Instant::now() + timeout, "never more than the declared timeout");
     }
-}
-
-/// The `main.rs` of every function, one line: `notes_core::lambda_main!(my_crate::MyFunction);`
-#[macro_export]
-macro_rules! lambda_main {
-    ($function:ty) => {
-        fn main() -> Result<(), $crate::edge::function::LambdaError> {
-            $crate::edge::function::main::<$function>()
-        }
-    };
 }
