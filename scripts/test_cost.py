@@ -29,7 +29,8 @@ TOPOLOGY = {
         "publish-note": {"trigger": {"http": {"method": "POST", "path": "/notes"}}, "memoryMb": 1024},
         "save-note": {"trigger": {"queue": "noteCreated"}, "memoryMb": 512},
         "notify": {"trigger": {"rule": "noteResultsToNotify"}, "memoryMb": 256},
-    }
+    },
+    "eventSourceMappings": {"noteCreated": {"batchSize": 10}},
 }
 
 
@@ -72,6 +73,15 @@ def priced(c, log_bytes=0, log_lines=0):
 
 
 class CostTest(unittest.TestCase):
+    def test_one_note_per_batch_is_one_invocation_per_note_each_as_long_as_a_measured_one(self):
+        one = cost.batched(counts(), TOPOLOGY, "one")["invocations"]["save-note"]
+        self.assertEqual(one, {"count": 10, "milliseconds": 5000.0})
+
+    def test_full_batches_spread_the_measured_time_over_the_declared_batch_size(self):
+        full = cost.batched(counts(), TOPOLOGY, "full")["invocations"]["save-note"]
+        self.assertEqual(full, {"count": 1.0, "milliseconds": 1000.0})
+        self.assertEqual(cost.batched(counts(), TOPOLOGY, "one")["invocations"]["notify"]["count"], 10)
+
     def test_each_count_per_note_is_priced_at_its_list_price(self):
         lines, _ = priced(counts())
         self.assertEqual(lines["HTTP API requests"], (1.0, 1.0))

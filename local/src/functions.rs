@@ -3,7 +3,7 @@
 //! settings, and each invocation counted and timed. The list is generated from the declarations
 //! by `local/build.rs`; which route, queue or rule invokes a function is read from its declaration
 //! by the APIs ([`crate::http_api`], [`crate::ws_api`]) and the event sources
-//! ([`crate::event_source_mapping`], [`crate::async_invocation`]).
+//! ([`crate::event_source_mapping`], [`crate::async_invocation`], [`crate::stream_source`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,11 +11,15 @@ use tokio::time::Instant;
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use aws_lambda_events::dynamodb::Event as StreamEvent;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_http::{Body, Request, Response};
 use notes_core::edge::config::ConfigError;
-use notes_core::edge::function::{Handler, HttpHandler, QueueHandler, RuleHandler, Settings, WebSocketHandler, build};
+use notes_core::edge::function::{
+    Handler, HttpHandler, QueueHandler, RuleHandler, Settings, StreamHandler, WebSocketHandler, build,
+};
 use serde_json::Value;
 
 use crate::invocations::Invocations;
@@ -51,6 +55,13 @@ impl QueueHandler for Counted<dyn QueueHandler> {
 }
 
 #[async_trait]
+impl StreamHandler for Counted<dyn StreamHandler> {
+    async fn call(&self, batch: StreamEvent) -> DynamoDbEventResponse {
+        self.invocations.time(self.name, self.inner.call(batch)).await
+    }
+}
+
+#[async_trait]
 impl RuleHandler for Counted<dyn RuleHandler> {
     async fn call(&self, event: EventBridgeEvent<Value>) -> Result<(), String> {
         self.invocations.time(self.name, self.inner.call(event)).await
@@ -72,6 +83,7 @@ impl Functions {
                 Handler::WebSocket(inner) => Handler::WebSocket(Arc::new(Counted { name, inner, invocations })),
                 Handler::Queue(inner) => Handler::Queue(Arc::new(Counted { name, inner, invocations })),
                 Handler::Rule(inner) => Handler::Rule(Arc::new(Counted { name, inner, invocations })),
+                Handler::Stream(inner) => Handler::Stream(Arc::new(Counted { name, inner, invocations })),
             }
         };
         let handlers = build_all(settings).await?.into_iter().map(|(name, h)| (name, counted(name, h))).collect();
@@ -102,6 +114,13 @@ impl Functions {
     pub fn rule(&self, name: &str) -> Option<Arc<dyn RuleHandler>> {
         match self.handlers.get(name)? {
             Handler::Rule(handler) => Some(handler.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn stream(&self, name: &str) -> Option<Arc<dyn StreamHandler>> {
+        match self.handlers.get(name)? {
+            Handler::Stream(handler) => Some(handler.clone()),
             _ => None,
         }
     }

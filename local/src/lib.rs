@@ -30,6 +30,7 @@ pub mod invocations;
 pub mod moto;
 pub mod provision;
 pub mod redrive;
+pub mod stream_source;
 pub mod ws_api;
 
 use std::net::SocketAddr;
@@ -131,7 +132,7 @@ pub async fn emulator_sdk_config(aws_endpoint: &str, dynamodb_endpoint: &str) ->
     sdk.build()
 }
 
-/// DynamoDB's own endpoint, as the SDK's per-service configuration.
+/// DynamoDB's own endpoint (its stream's too), as the SDK's per-service configuration.
 #[derive(Debug)]
 struct ServiceEndpoints {
     dynamodb: String,
@@ -139,7 +140,9 @@ struct ServiceEndpoints {
 
 impl LoadServiceConfig for ServiceEndpoints {
     fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
-        (key.service_id() == "DynamoDB" && key.env() == "AWS_ENDPOINT_URL").then(|| self.dynamodb.clone())
+        // The table's stream is DynamoDB Local's too.
+        let dynamodb = matches!(key.service_id(), "DynamoDB" | "DynamoDB Streams");
+        (dynamodb && key.env() == "AWS_ENDPOINT_URL").then(|| self.dynamodb.clone())
     }
 }
 
@@ -257,6 +260,14 @@ pub async fn start(config: StackConfig) -> Result<RunningStack, StackError> {
                 let target = resources.rule_target(rule).ok_or_else(|| missing("rule target", rule))?;
                 let function = functions.rule(name).ok_or_else(|| missing("rule function", name))?;
                 tasks.push(tokio::spawn(async_invocation::run(sdk.clone(), name, target, function, retry_delay)));
+            }
+            Trigger::Stream(_) => {
+                let function = functions.stream(name).ok_or_else(|| missing("stream function", name))?;
+                let source = stream_source::Source {
+                    table_name: resources.table_name.clone(),
+                    on_failure_url: resources.change_failures_url.clone(),
+                };
+                tasks.push(tokio::spawn(stream_source::run(sdk.clone(), name, source, function)));
             }
             // The HTTP and WebSocket APIs route to theirs from the same declarations.
             Trigger::Http(_) | Trigger::WebSocket(_) => {}

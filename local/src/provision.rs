@@ -14,7 +14,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use notes_core::adapters::keys;
@@ -46,6 +46,8 @@ pub struct Resources {
     pub broadcast_queue_url: String,
     pub broadcast_queue_arn: String,
     pub broadcast_dlq_url: String,
+    /// The stream mapping's on-failure destination.
+    pub change_failures_url: String,
     pub archive_name: String,
 }
 
@@ -118,6 +120,15 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
     )
     .await?;
 
+    let change_failures = create_queue(
+        &sqs,
+        &format!("{prefix}-note-changes-failed"),
+        t.queues.note_changes_failed.retention_seconds,
+        None,
+        None,
+    )
+    .await?;
+
     let events = aws_sdk_eventbridge::Client::new(sdk);
     let bus_name = format!("{prefix}-bus");
     let bus = events.create_event_bus().name(&bus_name).send().await.map_err(|e| failed("event bus", e))?;
@@ -160,13 +171,23 @@ pub async fn provision(sdk: &SdkConfig, config: &StackConfig) -> Result<Resource
         broadcast_queue_url: broadcast_main.url,
         broadcast_queue_arn: broadcast_main.arn,
         broadcast_dlq_url: broadcast_dlq.url,
+        change_failures_url: change_failures.url,
         archive_name,
     })
 }
 
+/// The stream view the topology declares (`NEW_AND_OLD_IMAGES`).
+fn stream_view_type() -> StreamViewType {
+    StreamViewType::from(topology().table.stream.as_str())
+}
+
+fn stream_specification() -> StreamSpecification {
+    StreamSpecification::builder().stream_enabled(true).stream_view_type(stream_view_type()).build().expect("complete")
+}
+
 /// The table as the CDK app makes it (keys `pk`/`sk`, on demand, TTL on `ttl`, the sparse public
-/// feed index), or the one of
-/// that name that exists already.
+/// feed index, the stream with old and new images), or the one of that name that exists already
+/// (its stream turned on if it has none).
 pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     let feed = &topology().table.public_feed;
@@ -199,6 +220,7 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError>
                 .build()
                 .expect("complete"),
         )
+        .stream_specification(stream_specification())
         .send()
         .await;
     match created {
@@ -206,6 +228,20 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), StackError>
         // Kept from an earlier run by a DynamoDB Local with a data folder: used as it is.
         Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
             tracing::info!(table = name, "the table exists already; keeping its items");
+            let described = dynamodb.describe_table().table_name(name).send().await.map_err(|e| failed("table", e))?;
+            let streaming = described
+                .table()
+                .and_then(|t| t.stream_specification())
+                .is_some_and(|s| s.stream_enabled() && s.stream_view_type() == Some(&stream_view_type()));
+            if !streaming {
+                dynamodb
+                    .update_table()
+                    .table_name(name)
+                    .stream_specification(stream_specification())
+                    .send()
+                    .await
+                    .map_err(|e| failed("table stream", e))?;
+            }
         }
         Err(err) => return Err(failed("table", err)),
     }

@@ -16,8 +16,12 @@ pub mod metric {
     pub const NOTES_ACCEPTED: &str = "NotesAccepted";
     /// A note stored by `save-note`.
     pub const NOTES_SAVED: &str = "NotesSaved";
-    /// A `note-failed` published (a permanent failure).
+    /// A note's failure recorded by `save-note` (its `note-failed` follows from the stream).
     pub const NOTES_FAILED: &str = "NotesFailed";
+    /// An event published by `publish-changes` from a committed transition of a note.
+    pub const CHANGES_PUBLISHED: &str = "ChangesPublished";
+    /// Milliseconds from a change's commit (its stream record's time) to its event's publish.
+    pub const CHANGE_PUBLISH_LAG: &str = "ChangePublishLag";
     /// Milliseconds from the `note-created` event's time to the note being stored.
     pub const PROCESSING_LATENCY: &str = "NoteProcessingLatency";
     /// A record of a queue handed back to SQS for a retry (a transient failure); by `service`.
@@ -123,6 +127,9 @@ pub const EMF_MAX_VALUES: usize = 100;
 /// Writes one EMF line for a batch: each metric with its values (at most [`EMF_MAX_VALUES`]),
 /// properties as lists (every `noteId` of the batch).
 pub fn emit_batch(metrics: &[(&str, &[f64], Unit)], properties: &[(&str, &[String])]) {
+    if crate::domain::simulation::active() {
+        return;
+    }
     let metrics: Vec<(&str, Value, Unit)> = metrics
         .iter()
         .map(|(name, values, unit)| (*name, json!(&values[..values.len().min(EMF_MAX_VALUES)]), *unit))
@@ -181,6 +188,9 @@ impl PerNote {
 
 /// Writes metrics as one EMF line on stdout, where Lambda sends it to CloudWatch Logs.
 pub fn emit(metrics: &[(&str, f64, Unit)], properties: &[(&str, &str)]) {
+    if crate::domain::simulation::active() {
+        return;
+    }
     println!("{}", emf_line(service(), metrics, properties, chrono::Utc::now().timestamp_millis()));
 }
 

@@ -20,6 +20,8 @@ pub struct Topology {
     pub rules: Rules,
     /// How Lambda hands each queue's messages to the function it triggers, by queue name.
     pub event_source_mappings: BTreeMap<String, EventSourceMapping>,
+    /// How Lambda hands the table stream's records to the function it triggers, by name.
+    pub streams: BTreeMap<String, StreamMapping>,
     /// Every function, by name: the name of its crate, its binary and its Lambda function.
     pub functions: BTreeMap<String, FunctionDecl>,
 }
@@ -34,6 +36,8 @@ pub struct Table {
     /// How many partitions list the open connections for a broadcast (`CONNECTIONS#{n}`), so no
     /// single partition is read for every public note, or written for every connection.
     pub connection_shards: u32,
+    /// The table's stream view: old and new images, so each record tells a transition whole.
+    pub stream: String,
 }
 
 /// The sparse global secondary index of public notes: only a public note carries its keys, and
@@ -64,6 +68,8 @@ pub struct Queues {
     /// One message per connection shard for each public event: `notify` sends, `broadcast` pushes.
     pub broadcast_shards: WorkQueue,
     pub broadcast_shards_dlq: DeadLetterQueue,
+    /// Where the stream's event source mapping sends what it gives up on (the on-failure destination).
+    pub note_changes_failed: DeadLetterQueue,
 }
 
 impl Queues {
@@ -135,10 +141,34 @@ pub enum Trigger {
     Http(HttpRoute),
     /// A route key of the WebSocket API (`$connect`, `$disconnect`, `$default`).
     WebSocket(String),
+    /// The mapping of `streams` that hands it batches of the table stream's records.
+    Stream(String),
     /// The queue of `queues` whose event source mapping hands it batches.
     Queue(String),
     /// The rule of `rules` that invokes it asynchronously.
     Rule(String),
+}
+
+/// A DynamoDB stream event source mapping: Lambda reads each shard in order, hands the function
+/// batches of records that pass `filter_pattern`, retries from the first record it reports
+/// failed (halving the batch on a function error), and after `maximum_retry_attempts` (or once
+/// a record is `maximum_record_age_seconds` old) sends the batch's description to `on_failure`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamMapping {
+    pub starting_position: String,
+    pub batch_size: u32,
+    pub maximum_batching_window_seconds: u32,
+    /// How often Lambda polls each shard: about four times a second.
+    pub polls_per_second: u32,
+    pub report_batch_item_failures: bool,
+    pub bisect_batch_on_function_error: bool,
+    pub maximum_retry_attempts: u32,
+    pub maximum_record_age_seconds: u32,
+    /// Lambda's filter criteria pattern: only records that match reach the function.
+    pub filter_pattern: serde_json::Value,
+    /// The queue of `queues` that takes what the mapping gives up on.
+    pub on_failure: String,
 }
 
 /// A route of the HTTP API, in API Gateway's syntax (`GET /notes/{noteId}`).
@@ -225,10 +255,19 @@ impl Topology {
         }
     }
 
-    /// The function a queue or a rule triggers, if one does: the inverse of a function's trigger.
+    /// The stream mapping that triggers `function`, if one does: its name and its settings.
+    pub fn stream_of(&self, function: &str) -> Option<(&str, &StreamMapping)> {
+        match &self.functions.get(function)?.trigger {
+            Trigger::Stream(stream) => self.streams.get_key_value(stream).map(|(n, m)| (n.as_str(), m)),
+            _ => None,
+        }
+    }
+
+    /// The function a queue, a rule or a stream mapping triggers, if one does: the inverse of a
+    /// function's trigger.
     pub fn consumer_of(&self, queue_or_rule: &str) -> Option<&str> {
         self.functions.iter().find_map(|(name, f)| match &f.trigger {
-            Trigger::Queue(q) | Trigger::Rule(q) if q == queue_or_rule => Some(name.as_str()),
+            Trigger::Queue(q) | Trigger::Rule(q) | Trigger::Stream(q) if q == queue_or_rule => Some(name.as_str()),
             _ => None,
         })
     }
@@ -330,6 +369,11 @@ mod tests {
                 Trigger::Rule(r) => assert_eq!(r, "noteResultsToNotify"),
                 Trigger::Http(r) => assert!(r.path.starts_with('/'), "{r:?}"),
                 Trigger::WebSocket(k) => assert!(k.starts_with('$'), "{k}"),
+                Trigger::Stream(s) => {
+                    let mapping = &t.streams[s];
+                    assert_eq!(mapping.on_failure, "noteChangesFailed");
+                    assert!(mapping.report_batch_item_failures && mapping.bisect_batch_on_function_error);
+                }
             }
         }
     }

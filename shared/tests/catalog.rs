@@ -4,6 +4,7 @@
 
 use notes_core::adapters::fakes::assert_matches_schema;
 use notes_core::domain::events::{EventType, NoteEvent, schema_source};
+use notes_core::domain::lifecycle::{FailedNote, Provenance, Tombstone};
 use notes_core::domain::{Note, NoteContent, NoteId, Timestamp, Username};
 
 fn created(is_public: bool) -> NoteEvent {
@@ -20,7 +21,29 @@ fn created(is_public: bool) -> NoteEvent {
 /// The note `created` became, saved and since edited.
 fn note_of(created: &NoteEvent) -> Note {
     let note = notes_core::adapters::fakes::note(created.username().as_str(), "hello", true);
-    Note { note_id: created.note_id(), updated_at: Some(Timestamp::now()), ..note }
+    Note { note_id: created.note_id(), updated_at: Some(Timestamp::now()), version: 2, ..note }
+}
+
+fn tombstone_of(note: &Note) -> Tombstone {
+    Tombstone {
+        note_id: note.note_id,
+        username: note.username.clone(),
+        deleted_at: Timestamp::now(),
+        version: note.version + 1,
+        expires_at: Timestamp::now().plus_seconds(60),
+    }
+}
+
+fn failure_of(created: &NoteEvent) -> FailedNote {
+    FailedNote {
+        note_id: created.note_id(),
+        username: created.username().clone(),
+        error: "Your note was not saved because it could not be stored.".into(),
+        created_at: created.envelope.timestamp,
+        failed_at: Timestamp::now(),
+        version: 1,
+        expires_at: Timestamp::now().plus_seconds(60),
+    }
 }
 
 #[test]
@@ -29,10 +52,10 @@ fn every_event_type_the_code_emits_matches_its_schema() {
     let note = note_of(&created);
     let events = [
         created.clone(),
-        NoteEvent::note_saved(&created, &note),
-        NoteEvent::note_failed(&created.envelope, "Your account no longer exists.", Timestamp::now()),
-        NoteEvent::note_updated(&note, &note, "req-2".into()),
-        NoteEvent::note_deleted(&note, "req-3".into(), Timestamp::now()),
+        NoteEvent::note_saved(&note, &created.as_cause()),
+        NoteEvent::note_failed(&failure_of(&created), &created.as_cause()),
+        NoteEvent::note_updated(&note, &note, &Provenance::request("req-2")),
+        NoteEvent::note_deleted(&tombstone_of(&note), true, &Provenance::request("req-3")),
     ];
     let kinds: Vec<EventType> = events.iter().map(NoteEvent::event_type).collect();
     assert_eq!(kinds, EventType::ALL);
@@ -62,7 +85,16 @@ fn a_schema_refuses_an_event_missing_its_correlation_id() {
 #[should_panic(expected = "does not match its schema")]
 fn a_schema_refuses_a_derived_event_without_causation() {
     let created = created(false);
-    let mut detail = NoteEvent::note_saved(&created, &note_of(&created)).to_detail();
+    let mut detail = NoteEvent::note_saved(&note_of(&created), &created.as_cause()).to_detail();
     detail.as_object_mut().unwrap().remove("causationId");
+    notes_core::adapters::fakes::assert_detail_matches_schema(EventType::NoteSaved, &detail);
+}
+
+#[test]
+#[should_panic(expected = "does not match its schema")]
+fn a_schema_refuses_a_derived_event_without_its_version() {
+    let created = created(false);
+    let mut detail = NoteEvent::note_saved(&note_of(&created), &created.as_cause()).to_detail();
+    detail.as_object_mut().unwrap().remove("version");
     notes_core::adapters::fakes::assert_detail_matches_schema(EventType::NoteSaved, &detail);
 }

@@ -206,12 +206,27 @@ fn notes_as_the_code_serializes_them_match_the_note_schema() {
         created_at: now,
         saved_at: now,
         updated_at: None,
+        version: 1,
     };
     assert_valid(&doc, "Note", &serde_json::to_value(&note).unwrap());
     note.updated_at = Some(now);
     let value = serde_json::to_value(&note).unwrap();
     assert_valid(&doc, "Note", &value);
     assert_valid(&doc, "NotesPage", &json!({"notes": [value], "nextCursor": "djE6"}));
+    let failed = notes_core::domain::lifecycle::FailedNote {
+        note_id: NoteId::new(),
+        username: Username::parse("alice").unwrap(),
+        error: "Your note was not saved because it could not be stored.".into(),
+        created_at: now,
+        failed_at: now,
+        version: 1,
+        expires_at: now.plus_seconds(60),
+    };
+    let failed = serde_json::to_value(&failed).unwrap();
+    assert_eq!(failed["status"], "failed");
+    assert!(failed.get("expiresAt").is_none());
+    assert_valid(&doc, "OwnNote", &failed);
+    assert_valid(&doc, "OwnNotesPage", &json!({"notes": [value, failed]}));
 }
 
 #[test]
@@ -222,6 +237,7 @@ fn the_note_schema_refuses_what_the_contract_forbids() {
     let good = json!({
         "noteId": NoteId::new().to_string(), "username": "alice", "content": "hi", "isPublic": false,
         "status": "saved", "createdAt": "2026-11-23T10:15:30.123Z", "savedAt": "2026-11-23T10:15:30.456Z",
+        "version": 1,
     });
     assert!(validator.is_valid(&good));
     for (field, bad) in [

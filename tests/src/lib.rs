@@ -59,6 +59,10 @@ impl Stack {
 
     /// Starts a stack on free ports; `adjust` changes the configuration first.
     pub async fn start_with(adjust: impl FnOnce(&mut StackConfig)) -> Self {
+        // `NOTES_TEST_LOG=warn` (an env filter) shows the stacks' logs, for a test that fails.
+        if let Ok(filter) = std::env::var("NOTES_TEST_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
         let mut config = StackConfig {
             http_port: 0,
             ws_port: 0,

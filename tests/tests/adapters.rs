@@ -9,11 +9,13 @@ use aws_config::SdkConfig;
 use notes_core::adapters::aws::{DynamoTable, EventBridgeBus, SqsBroadcastQueue};
 use notes_core::adapters::keys::connection_shard;
 use notes_core::domain::broadcast::BroadcastMessage;
-use notes_core::domain::events::{ChangeRecord, NoteEvent, created_body_digest};
+use notes_core::domain::events::{EventType, NoteEvent, created_body_digest};
+use notes_core::domain::lifecycle::{FailedNote, NoteState, OwnNote, Provenance, Tombstone};
 use notes_core::domain::{IdempotencyKey, Note, NoteChange, NoteContent, NoteId, NoteStatus, Timestamp, Username};
+use notes_core::edge::pagination::Listed;
 use notes_core::ports::{
-    BroadcastQueue, ChangeOutcome, Claim, Connection, ConnectionStore, DismissOutcome, EventPublisher, FirstRequest,
-    IdempotencyStore, LastChange, NoteStore, PageRequest, QueueError, SaveOutcome, StoreError, UserRecord, UserStore,
+    BroadcastQueue, ChangeOutcome, Claim, Connection, ConnectionStore, DismissOutcome, EventPublisher, FailureOutcome,
+    FirstRequest, IdempotencyStore, NoteStore, PageRequest, QueueError, SaveOutcome, StoreError, UserRecord, UserStore,
 };
 use notes_e2e::{env_endpoint, unique};
 use notes_local::{Resources, StackConfig};
@@ -53,6 +55,33 @@ fn note(owner: &Username, content: &str, is_public: bool) -> Note {
         created_at: Timestamp::now(),
         saved_at: Timestamp::now(),
         updated_at: None,
+        version: 1,
+    }
+}
+
+fn by() -> Provenance {
+    Provenance { correlation_id: "req-1".into(), causation_id: Some(uuid::Uuid::new_v4()) }
+}
+
+fn tombstone_of(n: &Note) -> Tombstone {
+    Tombstone {
+        note_id: n.note_id,
+        username: n.username.clone(),
+        deleted_at: Timestamp::now(),
+        version: n.version + 1,
+        expires_at: Timestamp::now().plus_seconds(3600),
+    }
+}
+
+fn failure_of(n: &Note) -> FailedNote {
+    FailedNote {
+        note_id: n.note_id,
+        username: n.username.clone(),
+        error: "Your note was not saved because it could not be stored.".into(),
+        created_at: n.created_at,
+        failed_at: Timestamp::now(),
+        version: 1,
+        expires_at: Timestamp::now().plus_seconds(3600),
     }
 }
 
@@ -85,11 +114,11 @@ async fn a_note_is_saved_once_and_a_second_save_returns_what_was_stored() {
     let aws = aws().await;
     let alice = with_user(&aws.table, "alice").await;
     let first = note(&alice, "once", true);
-    assert_eq!(aws.table.save_new(&first).await.unwrap(), SaveOutcome::Saved);
+    assert_eq!(aws.table.save_new(&first, &by()).await.unwrap(), SaveOutcome::Saved);
 
     let mut retry = first.clone();
     retry.saved_at = Timestamp::now().plus_seconds(5);
-    assert_eq!(aws.table.save_new(&retry).await.unwrap(), SaveOutcome::AlreadySaved(first.clone()));
+    assert_eq!(aws.table.save_new(&retry, &by()).await.unwrap(), SaveOutcome::AlreadySaved(first.clone()));
     let public = aws.table.list_public(PageRequest { limit: 10, after: None }).await.unwrap();
     assert_eq!(public.items, vec![first]);
 }
@@ -99,17 +128,12 @@ async fn a_deleted_note_leaves_a_tombstone_that_refuses_a_late_save() {
     let aws = aws().await;
     let alice = with_user(&aws.table, "alice").await;
     let n = note(&alice, "short-lived", true);
-    aws.table.save_new(&n).await.unwrap();
-    let deleted = NoteEvent::note_deleted(&n, "r".into(), Timestamp::now());
-    let record = deleted.change_record().unwrap();
-    assert_eq!(
-        aws.table.delete(&n, Timestamp::now().plus_seconds(3600), &record).await.unwrap(),
-        ChangeOutcome::Applied
-    );
+    aws.table.save_new(&n, &by()).await.unwrap();
+    assert_eq!(aws.table.delete(&n, &tombstone_of(&n), &by()).await.unwrap(), ChangeOutcome::Applied);
     assert_eq!(NoteStore::get(&aws.table, &alice, n.note_id).await.unwrap(), None);
     assert!(aws.table.list_public(PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
-    assert_eq!(aws.table.save_new(&n).await.unwrap(), SaveOutcome::Deleted);
-    assert_eq!(aws.table.last_change(&alice, n.note_id).await.unwrap(), Some(LastChange::Deleted(record)));
+    assert_eq!(aws.table.save_new(&n, &by()).await.unwrap(), SaveOutcome::Deleted);
+    assert!(matches!(aws.table.state(&alice, n.note_id).await.unwrap(), Some(NoteState::Deleted(t)) if t.version == 2));
 }
 
 #[tokio::test]
@@ -118,14 +142,14 @@ async fn a_dismissed_note_leaves_a_tombstone_that_refuses_its_save_and_a_stored_
     let alice = with_user(&aws.table, "alice").await;
     let given_up = note(&alice, "never stored", true);
     let until = Timestamp::now().plus_seconds(60);
-    assert_eq!(aws.table.dismiss(&alice, given_up.note_id, until).await.unwrap(), DismissOutcome::Dismissed);
-    assert_eq!(aws.table.dismiss(&alice, given_up.note_id, until).await.unwrap(), DismissOutcome::Dismissed);
-    assert_eq!(aws.table.save_new(&given_up).await.unwrap(), SaveOutcome::Deleted);
+    assert_eq!(aws.table.dismiss(&alice, given_up.note_id, until, &by()).await.unwrap(), DismissOutcome::Dismissed);
+    assert_eq!(aws.table.dismiss(&alice, given_up.note_id, until, &by()).await.unwrap(), DismissOutcome::Dismissed);
+    assert_eq!(aws.table.save_new(&given_up, &by()).await.unwrap(), SaveOutcome::Deleted);
     assert!(aws.table.was_deleted(&alice, given_up.note_id).await.unwrap());
 
     let stored = note(&alice, "stored after all", false);
-    aws.table.save_new(&stored).await.unwrap();
-    assert_eq!(aws.table.dismiss(&alice, stored.note_id, until).await.unwrap(), DismissOutcome::Stored);
+    aws.table.save_new(&stored, &by()).await.unwrap();
+    assert_eq!(aws.table.dismiss(&alice, stored.note_id, until, &by()).await.unwrap(), DismissOutcome::Stored);
     assert_eq!(NoteStore::get(&aws.table, &alice, stored.note_id).await.unwrap(), Some(stored));
 }
 
@@ -134,40 +158,24 @@ async fn replace_moves_the_public_copy_with_is_public_and_refuses_a_stale_before
     let aws = aws().await;
     let alice = with_user(&aws.table, "alice").await;
     let original = note(&alice, "draft", false);
-    aws.table.save_new(&original).await.unwrap();
+    aws.table.save_new(&original, &by()).await.unwrap();
     let public_page = || aws.table.list_public(PageRequest { limit: 10, after: None });
 
     let published = original.changed(&NoteChange { content: None, is_public: Some(true) }, Timestamp::now());
-    assert_eq!(
-        aws.table.replace(&original, &published, &record_of(&original, &published)).await.unwrap(),
-        ChangeOutcome::Applied
-    );
+    assert_eq!(aws.table.replace(&original, &published, &by()).await.unwrap(), ChangeOutcome::Applied);
     assert_eq!(public_page().await.unwrap().items, vec![published.clone()]);
 
     // `original` is no longer what is stored: a change computed from it is refused.
     let stale = original
         .changed(&NoteChange { content: Some(NoteContent::parse("x").unwrap()), is_public: None }, Timestamp::now());
-    assert_eq!(
-        aws.table.replace(&original, &stale, &record_of(&original, &stale)).await.unwrap(),
-        ChangeOutcome::Conflict
-    );
+    assert_eq!(aws.table.replace(&original, &stale, &by()).await.unwrap(), ChangeOutcome::Conflict);
 
     let hidden =
         published.changed(&NoteChange { content: None, is_public: Some(false) }, Timestamp::now().plus_seconds(1));
-    let hiding = record_of(&published, &hidden);
-    assert_eq!(aws.table.replace(&published, &hidden, &hiding).await.unwrap(), ChangeOutcome::Applied);
+    assert_eq!(aws.table.replace(&published, &hidden, &by()).await.unwrap(), ChangeOutcome::Applied);
     assert!(public_page().await.unwrap().items.is_empty());
     assert_eq!(NoteStore::get(&aws.table, &alice, original.note_id).await.unwrap(), Some(hidden.clone()));
-    // The edit's record is kept on the owner's copy, for a retry to publish the same event again.
-    assert_eq!(
-        aws.table.last_change(&alice, original.note_id).await.unwrap(),
-        Some(LastChange::Updated { note: hidden, change: hiding })
-    );
-}
-
-/// The record an edit from `before` to `after` keeps.
-fn record_of(before: &Note, after: &Note) -> ChangeRecord {
-    NoteEvent::note_updated(before, after, "r".into()).change_record().unwrap()
+    assert_eq!(hidden.version, 3);
 }
 
 #[tokio::test]
@@ -177,7 +185,7 @@ async fn the_owners_notes_list_newest_first_across_pages_without_gaps() {
     let mut ids = Vec::new();
     for i in 0..7 {
         let n = note(&alice, &format!("note {i}"), i % 2 == 0);
-        aws.table.save_new(&n).await.unwrap();
+        aws.table.save_new(&n, &by()).await.unwrap();
         ids.push(n.note_id);
     }
     ids.reverse();
@@ -185,7 +193,7 @@ async fn the_owners_notes_list_newest_first_across_pages_without_gaps() {
     let mut after = None;
     loop {
         let page = aws.table.list_by_owner(&alice, PageRequest { limit: 3, after }).await.unwrap();
-        seen.extend(page.items.iter().map(|n| n.note_id));
+        seen.extend(page.items.iter().map(OwnNote::note_id));
         match page.next {
             Some(next) => after = Some(next),
             None => break,
@@ -288,10 +296,10 @@ async fn a_published_note_created_reaches_the_queue_through_the_rule_and_save_no
     let messages = out.messages.unwrap_or_default();
     assert_eq!(messages.len(), 1, "the rule delivered exactly the note-created");
 
-    let save_note = save_note::SaveNote::new(
-        Arc::new(DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws.sdk), &aws.resources.table_name)),
-        Arc::new(bus),
-    );
+    let save_note = save_note::SaveNote::new(Arc::new(DynamoTable::new(
+        aws_sdk_dynamodb::Client::new(&aws.sdk),
+        &aws.resources.table_name,
+    )));
     let batch = notes_local::event_source_mapping::sqs_event(&messages, &aws.resources.note_queue_arn);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let response = notes_core::edge::function::handle_batch(&save_note, batch, deadline).await;
@@ -326,7 +334,7 @@ async fn a_write_the_table_can_never_accept_is_rejected_not_unavailable() {
     let aws = aws().await;
     let missing = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws.sdk), unique("no-such-table"));
     let alice = user("alice");
-    let outcome = missing.save_new(&note(&alice, "nowhere to go", false)).await;
+    let outcome = missing.save_new(&note(&alice, "nowhere to go", false), &by()).await;
     assert!(matches!(outcome, Err(StoreError::Rejected(_))), "{outcome:?}");
 }
 
@@ -391,15 +399,15 @@ async fn a_send_to_a_queue_that_does_not_exist_fails() {
 }
 
 /// Follows `next` from the first page; the ids in order.
-async fn walk<F, Fut>(limit: usize, list: F) -> Vec<NoteId>
+async fn walk<T: Listed, F, Fut>(limit: usize, list: F) -> Vec<NoteId>
 where
     F: Fn(PageRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<notes_core::ports::Page<Note>, StoreError>>,
+    Fut: std::future::Future<Output = Result<notes_core::ports::Page<T>, StoreError>>,
 {
     let (mut ids, mut after) = (Vec::new(), None);
     for _ in 0..100 {
         let page = list(PageRequest { limit, after }).await.unwrap();
-        ids.extend(page.items.iter().map(|n| n.note_id));
+        ids.extend(page.items.iter().map(Listed::listed_id));
         match page.next {
             Some(next) => after = Some(next),
             None => return ids,
@@ -415,7 +423,7 @@ async fn the_public_feed_merges_its_shards_newest_first_and_pages_reach_each_pub
     let mut public = Vec::new();
     for i in 0..23 {
         let n = note(&alice, &format!("note {i}"), i % 3 != 0);
-        aws.table.save_new(&n).await.unwrap();
+        aws.table.save_new(&n, &by()).await.unwrap();
         if n.is_public {
             public.push(n.note_id);
         }
@@ -432,21 +440,17 @@ async fn a_page_of_a_users_notes_reads_past_the_tombstones_of_deleted_ones() {
     let mut notes = Vec::new();
     for i in 0..30 {
         let n = note(&alice, &format!("note {i}"), false);
-        aws.table.save_new(&n).await.unwrap();
+        aws.table.save_new(&n, &by()).await.unwrap();
         notes.push(n);
     }
     // The 24 newest are deleted: their tombstones come first in a newest-first Query.
     for n in &notes[6..] {
-        let record = NoteEvent::note_deleted(n, "r".into(), Timestamp::now()).change_record().unwrap();
-        assert_eq!(
-            aws.table.delete(n, Timestamp::now().plus_seconds(3600), &record).await.unwrap(),
-            ChangeOutcome::Applied
-        );
+        assert_eq!(aws.table.delete(n, &tombstone_of(n), &by()).await.unwrap(), ChangeOutcome::Applied);
     }
     let kept: Vec<NoteId> = notes[..6].iter().rev().map(|n| n.note_id).collect();
     assert_eq!(walk(3, |page| aws.table.list_by_owner(&alice, page)).await, kept);
     let first = aws.table.list_by_owner(&alice, PageRequest { limit: 20, after: None }).await.unwrap();
-    assert_eq!(first.items.iter().map(|n| n.note_id).collect::<Vec<_>>(), kept);
+    assert_eq!(first.items.iter().map(OwnNote::note_id).collect::<Vec<_>>(), kept);
     assert_eq!(first.next, None);
 }
 
@@ -455,12 +459,105 @@ async fn a_tombstone_is_not_a_note_an_edit_can_replace() {
     let aws = aws().await;
     let alice = with_user(&aws.table, "alice").await;
     let n = note(&alice, "gone soon", true);
-    aws.table.save_new(&n).await.unwrap();
-    let record = NoteEvent::note_deleted(&n, "r".into(), Timestamp::now()).change_record().unwrap();
-    aws.table.delete(&n, Timestamp::now().plus_seconds(3600), &record).await.unwrap();
+    aws.table.save_new(&n, &by()).await.unwrap();
+    aws.table.delete(&n, &tombstone_of(&n), &by()).await.unwrap();
     // An edit computed from the note as it was before the delete.
     let edited = n.changed(&NoteChange { content: None, is_public: Some(false) }, Timestamp::now());
-    assert_eq!(aws.table.replace(&n, &edited, &record_of(&n, &edited)).await.unwrap(), ChangeOutcome::Conflict);
+    assert_eq!(aws.table.replace(&n, &edited, &by()).await.unwrap(), ChangeOutcome::Conflict);
     assert!(aws.table.was_deleted(&alice, n.note_id).await.unwrap());
     assert_eq!(NoteStore::get(&aws.table, &alice, n.note_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_failure_is_recorded_where_nothing_is_again_one_version_on_and_a_redrive_stores_the_note_past_it() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let n = note(&alice, "failed, then redriven", true);
+    assert_eq!(aws.table.record_failure(&failure_of(&n), &by()).await.unwrap(), FailureOutcome::Recorded);
+    // It failed again (a try again under the same key): recorded anew, so its owner hears again.
+    assert_eq!(aws.table.record_failure(&failure_of(&n), &by()).await.unwrap(), FailureOutcome::Recorded);
+    assert!(matches!(aws.table.state(&alice, n.note_id).await.unwrap(), Some(NoteState::Failed(f)) if f.version == 2));
+    let listed = aws.table.list_by_owner(&alice, PageRequest { limit: 10, after: None }).await.unwrap();
+    assert!(
+        matches!(&listed.items[..], [OwnNote::Failed(f)] if f.note_id == n.note_id && f.error == failure_of(&n).error)
+    );
+    assert_eq!(NoteStore::get(&aws.table, &alice, n.note_id).await.unwrap(), None);
+
+    assert_eq!(aws.table.save_new(&n, &by()).await.unwrap(), SaveOutcome::Saved);
+    let stored = NoteStore::get(&aws.table, &alice, n.note_id).await.unwrap().expect("stored over its failure");
+    assert_eq!(stored.version, 3);
+    assert_eq!(aws.table.list_public(PageRequest { limit: 10, after: None }).await.unwrap().items, vec![stored]);
+    assert_eq!(aws.table.record_failure(&failure_of(&n), &by()).await.unwrap(), FailureOutcome::Settled);
+}
+
+#[tokio::test]
+async fn a_dismiss_replaces_a_failure_with_a_tombstone_that_refuses_a_redrive() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let n = note(&alice, "failed, then dismissed", false);
+    aws.table.record_failure(&failure_of(&n), &by()).await.unwrap();
+    let until = Timestamp::now().plus_seconds(60);
+    assert_eq!(aws.table.dismiss(&alice, n.note_id, until, &by()).await.unwrap(), DismissOutcome::Dismissed);
+    assert!(matches!(aws.table.state(&alice, n.note_id).await.unwrap(), Some(NoteState::Deleted(t)) if t.version == 2));
+    assert_eq!(aws.table.save_new(&n, &by()).await.unwrap(), SaveOutcome::Deleted);
+    assert!(aws.table.list_by_owner(&alice, PageRequest { limit: 10, after: None }).await.unwrap().items.is_empty());
+}
+
+/// Every record of the table's stream from its start, as `publish-changes` would be handed them.
+async fn stream_records(aws: &Aws) -> Vec<aws_lambda_events::dynamodb::EventRecord> {
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.sdk);
+    let described = dynamodb.describe_table().table_name(&aws.resources.table_name).send().await.unwrap();
+    let arn = described.table().and_then(|t| t.latest_stream_arn()).expect("the table has a stream").to_owned();
+    let streams = aws_sdk_dynamodbstreams::Client::new(&aws.sdk);
+    let shards = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
+    let mut records = Vec::new();
+    for shard in shards.stream_description().map(|d| d.shards()).unwrap_or_default() {
+        let mut iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard.shard_id().unwrap())
+            .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator;
+        while let Some(it) = iterator {
+            let out = streams.get_records().shard_iterator(it).send().await.unwrap();
+            let got = out.records.unwrap_or_default();
+            if got.is_empty() {
+                break;
+            }
+            records.extend(notes_local::stream_source::stream_event(&got, &arn).records);
+            iterator = out.next_shard_iterator;
+        }
+    }
+    records
+}
+
+#[tokio::test]
+async fn the_tables_stream_carries_each_committed_transition_of_a_note_in_order_as_the_adapter_wrote_it() {
+    let aws = aws().await;
+    let alice = with_user(&aws.table, "alice").await;
+    let n = note(&alice, "a life on the stream", true);
+    let saved_by = by();
+    aws.table.save_new(&n, &saved_by).await.unwrap();
+    let hidden = n.changed(&NoteChange { content: None, is_public: Some(false) }, Timestamp::now());
+    aws.table.replace(&n, &hidden, &Provenance::request("edit")).await.unwrap();
+    aws.table.delete(&hidden, &tombstone_of(&hidden), &Provenance::request("delete")).await.unwrap();
+
+    let events: Vec<NoteEvent> = stream_records(&aws)
+        .await
+        .iter()
+        .filter_map(|r| notes_core::adapters::aws::stream::transition_of(r).unwrap())
+        .filter(|t| t.after.as_ref().or(t.before.as_ref()).map(NoteState::note_id) == Some(n.note_id))
+        .filter_map(|t| NoteEvent::of_transition(&t))
+        .collect();
+    let kinds: Vec<(EventType, Option<u64>)> = events.iter().map(|e| (e.event_type(), e.version())).collect();
+    assert_eq!(
+        kinds,
+        vec![(EventType::NoteSaved, Some(1)), (EventType::NoteUpdated, Some(2)), (EventType::NoteDeleted, Some(3))]
+    );
+    assert_eq!(events[0].envelope.causation_id, saved_by.causation_id);
+    assert_eq!(events[1].to_detail()["wasPublic"], true);
+    assert_eq!(events[2].correlation_id(), "delete");
 }

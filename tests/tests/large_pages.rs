@@ -89,7 +89,13 @@ async fn pages_of_notes_that_escape_to_more_than_lambdas_6_mb_are_cut_and_still_
             "createdAt": now.to_string(), "savedAt": now.to_string(),
         }))
         .expect("a stored note reads with its control characters");
-        notes_core::ports::NoteStore::save_new(&table, &note).await.expect("stored");
+        notes_core::ports::NoteStore::save_new(
+            &table,
+            &note,
+            &notes_core::domain::lifecycle::Provenance::request("a test"),
+        )
+        .await
+        .expect("stored");
         stored.push(note.note_id.to_string());
     }
     stored.reverse();

@@ -12,6 +12,10 @@
 //! | some pushes failed transiently, or the shard could not be read | report it: SQS delivers the shard again, the DLQ takes it after the queue's `maxReceiveCount` receives |
 //! | the body is not a broadcast message | report it, so it reaches the DLQ for an operator |
 //!
+//! A message whose detail shows a note's content is pushed only while the note is stored at the
+//! version it shows (a consistent `GetItem`): by the time a shard's message is handled the note
+//! may have been edited, made private or deleted, and then the newer event carries the truth.
+//!
 //! Duplicates are bounded by one shard: a retried message pushes again to the connections of
 //! its shard that already got it, at most `maxReceiveCount − 1` times, never to other shards.
 //! They carry the same `eventId`, which clients use to drop what they have seen. Recording each
@@ -26,17 +30,22 @@ use notes_core::domain::broadcast::BroadcastMessage;
 use notes_core::edge::config::ConfigError;
 use notes_core::edge::function::{Disposition, Function, Queue, QueueFunction, Settings};
 use notes_core::ports::push::push_all;
-use notes_core::ports::{ConnectionPusher, ConnectionStore};
+use notes_core::ports::{ConnectionPusher, ConnectionStore, NoteStore};
 use notes_core::telemetry::{PerNote, Unit, metric};
 
 pub struct Broadcast {
+    notes: Arc<dyn NoteStore>,
     connections: Arc<dyn ConnectionStore>,
     pusher: Arc<dyn ConnectionPusher>,
 }
 
 impl Broadcast {
-    pub fn new(connections: Arc<dyn ConnectionStore>, pusher: Arc<dyn ConnectionPusher>) -> Self {
-        Self { connections, pusher }
+    pub fn new(
+        notes: Arc<dyn NoteStore>,
+        connections: Arc<dyn ConnectionStore>,
+        pusher: Arc<dyn ConnectionPusher>,
+    ) -> Self {
+        Self { notes, connections, pusher }
     }
 
     async fn process(&self, record: &SqsMessage, sent: &PerNote) -> Disposition {
@@ -47,6 +56,16 @@ impl Broadcast {
         let span = tracing::Span::current();
         span.record("noteId", tracing::field::display(message.note_id));
         span.record("correlationId", message.correlation_id.as_str());
+        if message.shows_content {
+            match self.notes.get(&message.owner, message.note_id).await {
+                Ok(Some(note)) if Some(note.version) == message.version => {}
+                Ok(_) => {
+                    tracing::info!("the note changed since or is gone; this shard's message is pushed to no one");
+                    return Disposition::Done;
+                }
+                Err(err) => return Disposition::Retry(format!("the note could not be read: {err}")),
+            }
+        }
         let connections = match self.connections.in_shard(message.shard).await {
             Ok(connections) => connections,
             Err(err) => return Disposition::Retry(format!("the shard could not be read: {err}")),
@@ -76,7 +95,7 @@ impl Function for Broadcast {
     type Trigger = Queue;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.connections()?, settings.pusher()?))
+        Ok(Self::new(settings.notes()?, settings.connections()?, settings.pusher()?))
     }
 }
 

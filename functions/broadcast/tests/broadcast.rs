@@ -7,7 +7,9 @@ use broadcast::Broadcast;
 use notes_core::adapters::fakes::{InMemoryTable, RecordingPusher, sqs_batch as batch, sqs_record as record};
 use notes_core::adapters::keys::connection_shard;
 use notes_core::domain::broadcast::BroadcastMessage;
-use notes_core::domain::{Timestamp, Username};
+use notes_core::domain::lifecycle::Provenance;
+use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, Timestamp, Username};
+use notes_core::ports::NoteStore;
 use notes_core::ports::{Connection, ConnectionStore};
 use serde_json::{Value, json};
 
@@ -43,10 +45,20 @@ async fn world() -> World {
             }
         }
     }
+    table.put_note(&shown_note());
     let pusher = Arc::new(RecordingPusher::new());
-    let app = Broadcast::new(table.clone(), pusher.clone());
+    let app = Broadcast::new(table.clone(), table.clone(), pusher.clone());
     World { table, pusher, app }
 }
+
+/// The public note of alice's that [`detail`] shows, stored at the version it shows.
+fn shown_note() -> Note {
+    let mut note = notes_core::adapters::fakes::note("alice", "A public note", true);
+    note.note_id = NoteId::parse(NOTE_ID).unwrap();
+    note
+}
+
+const NOTE_ID: &str = "0195f1c2-6a4b-7c3d-8e9f-0a1b2c3d4e5f";
 
 /// A public note of alice's, as other users may see it.
 fn detail() -> Value {
@@ -54,7 +66,7 @@ fn detail() -> Value {
         "eventType": "note-saved", "eventVersion": 1, "eventId": "4c8e1f0a-2b3d-5e6f-8a9b-0c1d2e3f4a5b",
         "timestamp": "2026-11-23T10:15:30.456Z", "correlationId": "c-1",
         "noteId": "0195f1c2-6a4b-7c3d-8e9f-0a1b2c3d4e5f", "username": "alice",
-        "content": "A public note", "isPublic": true, "savedAt": "2026-11-23T10:15:30.456Z"
+        "content": "A public note", "isPublic": true, "savedAt": "2026-11-23T10:15:30.456Z", "version": 1
     })
 }
 
@@ -187,4 +199,34 @@ async fn a_batch_running_out_of_time_reports_the_shards_it_could_not_start_and_p
     let per_shard = |n: u32| ids_in_shard(n, "b", 2).len() + ids_in_shard(n, "c", 2).len();
     let expected: usize = (0..10u32).filter(|i| !reported.contains(&format!("m-{i}"))).map(|i| per_shard(i % 2)).sum();
     assert_eq!(w.pusher.sent().len(), expected, "{pushed_messages} shard messages pushed");
+}
+
+#[tokio::test]
+async fn a_shards_message_showing_a_version_the_note_has_left_is_pushed_to_no_one() {
+    // Between notify's check and this shard's turn, alice made the note private.
+    let w = world().await;
+    let note = shown_note();
+    let change = NoteChange { content: Some(NoteContent::parse("now mine only").unwrap()), is_public: Some(false) };
+    let hidden = note.changed(&change, Timestamp::now());
+    w.table.replace(&note, &hidden, &Provenance::request("r")).await.unwrap();
+    let response = notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", shard(0))])).await;
+    assert!(failed(&response).is_empty(), "acknowledged: the newer event carries the truth");
+    assert!(w.pusher.recipients().is_empty());
+}
+
+#[tokio::test]
+async fn a_shards_message_for_a_deleted_note_is_pushed_to_no_one() {
+    let w = world().await;
+    let note = shown_note();
+    let tombstone = notes_core::domain::lifecycle::Tombstone {
+        note_id: note.note_id,
+        username: note.username.clone(),
+        deleted_at: Timestamp::now(),
+        version: 2,
+        expires_at: Timestamp::now().plus_seconds(60),
+    };
+    w.table.delete(&note, &tombstone, &Provenance::request("r")).await.unwrap();
+    let response = notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", shard(0))])).await;
+    assert!(failed(&response).is_empty());
+    assert!(w.pusher.recipients().is_empty());
 }

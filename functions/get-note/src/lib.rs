@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
+use notes_core::domain::lifecycle::NoteState;
 use notes_core::edge::auth::JwtKeys;
 use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
 use notes_core::edge::http::{api_request_id, authenticate, json_response, note_id_param, respond};
@@ -28,8 +29,12 @@ impl GetNote {
         let owner = authenticate(&self.keys, req)?;
         let note_id = note_id_param(req)?;
         tracing::Span::current().record("noteId", field::display(note_id));
-        let note = self.notes.get(&owner, note_id).await?.ok_or(ApiError::NotFound)?;
-        Ok(json_response(http::StatusCode::OK, &note))
+        // The note, or why it could not be stored: its owner reads its fate after the fact.
+        match self.notes.state(&owner, note_id).await? {
+            Some(NoteState::Stored(note)) => Ok(json_response(http::StatusCode::OK, &note)),
+            Some(NoteState::Failed(failed)) => Ok(json_response(http::StatusCode::OK, &failed)),
+            Some(NoteState::Deleted(_)) | None => Err(ApiError::NotFound),
+        }
     }
 }
 

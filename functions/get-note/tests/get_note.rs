@@ -2,8 +2,10 @@
 
 use get_note::GetNote;
 use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
-use notes_core::domain::{Note, NoteId, Timestamp};
+use notes_core::domain::lifecycle::{FailedNote, Provenance};
+use notes_core::domain::{Note, NoteId, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
+use notes_core::ports::NoteStore;
 
 type World = HttpWorld<GetNote>;
 
@@ -35,6 +37,49 @@ async fn the_owner_gets_a_public_note_too() {
     let note = store_note(&w, "alice", true).await;
     let (status, body) = send(&w, get(&note.note_id.to_string()).bearer("alice")).await;
     assert_eq!((status, body["isPublic"].as_bool()), (200, Some(true)));
+}
+
+async fn record_failure(w: &World, owner: &str) -> FailedNote {
+    let now = Timestamp::now();
+    let failed = FailedNote {
+        note_id: NoteId::new(),
+        username: Username::parse(owner).unwrap(),
+        error: "Your note could not be saved because the service kept failing. Please try again in a moment.".into(),
+        created_at: now,
+        failed_at: now,
+        version: 1,
+        expires_at: now.plus_seconds(3600),
+    };
+    w.table.record_failure(&failed, &notes_core::adapters::fakes::saved_by()).await.unwrap();
+    failed
+}
+
+#[tokio::test]
+async fn a_note_that_could_not_be_stored_reads_as_failed_with_its_reason() {
+    let w = world();
+    let failed = record_failure(&w, "alice").await;
+    let (status, body) = send(&w, get(&failed.note_id.to_string()).bearer("alice")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, serde_json::to_value(&failed).unwrap());
+    assert_eq!((body["status"].as_str(), body["error"].as_str()), (Some("failed"), Some(failed.error.as_str())));
+}
+
+#[tokio::test]
+async fn another_users_failed_note_is_404() {
+    let w = world();
+    let failed = record_failure(&w, "bob").await;
+    let (status, _) = send(&w, get(&failed.note_id.to_string()).bearer("alice")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_dismissed_failed_note_is_404() {
+    let w = world();
+    let failed = record_failure(&w, "alice").await;
+    let until = Timestamp::now().plus_seconds(60);
+    w.table.dismiss(&failed.username, failed.note_id, until, &Provenance::request("r")).await.unwrap();
+    let (status, _) = send(&w, get(&failed.note_id.to_string()).bearer("alice")).await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]

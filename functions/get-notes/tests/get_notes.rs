@@ -2,6 +2,7 @@
 
 use get_notes::GetNotes;
 use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
+use notes_core::domain::lifecycle::FailedNote;
 use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
 use notes_core::edge::pagination::encode_cursor;
@@ -33,8 +34,10 @@ async fn store_notes(w: &World, owner: &str, count: usize) -> Vec<String> {
             created_at: now,
             saved_at: now,
             updated_at: None,
+            version: 1,
         };
-        assert_eq!(w.table.save_new(&note).await.unwrap(), SaveOutcome::Saved);
+        let saved_by = notes_core::adapters::fakes::saved_by();
+        assert_eq!(w.table.save_new(&note, &saved_by).await.unwrap(), SaveOutcome::Saved);
         ids.push(note.note_id.to_string());
     }
     ids
@@ -80,8 +83,47 @@ async fn each_note_has_the_contract_shape() {
             "status": "saved",
             "createdAt": stored.created_at.to_string(),
             "savedAt": stored.saved_at.to_string(),
+            "version": 1,
         })
     );
+}
+
+/// Records that a note of `owner` could not be stored.
+async fn record_failure(w: &World, owner: &str, error: &str) -> NoteId {
+    let now = Timestamp::now();
+    let failed = FailedNote {
+        note_id: NoteId::new(),
+        username: user(owner),
+        error: error.into(),
+        created_at: now,
+        failed_at: now,
+        version: 1,
+        expires_at: now.plus_seconds(3600),
+    };
+    w.table.record_failure(&failed, &notes_core::adapters::fakes::saved_by()).await.unwrap();
+    failed.note_id
+}
+
+#[tokio::test]
+async fn a_note_that_could_not_be_stored_is_listed_as_failed_with_its_reason_among_the_stored_ones() {
+    let w = world();
+    let stored = store_notes(&w, "alice", 1).await;
+    let failed = record_failure(&w, "alice", "Your note was not saved because it could not be stored.").await;
+    let (status, body) = send(&w, list().bearer("alice")).await;
+    assert_eq!(status, 200);
+    assert_eq!(ids_of(&body), vec![failed.to_string(), stored[0].clone()]);
+    let shown = &body["notes"][0];
+    assert_eq!(shown["status"], "failed");
+    assert_eq!(shown["error"], "Your note was not saved because it could not be stored.");
+    assert!(shown.get("content").is_none());
+}
+
+#[tokio::test]
+async fn another_users_failed_note_is_not_listed() {
+    let w = world();
+    record_failure(&w, "bob", "no").await;
+    let (_, body) = send(&w, list().bearer("alice")).await;
+    assert!(ids_of(&body).is_empty());
 }
 
 #[tokio::test]

@@ -14,10 +14,12 @@
 //! - a 410 Gone removes that connection's items, found through the connection's own item, so
 //!   the connection's owner is cleaned up, not the note's;
 //! - an event that shows a note's content (`note-saved`, `note-updated`) is pushed only while it
-//!   shows the note as it is now: the note is read from the table (a consistent `GetItem`) and
-//!   the event goes to no one if the note has changed since or is gone. So a replay of the
-//!   archive, or a late delivery, never pushes deleted text, text made private since, or an
-//!   older version after a newer one; the newer event (or the `note-deleted`) carries the truth;
+//!   shows the version stored now: the note is read from the table (a consistent `GetItem`) and
+//!   the event goes to no one if the note has changed since or is gone. So a late or repeated
+//!   delivery, or one the bus delivered out of order, never pushes deleted text, text made
+//!   private since, or an older version after a newer one; the newer event (or the
+//!   `note-deleted`) carries the truth. A `note-failed` is pushed only while the failure it
+//!   announces is still recorded, so a note a redrive stored is never shown as failed;
 //! - the owner's pushes come first and the broadcast last: if a push fails transiently the
 //!   invocation fails before anything is queued, and Lambda's asynchronous retries (then the DLQ)
 //!   deliver the event again. The owner's connections that already got it get it again, with the
@@ -29,9 +31,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use notes_core::domain::Note;
 use notes_core::domain::broadcast::BroadcastMessage;
 use notes_core::domain::events::{EventType, NoteEvent};
+use notes_core::domain::lifecycle::NoteState;
 use notes_core::edge::config::ConfigError;
 use notes_core::edge::function::{Function, Rule, RuleFunction, Settings};
 use notes_core::ports::push::push_all;
@@ -93,18 +95,37 @@ impl Notify {
         self.deliver(&note_event).instrument(span).await
     }
 
+    /// Why `event` no longer tells the truth about its note, if it does not: an event that shows
+    /// content must show the version stored now, and a `note-failed` must not reach anyone once
+    /// the note is stored (a redrive saved it) or given up. A late delivery, a retry or an
+    /// event the bus delivered out of order is so dropped here.
+    async fn stale(&self, event: &NoteEvent) -> Result<Option<&'static str>, StoreError> {
+        let Some(version) = event.version() else { return Ok(None) };
+        if event.shows_content() {
+            let now = self.notes.get(event.username(), event.note_id()).await?;
+            return Ok(match now {
+                None => Some("the note is gone"),
+                Some(note) if note.version != version => Some("the note is at another version"),
+                Some(_) => None,
+            });
+        }
+        if event.event_type() == EventType::NoteFailed {
+            return Ok(match self.notes.state(event.username(), event.note_id()).await? {
+                Some(NoteState::Failed(failed)) if failed.version == version => None,
+                _ => Some("the note is no longer failed"),
+            });
+        }
+        Ok(None)
+    }
+
     async fn deliver(&self, event: &NoteEvent) -> Result<Delivery, NotifyError> {
         if event.event_type() == EventType::NoteCreated {
             tracing::warn!("note-created is not pushed to clients");
             return Ok(Delivery::default());
         }
-        if let Some(version) = event.shown_version() {
-            let now = self.notes.get(event.username(), event.note_id()).await?;
-            if now.as_ref().map(Note::version) != Some(version) {
-                // A replay, a late or a repeated delivery: the note changed since, or is gone.
-                tracing::info!(stored = now.is_some(), "the event no longer shows the note as it is; pushed to no one");
-                return Ok(Delivery::default());
-            }
+        if let Some(stale) = self.stale(event).await? {
+            tracing::info!(stale, "the event no longer shows the note as it is; pushed to no one");
+            return Ok(Delivery::default());
         }
         let message = event.to_detail().to_string();
         let owners = self.connections.of_user(event.username()).await?;

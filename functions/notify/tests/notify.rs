@@ -6,9 +6,10 @@ use std::sync::Arc;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use notes_core::adapters::fakes::{InMemoryTable, RecordingPusher, RecordingQueue};
 use notes_core::domain::broadcast::BroadcastMessage;
-use notes_core::domain::events::NoteEvent;
+use notes_core::domain::events::{EventBody, NoteEvent};
+use notes_core::domain::lifecycle::{FailedNote, Provenance, Tombstone};
 use notes_core::domain::{Note, NoteContent, NoteId, NoteStatus, Timestamp, Username};
-use notes_core::ports::{Connection, ConnectionStore};
+use notes_core::ports::{Connection, ConnectionStore, NoteStore};
 use notes_core::topology::topology;
 use notify::{Notify, NotifyError};
 use serde_json::Value;
@@ -24,7 +25,7 @@ impl World {
     /// Commits what `event` says was committed, then hands the event to notify, as the bus does
     /// once the change is in the table.
     async fn committed_then_notified(&self, event: &NoteEvent) -> Result<notify::Delivery, NotifyError> {
-        if let Some(note) = event.committed_note() {
+        if let Some(note) = shown(event) {
             self.table.put_note(&note);
         }
         self.app.handle(on_the_bus(event)).await
@@ -61,6 +62,44 @@ async fn world() -> World {
     World { table, pusher, queue, app }
 }
 
+/// The note as a `note-saved` or `note-updated` shows it.
+fn shown(event: &NoteEvent) -> Option<Note> {
+    let (content, is_public, saved_at, updated_at, version) = match &event.body {
+        EventBody::NoteSaved { content, is_public, saved_at, version } => {
+            (content, *is_public, *saved_at, None, *version)
+        }
+        EventBody::NoteUpdated { content, is_public, updated_at, version, .. } => {
+            (content, *is_public, *updated_at, Some(*updated_at), *version)
+        }
+        _ => return None,
+    };
+    Some(Note {
+        note_id: event.note_id(),
+        username: event.username().clone(),
+        content: content.clone(),
+        is_public,
+        status: NoteStatus::Saved,
+        created_at: saved_at,
+        saved_at,
+        updated_at,
+        version,
+    })
+}
+
+fn by() -> Provenance {
+    Provenance::request("r")
+}
+
+fn tombstone_of(note: &Note) -> Tombstone {
+    Tombstone {
+        note_id: note.note_id,
+        username: note.username.clone(),
+        deleted_at: Timestamp::now(),
+        version: note.version + 1,
+        expires_at: Timestamp::now().plus_seconds(60),
+    }
+}
+
 fn note(is_public: bool) -> Note {
     Note {
         note_id: NoteId::new(),
@@ -71,6 +110,7 @@ fn note(is_public: bool) -> Note {
         created_at: Timestamp::now(),
         saved_at: Timestamp::now(),
         updated_at: None,
+        version: 1,
     }
 }
 
@@ -84,7 +124,7 @@ fn saved(is_public: bool) -> NoteEvent {
         "r".into(),
         note.created_at,
     );
-    NoteEvent::note_saved(&created, &note)
+    NoteEvent::note_saved(&note, &created.as_cause())
 }
 
 fn on_the_bus(event: &NoteEvent) -> EventBridgeEvent<Value> {
@@ -138,10 +178,42 @@ async fn note_failed_goes_only_to_the_owner() {
         "r".into(),
         Timestamp::now(),
     );
-    let failed = NoteEvent::note_failed(&created.envelope, "nope", Timestamp::now());
-    w.committed_then_notified(&failed).await.unwrap();
+    let failure = failure_of(&created);
+    w.table.record_failure(&failure, &created.as_cause()).await.unwrap();
+    w.committed_then_notified(&NoteEvent::note_failed(&failure, &created.as_cause())).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
     assert!(w.queue.messages().is_empty());
+}
+
+fn failure_of(created: &NoteEvent) -> FailedNote {
+    FailedNote {
+        note_id: created.note_id(),
+        username: created.username().clone(),
+        error: "nope".into(),
+        created_at: created.envelope.timestamp,
+        failed_at: Timestamp::now(),
+        version: 1,
+        expires_at: Timestamp::now().plus_seconds(3600),
+    }
+}
+
+#[tokio::test]
+async fn a_note_failed_for_a_note_a_redrive_has_stored_since_reaches_no_one() {
+    let w = world().await;
+    let stored = note(false);
+    let created = NoteEvent::note_created(
+        stored.note_id,
+        stored.username.clone(),
+        stored.content.clone(),
+        false,
+        "r".into(),
+        stored.created_at,
+    );
+    let failure = failure_of(&created);
+    w.table.record_failure(&failure, &created.as_cause()).await.unwrap();
+    w.table.save_new(&stored, &created.as_cause()).await.unwrap();
+    w.app.handle(on_the_bus(&NoteEvent::note_failed(&failure, &created.as_cause()))).await.unwrap();
+    assert!(w.pusher.sent().is_empty(), "a stored note told failed");
 }
 
 #[tokio::test]
@@ -150,7 +222,7 @@ async fn a_note_made_private_is_still_announced_to_the_public_feed_so_it_can_dro
     let before = note(true);
     let after =
         before.changed(&notes_core::domain::NoteChange { content: None, is_public: Some(false) }, Timestamp::now());
-    w.committed_then_notified(&NoteEvent::note_updated(&before, &after, "r".into())).await.unwrap();
+    w.committed_then_notified(&NoteEvent::note_updated(&before, &after, &by())).await.unwrap();
     assert_eq!(w.broadcast_detail()["eventType"], "note-updated");
 }
 
@@ -162,7 +234,7 @@ fn made_private_with_new_text() -> (NoteEvent, &'static str) {
         is_public: Some(false),
     };
     let after = before.changed(&change, Timestamp::now());
-    (NoteEvent::note_updated(&before, &after, "r".into()), "my new private text")
+    (NoteEvent::note_updated(&before, &after, &by()), "my new private text")
 }
 
 #[tokio::test]
@@ -198,7 +270,7 @@ async fn an_edit_of_a_private_note_reaches_no_one_but_its_owner() {
     let change =
         notes_core::domain::NoteChange { content: Some(NoteContent::parse("still mine").unwrap()), is_public: None };
     let after = before.changed(&change, Timestamp::now());
-    w.committed_then_notified(&NoteEvent::note_updated(&before, &after, "r".into())).await.unwrap();
+    w.committed_then_notified(&NoteEvent::note_updated(&before, &after, &by())).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
     assert!(w.queue.messages().is_empty());
 }
@@ -206,10 +278,12 @@ async fn an_edit_of_a_private_note_reaches_no_one_but_its_owner() {
 #[tokio::test]
 async fn deleting_a_public_note_is_queued_for_everyone_and_a_private_one_is_not() {
     let w = world().await;
-    w.committed_then_notified(&NoteEvent::note_deleted(&note(true), "r".into(), Timestamp::now())).await.unwrap();
+    let public = note(true);
+    w.committed_then_notified(&NoteEvent::note_deleted(&tombstone_of(&public), true, &by())).await.unwrap();
     assert_eq!(w.broadcast_detail()["eventType"], "note-deleted");
     let w = world().await;
-    w.committed_then_notified(&NoteEvent::note_deleted(&note(false), "r".into(), Timestamp::now())).await.unwrap();
+    let private = note(false);
+    w.committed_then_notified(&NoteEvent::note_deleted(&tombstone_of(&private), false, &by())).await.unwrap();
     assert_eq!(w.pusher.recipients(), vec!["a-1", "a-2"]);
     assert!(w.queue.messages().is_empty());
 }
@@ -247,7 +321,7 @@ async fn a_transient_push_failure_fails_the_invocation_before_anything_is_queued
     let w = world().await;
     w.pusher.mark_unavailable("a-2");
     let saved = saved(true);
-    w.table.put_note(&saved.committed_note().unwrap());
+    w.table.put_note(&shown(&saved).unwrap());
     let event = on_the_bus(&saved);
     let err = w.app.handle(event.clone()).await.unwrap_err();
     assert!(matches!(err, NotifyError::Pushes { failed: 1, total: 2 }), "{err}");
@@ -286,24 +360,24 @@ async fn the_sample_note_saved_event_is_pushed_and_broadcast() {
     let w = world().await;
     let sample: EventBridgeEvent<Value> = serde_json::from_str(&raw).unwrap();
     let event = NoteEvent::from_detail(&sample.detail).unwrap();
-    w.table.put_note(&event.committed_note().unwrap());
+    w.table.put_note(&shown(&event).unwrap());
     let delivery = w.app.handle(sample).await.unwrap();
     assert_eq!(delivery.sent, 2, "the sample is a public note of alice");
     assert!(BroadcastMessage::parse(&w.queue.messages()[0].to_body()).is_ok());
 }
 
 #[tokio::test]
-async fn a_replayed_edit_of_a_public_note_deleted_since_reaches_no_one() {
+async fn a_late_edit_of_a_public_note_deleted_since_reaches_no_one() {
     let w = world().await;
     let before = note(true);
     let mut after = before.clone();
     after.content = NoteContent::parse("public text, deleted since").unwrap();
     after.updated_at = Some(Timestamp::now());
-    let edit = NoteEvent::note_updated(&before, &after, "r".into());
-    // The note is deleted: its key holds a tombstone, no note. Then the archive replays the edit.
+    after.version = 2;
+    let edit = NoteEvent::note_updated(&before, &after, &by());
+    // The note is deleted: its key holds a tombstone, no note. Then the edit's event arrives.
     w.table.put_note(&after);
-    let change = NoteEvent::note_deleted(&after, "r2".into(), Timestamp::now()).change_record().unwrap();
-    notes_core::ports::NoteStore::delete(&*w.table, &after, Timestamp::now().plus_seconds(60), &change).await.unwrap();
+    w.table.delete(&after, &tombstone_of(&after), &by()).await.unwrap();
     w.app.handle(on_the_bus(&edit)).await.unwrap();
     assert!(w.pusher.sent().is_empty(), "deleted text pushed: {:?}", w.pusher.sent());
     assert!(w.queue.messages().is_empty(), "deleted text queued for other users");
@@ -316,10 +390,12 @@ async fn a_late_edit_of_a_note_made_private_since_reaches_no_one() {
     let mut public_edit = before.clone();
     public_edit.content = NoteContent::parse("still public, for a moment").unwrap();
     public_edit.updated_at = Some(Timestamp::now().plus_seconds(-5));
-    let late = NoteEvent::note_updated(&before, &public_edit, "r".into());
+    public_edit.version = 2;
+    let late = NoteEvent::note_updated(&before, &public_edit, &by());
     let mut private = public_edit.clone();
     private.is_public = false;
     private.updated_at = Some(Timestamp::now());
+    private.version = 3;
     w.table.put_note(&private);
     w.app.handle(on_the_bus(&late)).await.unwrap();
     assert!(w.pusher.sent().is_empty());
@@ -330,9 +406,10 @@ async fn a_late_edit_of_a_note_made_private_since_reaches_no_one() {
 async fn an_older_version_after_a_newer_one_reaches_no_one() {
     let w = world().await;
     let first = saved(true);
-    let mut edited = first.committed_note().unwrap();
+    let mut edited = shown(&first).unwrap();
     edited.content = NoteContent::parse("newer").unwrap();
     edited.updated_at = Some(Timestamp::now().plus_seconds(1));
+    edited.version = 2;
     w.table.put_note(&edited);
     // The note-saved comes after the edit (asynchronous delivery keeps no order).
     w.app.handle(on_the_bus(&first)).await.unwrap();

@@ -178,7 +178,10 @@ async fn a_retry_after_the_note_was_saved_is_200_saved_and_publishes_nothing() {
     let created = w.bus.of_type(EventType::NoteCreated).remove(0);
     w.table.insert_user(created.username());
     let note = stored_copy(&created);
-    assert_eq!(notes_core::ports::NoteStore::save_new(w.table.as_ref(), &note).await, Ok(SaveOutcome::Saved));
+    assert_eq!(
+        notes_core::ports::NoteStore::save_new(w.table.as_ref(), &note, &created.as_cause()).await,
+        Ok(SaveOutcome::Saved)
+    );
 
     let (status, again) = send(&w, req()).await;
     assert_eq!(status, 200);
@@ -195,9 +198,15 @@ async fn a_retry_after_the_note_was_deleted_is_410_and_publishes_nothing() {
     w.table.insert_user(created.username());
     let note = stored_copy(&created);
     let store: &dyn notes_core::ports::NoteStore = w.table.as_ref();
-    store.save_new(&note).await.unwrap();
-    let deleted = NoteEvent::note_deleted(&note, "r".into(), Timestamp::now()).change_record().unwrap();
-    store.delete(&note, Timestamp::now().plus_seconds(3600), &deleted).await.unwrap();
+    store.save_new(&note, &created.as_cause()).await.unwrap();
+    let tombstone = notes_core::domain::lifecycle::Tombstone {
+        note_id: note.note_id,
+        username: note.username.clone(),
+        deleted_at: Timestamp::now(),
+        version: 2,
+        expires_at: Timestamp::now().plus_seconds(3600),
+    };
+    store.delete(&note, &tombstone, &notes_core::domain::lifecycle::Provenance::request("r")).await.unwrap();
 
     let (status, body) = send(&w, req()).await;
     assert_eq!((status, body["error"].as_str()), (410, Some("note_deleted")), "{body}");

@@ -1,5 +1,7 @@
-//! `save-note`: consumes batches of `note-created` events from SQS, stores each note once and
-//! publishes `note-saved` or `note-failed`.
+//! `save-note`: consumes batches of `note-created` events from SQS and stores each note once,
+//! or records why it could not be stored. It publishes nothing: the table's stream is the
+//! outbox, and `publish-changes` announces what was committed (`note-saved` for a stored note,
+//! `note-failed` for a recorded failure).
 //!
 //! Each record stands alone (the queue trigger, `notes_core::edge::function::QueueFunction`,
 //! handles a batch's records concurrently and reports only those worth retrying), so one bad
@@ -7,28 +9,30 @@
 //!
 //! | what happened | answer |
 //! | --- | --- |
-//! | stored now, or stored by an earlier delivery | publish `note-saved` (same `eventId` both times), acknowledge |
-//! | event fails validation, owner gone, the table refuses the write for good | publish `note-failed`, acknowledge |
-//! | note deleted since an earlier delivery stored it | acknowledge, store nothing |
-//! | `note-created` older than a tombstone covers (`Topology::note_created_lifetime_seconds`) | publish `note-failed`, store nothing, acknowledge |
-//! | throttling, network, bus down (transient) | report the item: SQS redelivers it, the DLQ takes it after the queue's `maxReceiveCount` receives |
-//! | a transient failure on the last receive | as above, and publish `note-failed` first, so the owner is not left waiting |
+//! | stored now (over its recorded failure, if a redrive), or stored by an earlier delivery | acknowledge |
+//! | note deleted or dismissed since | acknowledge, store nothing |
+//! | event fails validation, the table refuses the write for good | record the failure, acknowledge |
+//! | `note-created` older than a tombstone covers (`Topology::note_created_lifetime_seconds`) | record the failure, store nothing, acknowledge |
+//! | throttling, network (transient) | report the item: SQS redelivers it, the DLQ takes it after the queue's `maxReceiveCount` receives |
+//! | a transient failure on the last receive | as above, and record the failure first, so the owner is not left waiting |
 //! | body with no note identity at all | report the item, so it reaches the DLQ for an operator |
 //!
-//! A dead-lettered note is announced from here, on its last receive, rather than by a consumer
-//! of the DLQ: this function already holds the note's identity and the reason, no other function
-//! or permission is needed, and the message stays in the DLQ untouched for an operator to redrive
-//! (a redriven note that then saves publishes `note-saved`, which replaces the failure).
+//! A failure is recorded only where the note's key holds nothing (one conditional write), so a
+//! note that is stored is never announced as failed, whichever delivery stored it. The record
+//! stays in the owner's partition for as long as a redrive could still store the note: a redrive
+//! that stores it replaces the failure (and the stream announces `note-saved`), a dismiss
+//! replaces it with a tombstone.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::SqsMessage;
 use notes_core::domain::events::{EVENT_SOURCE, Envelope, EventType, NoteEvent};
+use notes_core::domain::lifecycle::{FailedNote, Provenance};
 use notes_core::domain::{NoteId, Timestamp, Username};
 use notes_core::edge::config::ConfigError;
 use notes_core::edge::function::{Disposition, Function, Queue, QueueFunction, Settings};
-use notes_core::ports::{EventPublisher, NoteStore, SaveOutcome};
+use notes_core::ports::{FailureOutcome, NoteStore, SaveOutcome, StoreError};
 use notes_core::telemetry::{self, PerNote, Unit, metric};
 use notes_core::topology::topology;
 use serde_json::Value;
@@ -43,7 +47,6 @@ pub const DEAD_LETTER_MESSAGE: &str =
 
 pub struct SaveNote {
     notes: Arc<dyn NoteStore>,
-    bus: Arc<dyn EventPublisher>,
 }
 
 /// A record's body, read as far as it could be.
@@ -72,8 +75,8 @@ impl Parsed {
 }
 
 impl SaveNote {
-    pub fn new(notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
-        Self { notes, bus }
+    pub fn new(notes: Arc<dyn NoteStore>) -> Self {
+        Self { notes }
     }
 
     async fn process(&self, record: &SqsMessage, saved: &PerNote) -> Disposition {
@@ -111,60 +114,87 @@ impl SaveNote {
         let Some(note) = created.note_to_store(saved_at) else {
             return Disposition::Done;
         };
-        let stored = match self.notes.save_new(&note).await {
+        match self.notes.save_new(&note, &created.as_cause()).await {
             Ok(SaveOutcome::Saved) => {
                 let latency = (saved_at.epoch_millis() - created.envelope.timestamp.epoch_millis()).max(0);
                 saved.add(latency as f64, &note.note_id.to_string(), created.correlation_id());
                 // The batch's metric line carries the ids: no line per note at the default level.
                 tracing::debug!(latencyMs = latency, "note saved");
-                note
-            }
-            Ok(SaveOutcome::AlreadySaved(existing)) => {
-                // A redelivery. The note-saved is published again, identical to the first
-                // (derived eventId, stored savedAt): the first publish may not have happened.
-                tracing::info!("duplicate delivery: the note was stored already");
-                existing
-            }
-            Ok(SaveOutcome::Deleted) => {
-                tracing::info!("the note was deleted after it was stored; nothing to do");
-                return Disposition::Done;
-            }
-            Err(err) if err.is_transient() => return Disposition::Retry(err.to_string()),
-            Err(err) => {
-                tracing::error!(error = %err, "the table refuses this note for good");
-                return self.fail(&created.envelope, REFUSED_MESSAGE).await;
-            }
-        };
-        match self.bus.publish(&[NoteEvent::note_saved(created, &stored)]).await {
-            Ok(()) => Disposition::Done,
-            Err(err) => Disposition::Retry(err.to_string()),
-        }
-    }
-
-    /// The record failed its last receive and goes to the DLQ: its owner hears of it now. If
-    /// even this publish fails, the DLQ alarm and the `NoteRecordsDeadLettered` metric remain.
-    async fn announce_dead_letter(&self, envelope: &Envelope) {
-        let failed = NoteEvent::note_failed(envelope, DEAD_LETTER_MESSAGE, Timestamp::now());
-        match self.bus.publish(&[failed]).await {
-            Ok(()) => telemetry::count(
-                metric::NOTES_FAILED,
-                &[("noteId", &envelope.note_id.to_string()), ("correlationId", &envelope.correlation_id)],
-            ),
-            Err(err) => tracing::error!(error = %err, "the dead-lettered note's note-failed could not be published"),
-        }
-    }
-
-    /// A permanent failure: tell the owner through `note-failed`, then let the record go.
-    async fn fail(&self, envelope: &Envelope, message: &str) -> Disposition {
-        let failed = NoteEvent::note_failed(envelope, message, Timestamp::now());
-        match self.bus.publish(&[failed]).await {
-            Ok(()) => {
-                telemetry::count(
-                    metric::NOTES_FAILED,
-                    &[("noteId", &envelope.note_id.to_string()), ("correlationId", &envelope.correlation_id)],
-                );
                 Disposition::Done
             }
+            Ok(SaveOutcome::AlreadySaved(_)) => {
+                // A redelivery: the stream announced the save when it was committed.
+                tracing::info!("duplicate delivery: the note was stored already");
+                Disposition::Done
+            }
+            Ok(SaveOutcome::Deleted) => {
+                tracing::info!("the note was deleted or dismissed; nothing to do");
+                Disposition::Done
+            }
+            Err(err) if err.is_transient() => Disposition::Retry(err.to_string()),
+            Err(err) => {
+                tracing::error!(error = %err, "the table refuses this note for good");
+                self.fail(&created.envelope, REFUSED_MESSAGE).await
+            }
+        }
+    }
+
+    /// Records in the note's place that it could not be stored, unless something is there
+    /// already (the note itself, stored by another delivery, or its tombstone).
+    async fn record_failure(&self, envelope: &Envelope, message: &str) -> Result<FailureOutcome, StoreError> {
+        let now = Timestamp::now();
+        let lifetime = topology().note_created_lifetime_seconds();
+        // As long as a redrive can still store the note; a day at least, so even a note refused
+        // as too old leaves its owner a day to read why.
+        let expires_at = envelope.timestamp.plus_seconds(lifetime).max(now.plus_seconds(24 * 3600));
+        let failed = FailedNote {
+            note_id: envelope.note_id,
+            username: envelope.username.clone(),
+            error: message.to_owned(),
+            created_at: envelope.timestamp,
+            failed_at: now,
+            version: 1,
+            expires_at,
+        };
+        let made_by =
+            Provenance { correlation_id: envelope.correlation_id.clone(), causation_id: Some(envelope.event_id) };
+        let outcome = self.notes.record_failure(&failed, &made_by).await?;
+        let note_id = envelope.note_id.to_string();
+        match outcome {
+            FailureOutcome::Recorded => telemetry::count(
+                metric::NOTES_FAILED,
+                &[("noteId", &note_id), ("correlationId", &envelope.correlation_id)],
+            ),
+            FailureOutcome::Settled => {
+                tracing::info!(noteId = %note_id, "the note is stored or deleted already; no failure recorded")
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// The record failed its last receive and goes to the DLQ: its failure is recorded now, so
+    /// its owner hears of it. A throttled table gets two more tries; after that the DLQ alarm and
+    /// the `NoteRecordsDeadLettered` metric remain.
+    async fn announce_dead_letter(&self, envelope: &Envelope) {
+        for attempt in 1..=3 {
+            match self.record_failure(envelope, DEAD_LETTER_MESSAGE).await {
+                Ok(_) => return,
+                Err(err) if err.is_transient() && attempt < 3 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "the dead-lettered note's failure could not be recorded");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// A permanent failure: record it, then let the record go. If it cannot be recorded the
+    /// record is retried, so it ends in the DLQ for an operator rather than nowhere.
+    async fn fail(&self, envelope: &Envelope, message: &str) -> Disposition {
+        match self.record_failure(envelope, message).await {
+            Ok(_) => Disposition::Done,
             Err(err) => Disposition::Retry(err.to_string()),
         }
     }
@@ -175,7 +205,7 @@ impl Function for SaveNote {
     type Trigger = Queue;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.notes()?, settings.events()?))
+        Ok(Self::new(settings.notes()?))
     }
 }
 

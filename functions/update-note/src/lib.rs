@@ -1,39 +1,38 @@
 //! `PUT /notes/{noteId}`: changes a note's content, its visibility, or both; `200` with the note.
 //!
 //! Read, change, conditional write: the write applies only if the note is still what was read
-//! (optimistic concurrency on `updatedAt`), and the owner's copy and the public copy change in
-//! one transaction. A write that lost a race is retried on a fresh read. `note-updated` is
-//! published after the write, carrying `wasPublic` so public feeds can drop the note.
+//! (optimistic concurrency on `updatedAt`), one version on, its place in the public feed in the
+//! same item. A write that lost a race is retried on a fresh read. Nothing is published here:
+//! the table's stream carries the committed edit to `publish-changes`, which publishes its
+//! `note-updated` (with `wasPublic` read from the stream's old image).
 //!
-//! The write keeps the record of its `note-updated` on the owner's copy. If the publish fails
-//! (or the function dies) after the write, the client's retry finds its change already applied
-//! and publishes that same event again, `wasPublic` and `eventId` included: no committed edit is
-//! left without its event.
+//! A retried `PUT` that finds its change already applied answers 200 with the note as it is and
+//! writes nothing: the first write's event has been published or will be, from the stream. So no
+//! edit's event can be lost behind another edit, or published twice with different content.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lambda_http::{Body, Request, Response};
-use notes_core::domain::events::NoteEvent;
+use notes_core::domain::lifecycle::Provenance;
 use notes_core::domain::{Note, NoteChange, NoteContent, NoteId, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
 use notes_core::edge::editing::change_own_note;
 use notes_core::edge::function::{Function, Http, HttpFunction, Settings};
 use notes_core::edge::http::{JsonObject, api_request_id, authenticate, json_response, note_id_param, respond};
-use notes_core::ports::{ChangeOutcome, EventPublisher, LastChange, NoteStore};
+use notes_core::ports::{ChangeOutcome, NoteStore};
 use notes_core::{ApiError, edge::config::ConfigError};
 use tracing::{Instrument as _, field};
 
 pub struct UpdateNote {
     keys: JwtKeys,
     notes: Arc<dyn NoteStore>,
-    bus: Arc<dyn EventPublisher>,
 }
 
 impl UpdateNote {
-    pub fn new(keys: JwtKeys, notes: Arc<dyn NoteStore>, bus: Arc<dyn EventPublisher>) -> Self {
-        Self { keys, notes, bus }
+    pub fn new(keys: JwtKeys, notes: Arc<dyn NoteStore>) -> Self {
+        Self { keys, notes }
     }
 
     async fn update(&self, req: &Request, correlation_id: String) -> Result<Response<Body>, ApiError> {
@@ -42,38 +41,29 @@ impl UpdateNote {
         tracing::Span::current().record("noteId", field::display(note_id));
         let change = read_change(req)?;
 
-        let (event, after) = self.write(&owner, note_id, &change, &correlation_id).await?;
-        // The write is done whatever happens next. If the publish fails the client gets a 503
-        // and may send the PUT again, which publishes this same event (see `write`).
-        self.bus.publish(std::slice::from_ref(&event)).await?;
-        tracing::info!(isPublic = after.is_public, "note updated");
+        let after = self.write(&owner, note_id, &change, &Provenance::request(correlation_id)).await?;
+        tracing::info!(isPublic = after.is_public, version = after.version, "note updated");
         Ok(json_response(http::StatusCode::OK, &after))
     }
 
-    /// Applies `change` to the caller's note; the event to publish and the note as it is now.
+    /// Applies `change` to the caller's note; the note as it is now.
     async fn write(
         &self,
         owner: &Username,
         note_id: NoteId,
         change: &NoteChange,
-        correlation_id: &str,
-    ) -> Result<(NoteEvent, Note), ApiError> {
+        made_by: &Provenance,
+    ) -> Result<Note, ApiError> {
         change_own_note(self.notes.as_ref(), owner, note_id, |before: Note| async move {
-            if change.is_applied_to(&before)
-                && let Some(LastChange::Updated { note, change: record }) =
-                    self.notes.last_change(owner, note_id).await?
-                && note == before
-                && note.updated_at == Some(record.at)
-            {
-                // A retry of the edit that made the note what it is: its event, once more.
-                tracing::info!("the change is already applied; publishing its note-updated again");
-                return Ok((ChangeOutcome::Applied, (NoteEvent::updated_again(&note, &record), note)));
+            if change.is_applied_to(&before) {
+                // Already so: a retry of the edit that made it so, or an edit that changes
+                // nothing. Nothing to write; whatever made it so has its event from the stream.
+                tracing::info!("the change is already applied; nothing written");
+                return Ok((ChangeOutcome::Applied, before));
             }
             let after = before.changed(change, update_time(&before));
-            let event = NoteEvent::note_updated(&before, &after, correlation_id.to_owned());
-            let record = event.change_record().expect("a note-updated has a change record");
-            let outcome = self.notes.replace(&before, &after, &record).await?;
-            Ok((outcome, (event, after)))
+            let outcome = self.notes.replace(&before, &after, made_by).await?;
+            Ok((outcome, after))
         })
         .await
     }
@@ -84,7 +74,7 @@ impl Function for UpdateNote {
     type Trigger = Http;
 
     async fn build(settings: &Settings) -> Result<Self, ConfigError> {
-        Ok(Self::new(settings.jwt_keys().await?, settings.notes()?, settings.events()?))
+        Ok(Self::new(settings.jwt_keys().await?, settings.notes()?))
     }
 }
 

@@ -2,6 +2,7 @@
 
 use notes_core::adapters::fakes::{ApiRequest, HttpWorld, jwt_keys, send};
 use notes_core::domain::events::{EventBody, EventType, NoteEvent};
+use notes_core::domain::lifecycle::Provenance;
 use notes_core::domain::{Note, NoteChange, NoteId, NoteStatus, Timestamp, Username};
 use notes_core::edge::auth::JwtKeys;
 use notes_core::edge::editing::MAX_CONFLICT_RETRIES;
@@ -12,7 +13,7 @@ use update_note::UpdateNote;
 type World = HttpWorld<UpdateNote>;
 
 fn world() -> World {
-    HttpWorld::new(|table, bus| UpdateNote::new(jwt_keys(), table, bus))
+    HttpWorld::new(|table, _bus| UpdateNote::new(jwt_keys(), table))
 }
 
 fn user(name: &str) -> Username {
@@ -26,6 +27,11 @@ async fn store_note(w: &World, owner: &str, is_public: bool) -> Note {
 fn put(note_id: NoteId) -> ApiRequest {
     let id = note_id.to_string();
     ApiRequest::new("PUT /notes/{noteId}", &format!("/notes/{id}")).path_param("noteId", &id)
+}
+
+/// The `note-updated` events the table's stream announced.
+fn updates(w: &World) -> Vec<NoteEvent> {
+    w.table.announced().into_iter().filter(|e| e.event_type() == EventType::NoteUpdated).collect()
 }
 
 async fn stored(w: &World, note: &Note) -> Option<Note> {
@@ -51,16 +57,15 @@ async fn new_content_is_stored_and_answered_200_with_updated_at() {
 }
 
 #[tokio::test]
-async fn an_update_publishes_note_updated_with_the_request_id_as_correlation_id() {
+async fn a_committed_update_is_announced_as_note_updated_with_the_request_id_as_correlation_id() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
     let req = put(note.note_id).bearer("alice").json(json!({"content": "second draft"}));
     let request_id = req.request_id();
     send(&w, req).await;
-    let events = w.bus.events();
+    let events = updates(&w);
     assert_eq!(events.len(), 1);
     let event = &events[0];
-    assert_eq!(event.event_type(), EventType::NoteUpdated);
     assert_eq!((event.note_id(), event.username().as_str()), (note.note_id, "alice"));
     assert_eq!(event.correlation_id(), request_id);
     assert_eq!(event.envelope.causation_id, None);
@@ -72,6 +77,7 @@ async fn an_update_publishes_note_updated_with_the_request_id_as_correlation_id(
             is_public: false,
             updated_at: now.updated_at.unwrap(),
             was_public: false,
+            version: 2,
         }
     );
 }
@@ -84,7 +90,7 @@ async fn making_a_note_public_adds_it_to_the_public_feed() {
     assert_eq!((status, body["isPublic"].as_bool()), (200, Some(true)));
     assert_eq!(body["content"], "first draft");
     assert_eq!(public_ids(&w), vec![note.note_id]);
-    assert!(matches!(w.bus.events()[0].body, EventBody::NoteUpdated { is_public: true, was_public: false, .. }));
+    assert!(matches!(updates(&w)[0].body, EventBody::NoteUpdated { is_public: true, was_public: false, .. }));
 }
 
 #[tokio::test]
@@ -95,7 +101,7 @@ async fn making_a_public_note_private_removes_it_from_the_public_feed() {
     assert_eq!((status, body["isPublic"].as_bool()), (200, Some(false)));
     assert!(public_ids(&w).is_empty());
     assert!(stored(&w, &note).await.is_some());
-    assert!(matches!(w.bus.events()[0].body, EventBody::NoteUpdated { is_public: false, was_public: true, .. }));
+    assert!(matches!(updates(&w)[0].body, EventBody::NoteUpdated { is_public: false, was_public: true, .. }));
 }
 
 #[tokio::test]
@@ -107,7 +113,7 @@ async fn editing_a_public_note_keeps_its_public_copy_in_step() {
     assert_eq!(public.len(), 1);
     assert_eq!(public[0], stored(&w, &note).await.unwrap());
     assert_eq!(public[0].content.as_str(), "second draft");
-    assert!(matches!(w.bus.events()[0].body, EventBody::NoteUpdated { is_public: true, was_public: true, .. }));
+    assert!(matches!(updates(&w)[0].body, EventBody::NoteUpdated { is_public: true, was_public: true, .. }));
 }
 
 #[tokio::test]
@@ -127,8 +133,8 @@ async fn updated_at_moves_forward_even_when_the_clock_does_not() {
     let note = store_note(&w, "alice", false).await;
     // A last update stamped ahead of this host's clock (another host's, or the same millisecond).
     let ahead = note.changed(&NoteChange { content: None, is_public: None }, Timestamp::now().plus_seconds(60));
-    let record = NoteEvent::note_updated(&note, &ahead, "r".into()).change_record().unwrap();
-    assert_eq!(w.table.replace(&note, &ahead, &record).await.unwrap(), ChangeOutcome::Applied);
+    let by = Provenance::request("another host");
+    assert_eq!(w.table.replace(&note, &ahead, &by).await.unwrap(), ChangeOutcome::Applied);
     let (_, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
     let updated_at = Timestamp::parse(body["updatedAt"].as_str().unwrap()).unwrap();
     assert!(updated_at > ahead.updated_at.unwrap(), "{body}");
@@ -144,7 +150,7 @@ async fn a_body_with_neither_field_is_400_and_changes_nothing() {
         assert!(answer["message"].as_str().unwrap().contains("at least one of content and isPublic"), "{answer}");
     }
     assert_eq!(stored(&w, &note).await.unwrap(), note);
-    assert!(w.bus.events().is_empty());
+    assert!(updates(&w).is_empty());
 }
 
 #[tokio::test]
@@ -164,7 +170,7 @@ async fn a_null_field_is_400_naming_it_and_changes_nothing() {
         assert!(answer["message"].as_str().unwrap().contains(message), "{body}: {answer}");
     }
     assert_eq!(stored(&w, &note).await.unwrap(), note);
-    assert!(w.bus.events().is_empty());
+    assert!(updates(&w).is_empty());
 }
 
 #[tokio::test]
@@ -185,7 +191,7 @@ async fn bad_fields_are_400_naming_the_field_and_change_nothing() {
         assert!(answer["message"].as_str().unwrap().contains(message), "{body}: {answer}");
     }
     assert_eq!(stored(&w, &note).await.unwrap(), note);
-    assert!(w.bus.events().is_empty());
+    assert!(updates(&w).is_empty());
 }
 
 #[tokio::test]
@@ -211,7 +217,7 @@ async fn an_unknown_note_is_404() {
     w.table.insert_user(&user("alice"));
     let (status, body) = send(&w, put(NoteId::new()).bearer("alice").json(json!({"content": "x"}))).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
-    assert!(w.bus.events().is_empty());
+    assert!(updates(&w).is_empty());
 }
 
 #[tokio::test]
@@ -231,7 +237,7 @@ async fn another_users_note_is_404_and_stays_as_it_was() {
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
     assert_eq!(stored(&w, &note).await.unwrap(), note);
     assert_eq!(w.table.public_copies(), vec![note]);
-    assert!(w.bus.events().is_empty());
+    assert!(updates(&w).is_empty());
 }
 
 #[tokio::test]
@@ -241,7 +247,7 @@ async fn without_a_token_the_answer_is_401_and_nothing_changes() {
     let (status, body) = send(&w, put(note.note_id).json(json!({"content": "x"}))).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
     assert_eq!(stored(&w, &note).await.unwrap(), note);
-    assert!(w.bus.events().is_empty());
+    assert!(updates(&w).is_empty());
 }
 
 #[tokio::test]
@@ -276,20 +282,20 @@ async fn a_concurrent_change_is_read_again_and_kept() {
     assert_eq!((now.content.as_str(), now.is_public), ("second draft", true));
     assert_eq!(body, serde_json::to_value(&now).unwrap());
     assert_eq!(w.table.public_copies(), vec![now]);
-    let events = w.bus.events();
-    assert_eq!(events.len(), 1);
-    assert!(matches!(events[0].body, EventBody::NoteUpdated { is_public: true, was_public: true, .. }));
+    let events = updates(&w);
+    assert_eq!(events.len(), 2, "the competing change, then this one");
+    assert!(matches!(events[1].body, EventBody::NoteUpdated { is_public: true, was_public: true, .. }));
 }
 
 #[tokio::test]
-async fn an_update_that_keeps_losing_the_race_is_503_and_publishes_nothing() {
+async fn an_update_that_keeps_losing_the_race_is_503_and_writes_nothing() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
     w.table.race_next_reads(MAX_CONFLICT_RETRIES + 1);
     let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
     assert_eq!(stored(&w, &note).await.unwrap().content.as_str(), "first draft");
-    assert!(w.bus.events().is_empty());
+    assert!(updates(&w).iter().all(|e| e.correlation_id() == "a competing request"), "only the competitors' edits");
 }
 
 #[tokio::test]
@@ -303,43 +309,50 @@ async fn an_update_that_wins_on_the_last_retry_succeeds() {
 }
 
 #[tokio::test]
-async fn when_the_bus_is_down_the_answer_is_503_but_the_change_is_stored_and_a_retry_publishes() {
+async fn an_update_publishes_nothing_itself_so_a_bus_outage_does_not_fail_it() {
     let w = world();
     let note = store_note(&w, "alice", false).await;
     w.bus.set_failing(true);
-    let req = || put(note.note_id).bearer("alice").json(json!({"content": "second draft"}));
-    let (status, body) = send(&w, req()).await;
-    assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
-    assert_eq!(stored(&w, &note).await.unwrap().content.as_str(), "second draft");
-    w.bus.set_failing(false);
-    let (status, body) = send(&w, req()).await;
+    let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "second draft"}))).await;
     assert_eq!((status, body["content"].as_str()), (200, Some("second draft")));
-    assert_eq!(w.bus.of_type(EventType::NoteUpdated).len(), 1);
+    assert!(w.bus.events().is_empty(), "the stream announces the edit, not the handler");
+    assert_eq!(updates(&w).len(), 1);
 }
 
 #[tokio::test]
-async fn a_retry_of_a_committed_edit_publishes_its_event_as_it_was_committed() {
-    // Public note, new text and isPublic false in one save; the publish fails after the write.
+async fn a_retry_of_a_committed_edit_answers_the_note_as_it_is_and_writes_nothing() {
     let w = world();
     let note = store_note(&w, "alice", true).await;
-    w.bus.set_failing(true);
     let req = || put(note.note_id).bearer("alice").json(json!({"content": "now private", "isPublic": false}));
-    assert_eq!(send(&w, req()).await.0, 503);
+    assert_eq!(send(&w, req()).await.0, 200);
     let committed = stored(&w, &note).await.unwrap();
-    w.bus.set_failing(false);
-
+    let writes = w.table.writes();
     let (status, body) = send(&w, req()).await;
     assert_eq!(status, 200);
     assert_eq!(body, serde_json::to_value(&committed).unwrap());
-    assert_eq!(stored(&w, &note).await.unwrap(), committed, "the retry wrote nothing");
-    let published = w.bus.of_type(EventType::NoteUpdated);
-    assert_eq!(published.len(), 1);
-    assert!(
-        matches!(published[0].body, EventBody::NoteUpdated { is_public: false, was_public: true, updated_at, .. }
-            if Some(updated_at) == committed.updated_at),
-        "{:?}",
-        published[0]
-    );
+    assert_eq!(w.table.writes(), writes, "the retry wrote nothing");
+    assert_eq!(updates(&w).len(), 1, "one edit, one note-updated");
+}
+
+#[tokio::test]
+async fn an_edit_retried_after_another_tabs_edit_still_tells_other_users_the_note_left_the_feed() {
+    // The issue's order: a public note is made private; its client does not hear the answer and
+    // retries, but another tab's edit of the text lands first. Whatever the retry does, the feed
+    // must learn, once, that the note left it, and never see the new text.
+    let w = world();
+    let note = store_note(&w, "alice", true).await;
+    let hide = || put(note.note_id).bearer("alice").json(json!({"isPublic": false}));
+    assert_eq!(send(&w, hide()).await.0, 200);
+    let other_tab = put(note.note_id).bearer("alice").json(json!({"content": "the private text"}));
+    assert_eq!(send(&w, other_tab).await.0, 200);
+    assert_eq!(send(&w, hide()).await.0, 200);
+
+    let for_others: Vec<serde_json::Value> = updates(&w).iter().filter_map(NoteEvent::for_other_users).collect();
+    assert_eq!(for_others.len(), 1, "{for_others:?}");
+    assert_eq!((for_others[0]["wasPublic"].as_bool(), for_others[0]["isPublic"].as_bool()), (Some(true), Some(false)));
+    assert!(!for_others[0].to_string().contains("the private text"));
+    let versions: Vec<Option<u64>> = updates(&w).iter().map(NoteEvent::version).collect();
+    assert_eq!(versions, vec![Some(2), Some(3)], "each committed edit announced once, in order");
 }
 
 #[tokio::test]
@@ -349,5 +362,5 @@ async fn when_the_table_is_down_the_answer_is_503() {
     w.table.set_unavailable(true);
     let (status, body) = send(&w, put(note.note_id).bearer("alice").json(json!({"content": "x"}))).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("service_unavailable")));
-    assert!(w.bus.events().is_empty());
+    assert!(updates(&w).is_empty());
 }

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use notes_core::domain::events::{ChangeRecord, NoteEvent};
+use notes_core::domain::events::NoteEvent;
+use notes_core::domain::lifecycle::{FailedNote, NoteState, OwnNote, Provenance, Tombstone};
 use notes_core::domain::{Note, NoteId, Timestamp, Username};
 use notes_core::ports::{
-    ChangeOutcome, Connection, ConnectionPusher, ConnectionStore, DismissOutcome, EventPublisher, LastChange,
+    ChangeOutcome, Connection, ConnectionPusher, ConnectionStore, DismissOutcome, EventPublisher, FailureOutcome,
     NoteStore, Page, PageRequest, PublishError, PushError, SaveOutcome, StoreError,
 };
 
@@ -43,12 +44,17 @@ impl FaultyNoteStore {
 
 #[async_trait]
 impl NoteStore for FaultyNoteStore {
-    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
+    async fn save_new(&self, note: &Note, made_by: &Provenance) -> Result<SaveOutcome, StoreError> {
         if let Some(err) = self.marker.as_ref().and_then(|switch| poisoned(switch, note)) {
             return Err(err);
         }
         self.table_call(PUT_ITEM).await?;
-        self.inner.save_new(note).await
+        self.inner.save_new(note, made_by).await
+    }
+
+    async fn record_failure(&self, failed: &FailedNote, made_by: &Provenance) -> Result<FailureOutcome, StoreError> {
+        self.table_call(PUT_ITEM).await?;
+        self.inner.record_failure(failed, made_by).await
     }
 
     async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
@@ -56,7 +62,12 @@ impl NoteStore for FaultyNoteStore {
         self.inner.get(owner, note_id).await
     }
 
-    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError> {
+    async fn state(&self, owner: &Username, note_id: NoteId) -> Result<Option<NoteState>, StoreError> {
+        self.table_call(GET_ITEM).await?;
+        self.inner.state(owner, note_id).await
+    }
+
+    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<OwnNote>, StoreError> {
         self.table_call(QUERY).await?;
         self.inner.list_by_owner(owner, page).await
     }
@@ -66,19 +77,19 @@ impl NoteStore for FaultyNoteStore {
         self.inner.list_public(page).await
     }
 
-    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
+    async fn replace(&self, before: &Note, after: &Note, made_by: &Provenance) -> Result<ChangeOutcome, StoreError> {
         self.table_call(PUT_ITEM).await?;
-        self.inner.replace(before, after, change).await
+        self.inner.replace(before, after, made_by).await
     }
 
     async fn delete(
         &self,
         note: &Note,
-        tombstone_until: Timestamp,
-        change: &ChangeRecord,
+        tombstone: &Tombstone,
+        made_by: &Provenance,
     ) -> Result<ChangeOutcome, StoreError> {
         self.table_call(PUT_ITEM).await?;
-        self.inner.delete(note, tombstone_until, change).await
+        self.inner.delete(note, tombstone, made_by).await
     }
 
     async fn dismiss(
@@ -86,14 +97,10 @@ impl NoteStore for FaultyNoteStore {
         owner: &Username,
         note_id: NoteId,
         tombstone_until: Timestamp,
+        made_by: &Provenance,
     ) -> Result<DismissOutcome, StoreError> {
         self.table_call(PUT_ITEM).await?;
-        self.inner.dismiss(owner, note_id, tombstone_until).await
-    }
-
-    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
-        self.table_call(GET_ITEM).await?;
-        self.inner.last_change(owner, note_id).await
+        self.inner.dismiss(owner, note_id, tombstone_until, made_by).await
     }
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
@@ -229,7 +236,7 @@ mod tests {
         let faults = Faults::new(FaultPlan { table_throttled: 1.0, ..FaultPlan::from_json(r#"{"seed":1}"#).unwrap() });
         let store = FaultyNoteStore::new(table.clone(), None, Some(faults.clone()));
         let note = notes_core::adapters::fakes::note("alice", "hello", false);
-        let err = store.save_new(&note).await.unwrap_err();
+        let err = store.save_new(&note, &Provenance::request("a test")).await.unwrap_err();
         assert!(err.is_transient());
         assert_eq!(faults.injected().get("DynamoDB:PutItem throttled"), Some(&1));
         faults.set(false);
@@ -242,9 +249,9 @@ mod tests {
         let switch = FaultSwitch::new(true);
         let store = FaultyNoteStore::new(table.clone(), Some(switch.clone()), None);
         let note = notes_core::adapters::fakes::note("alice", &format!("poison {TRANSIENT_FAULT_MARKER}"), false);
-        assert!(store.save_new(&note).await.unwrap_err().is_transient());
+        assert!(store.save_new(&note, &Provenance::request("a test")).await.unwrap_err().is_transient());
         assert!(store.get(&note.username, note.note_id).await.unwrap().is_none());
         switch.set(false);
-        assert_eq!(store.save_new(&note).await.unwrap(), SaveOutcome::Saved);
+        assert_eq!(store.save_new(&note, &Provenance::request("a test")).await.unwrap(), SaveOutcome::Saved);
     }
 }

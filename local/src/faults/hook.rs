@@ -1,5 +1,5 @@
 //! The one hook through which fault injection reaches the functions: it wraps the ports of the
-//! functions an event source or a rule invokes (`queue` and `rule` triggers, as declared), the
+//! functions an event source or a rule invokes (`queue`, `rule` and `stream` triggers, as declared), the
 //! asynchronous part of the pipeline whose retries, dead letters and duplicates the faults are
 //! there to exercise. API functions answer their caller directly and are left alone.
 
@@ -32,7 +32,10 @@ impl FaultHook {
     }
 
     fn applies_to(function: &str) -> bool {
-        topology().functions.get(function).is_some_and(|f| matches!(f.trigger, Trigger::Queue(_) | Trigger::Rule(_)))
+        topology()
+            .functions
+            .get(function)
+            .is_some_and(|f| matches!(f.trigger, Trigger::Queue(_) | Trigger::Rule(_) | Trigger::Stream(_)))
     }
 }
 

@@ -17,14 +17,15 @@ use serde::{Deserialize, Serialize};
 pub struct FaultPlan {
     /// Seeds the generator every fault is drawn from, so a run can be repeated.
     pub seed: u64,
-    /// Each DynamoDB call of `save-note` and `notify` fails as throttled
+    /// Each DynamoDB call of `save-note`, `notify` and `broadcast` fails as throttled
     /// (`ProvisionedThroughputExceededException`).
     #[serde(default)]
     pub table_throttled: f64,
-    /// Each `PutEvents` of `save-note` fails outright (a 500 `InternalException`).
+    /// Each `PutEvents` of `publish-changes` (the table stream's consumer, the only function of
+    /// the pipeline that publishes) fails outright (a 500 `InternalException`).
     #[serde(default)]
     pub put_events_unavailable: f64,
-    /// Each `PutEvents` of `save-note` answers 200 with `FailedEntryCount > 0` (every entry
+    /// Each `PutEvents` of `publish-changes` answers 200 with `FailedEntryCount > 0` (every entry
     /// `ThrottlingException`).
     #[serde(default)]
     pub put_events_rejected: f64,

@@ -117,6 +117,11 @@ pub fn broadcast_shard(shard: u32) -> String {
     format!("{ALL_CONNECTIONS_PK_PREFIX}{shard}")
 }
 
+/// The username in a `USER#{username}` partition key, if it is one.
+pub fn username_of_pk(pk: &str) -> Option<Username> {
+    pk.strip_prefix("USER#").and_then(|name| Username::parse(name).ok())
+}
+
 /// The note id in a `NOTE#{id}` sort key, if it is one.
 pub fn note_id_of_sk(sk: &str) -> Option<NoteId> {
     sk.strip_prefix(NOTE_SK_PREFIX).and_then(|id| NoteId::parse(id).ok())
@@ -133,6 +138,7 @@ mod tests {
         assert_eq!(owner_note(&u, id).sk, public_feed(id).1);
         assert_eq!(owner_note(&u, id).pk, "USER#alice");
         assert_eq!(note_id_of_sk(&public_feed(id).1), Some(id));
+        assert_eq!(username_of_pk(&owner_note(&u, id).pk), Some(u));
     }
 
     #[test]

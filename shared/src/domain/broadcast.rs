@@ -29,6 +29,10 @@ pub struct ReceivedBroadcast {
     /// The note's owner, whose connections `notify` serves.
     pub owner: Username,
     pub correlation_id: String,
+    /// The version of the note the event shows (absent only on events older than versions).
+    pub version: Option<u64>,
+    /// Whether the detail carries the note's content (a public note's `note-saved` or `note-updated`).
+    pub shows_content: bool,
     /// Pushed as it is.
     pub detail: Value,
 }
@@ -58,7 +62,17 @@ impl BroadcastMessage {
         let note_id = field("noteId").ok_or_else(|| InvalidBroadcast("detail names no noteId".into()))?;
         let note_id = NoteId::parse(note_id).map_err(|e| InvalidBroadcast(format!("noteId: {e}")))?;
         let correlation_id = field("correlationId").unwrap_or_default().to_owned();
-        Ok(ReceivedBroadcast { shard: message.shard, note_id, owner, correlation_id, detail: message.detail })
+        let version = message.detail.get("version").and_then(Value::as_u64);
+        let shows_content = message.detail.get("content").is_some();
+        Ok(ReceivedBroadcast {
+            shard: message.shard,
+            note_id,
+            owner,
+            correlation_id,
+            version,
+            shows_content,
+            detail: message.detail,
+        })
     }
 
     pub fn to_body(&self) -> String {

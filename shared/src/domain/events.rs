@@ -7,12 +7,13 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::domain::lifecycle::{FailedNote, NoteState, Provenance, Tombstone, Transition};
 use crate::domain::{Note, NoteContent, NoteId, Timestamp, Username};
 
 pub const EVENT_SOURCE: &str = "notes.service";
 pub const EVENT_VERSION: u32 = 1;
 
-/// Namespace for ids of events derived from another event (see [`NoteEvent::derived_id`]).
+/// Namespace of the ids of events derived from a committed state (see [`NoteEvent::derived_id`]).
 const DERIVED_EVENT_NAMESPACE: Uuid = Uuid::from_u128(0x6e6f7465_735f_4576_8e74_5f6e616d6573);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,7 +68,7 @@ impl Envelope {
     pub fn first(note_id: NoteId, username: Username, correlation_id: String, at: Timestamp) -> Self {
         Envelope {
             event_version: EVENT_VERSION,
-            event_id: Uuid::new_v4(),
+            event_id: crate::domain::simulation::uuid_v4(),
             timestamp: at,
             correlation_id,
             causation_id: None,
@@ -76,30 +77,18 @@ impl Envelope {
         }
     }
 
-    /// The envelope of an edit or delete event kept as `record`.
-    fn recorded(note_id: NoteId, username: Username, record: &ChangeRecord) -> Self {
+    /// The envelope of the event a committed state of a note causes: its id derived from the note
+    /// and the state's version, so a retried stream batch publishes the very same event and
+    /// consumers drop the copy by id.
+    fn of_state(note_id: NoteId, username: Username, version: u64, at: Timestamp, made_by: &Provenance) -> Self {
         Envelope {
             event_version: EVENT_VERSION,
-            event_id: record.event_id,
-            timestamp: record.at,
-            correlation_id: record.correlation_id.clone(),
-            causation_id: None,
+            event_id: NoteEvent::derived_id(note_id, version),
+            timestamp: at,
+            correlation_id: made_by.correlation_id.clone(),
+            causation_id: made_by.causation_id,
             note_id,
             username,
-        }
-    }
-
-    /// The envelope of a `kind` event caused by the event `cause`. Its id is derived from the
-    /// cause's, so re-publishing after a redelivery yields the very same event.
-    pub fn caused_by(cause: &Envelope, kind: EventType, at: Timestamp) -> Self {
-        Envelope {
-            event_version: EVENT_VERSION,
-            event_id: NoteEvent::derived_id(cause.event_id, kind),
-            timestamp: at,
-            correlation_id: cause.correlation_id.clone(),
-            causation_id: Some(cause.event_id),
-            note_id: cause.note_id,
-            username: cause.username.clone(),
         }
     }
 }
@@ -111,13 +100,13 @@ pub enum EventBody {
     #[serde(rename_all = "camelCase")]
     NoteCreated { content: NoteContent, is_public: bool },
     #[serde(rename_all = "camelCase")]
-    NoteSaved { content: NoteContent, is_public: bool, saved_at: Timestamp },
+    NoteSaved { content: NoteContent, is_public: bool, saved_at: Timestamp, version: u64 },
     #[serde(rename_all = "camelCase")]
-    NoteFailed { error: String },
+    NoteFailed { error: String, version: u64 },
     #[serde(rename_all = "camelCase")]
-    NoteUpdated { content: NoteContent, is_public: bool, updated_at: Timestamp, was_public: bool },
+    NoteUpdated { content: NoteContent, is_public: bool, updated_at: Timestamp, was_public: bool, version: u64 },
     #[serde(rename_all = "camelCase")]
-    NoteDeleted { deleted_at: Timestamp, was_public: bool },
+    NoteDeleted { deleted_at: Timestamp, was_public: bool, version: u64 },
 }
 
 /// One note event: what goes in EventBridge's `detail`.
@@ -127,19 +116,6 @@ pub struct NoteEvent {
     pub envelope: Envelope,
     #[serde(flatten)]
     pub body: EventBody,
-}
-
-/// What a committed edit or delete published, kept beside the change in the same write (on the
-/// owner's copy, or on the tombstone), so that a retried request can publish the very same event
-/// again from what was committed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ChangeRecord {
-    pub event_id: Uuid,
-    pub correlation_id: String,
-    /// `updatedAt` or `deletedAt`.
-    pub at: Timestamp,
-    pub was_public: bool,
 }
 
 /// SHA-256 (hex) of what a `note-created` says beside its envelope: `isPublic` and `content`.
@@ -197,6 +173,24 @@ impl NoteEvent {
         serde_json::to_value(self).expect("a note event always serializes")
     }
 
+    /// The version of its note this event shows: the version of the committed state that
+    /// caused it (every event but `note-created`). Whoever holds a newer version of the note
+    /// drops an older event.
+    pub fn version(&self) -> Option<u64> {
+        match &self.body {
+            EventBody::NoteCreated { .. } => None,
+            EventBody::NoteSaved { version, .. }
+            | EventBody::NoteFailed { version, .. }
+            | EventBody::NoteUpdated { version, .. }
+            | EventBody::NoteDeleted { version, .. } => Some(*version),
+        }
+    }
+
+    /// Whether this event shows a note's content (`note-saved`, `note-updated`).
+    pub fn shows_content(&self) -> bool {
+        matches!(self.body, EventBody::NoteSaved { .. } | EventBody::NoteUpdated { .. })
+    }
+
     /// What a user other than the note's owner may receive about this event, if anything.
     ///
     /// `content` reaches only users who may read the note after the change: a note that is
@@ -204,37 +198,6 @@ impl NoteEvent {
     /// `content` (ids, timestamps, `isPublic: false`, `wasPublic: true`), so feeds drop it and
     /// learn nothing of its new text; a note that is and was private, and every `note-failed`
     /// or `note-created`, reaches no one but its owner.
-    /// The version of its note this event shows, for the events that show one (`note-saved`,
-    /// `note-updated`): the note's [`Note::version`] when the change was committed.
-    pub fn shown_version(&self) -> Option<Timestamp> {
-        match &self.body {
-            EventBody::NoteSaved { saved_at, .. } => Some(*saved_at),
-            EventBody::NoteUpdated { updated_at, .. } => Some(*updated_at),
-            _ => None,
-        }
-    }
-
-    /// The note as this event says it was committed (`note-saved`, `note-updated`).
-    pub fn committed_note(&self) -> Option<Note> {
-        let (content, is_public, saved_at, updated_at) = match &self.body {
-            EventBody::NoteSaved { content, is_public, saved_at } => (content, *is_public, *saved_at, None),
-            EventBody::NoteUpdated { content, is_public, updated_at, .. } => {
-                (content, *is_public, *updated_at, Some(*updated_at))
-            }
-            _ => return None,
-        };
-        Some(Note {
-            note_id: self.envelope.note_id,
-            username: self.envelope.username.clone(),
-            content: content.clone(),
-            is_public,
-            status: crate::domain::NoteStatus::Saved,
-            created_at: saved_at,
-            saved_at,
-            updated_at,
-        })
-    }
-
     pub fn for_other_users(&self) -> Option<serde_json::Value> {
         let visible = match &self.body {
             EventBody::NoteSaved { is_public, .. } => *is_public,
@@ -269,50 +232,103 @@ impl NoteEvent {
         }
     }
 
-    /// `note-saved`, caused by `created`. Its id is derived from the cause, so re-publishing
-    /// after a redelivery yields the very same event and consumers can drop the copy by id.
-    pub fn note_saved(created: &NoteEvent, note: &Note) -> Self {
+    /// The event one committed transition of a note's key means, if any:
+    ///
+    /// | before → after | event |
+    /// | --- | --- |
+    /// | nothing or a failure → a stored note | `note-saved` |
+    /// | a stored note → a stored note of another version | `note-updated`, `wasPublic` from before |
+    /// | anything → a tombstone | `note-deleted`, `wasPublic` from before (a dismiss: `false`) |
+    /// | a stored note → nothing (removed by hand) | `note-deleted` |
+    /// | nothing → a failure; a failure → a failure recorded anew (it failed again) | `note-failed` |
+    /// | a tombstone or a failure expiring; a state rewritten as it was | nothing |
+    pub fn of_transition(transition: &Transition) -> Option<Self> {
+        let made_by = &transition.made_by;
+        match (&transition.before, &transition.after) {
+            (Some(NoteState::Stored(before)), Some(NoteState::Stored(after))) => {
+                (before.version != after.version).then(|| Self::note_updated(before, after, made_by))
+            }
+            (_, Some(NoteState::Stored(note))) => Some(Self::note_saved(note, made_by)),
+            (before, Some(NoteState::Deleted(tombstone))) => {
+                let was_public = before.as_ref().is_some_and(NoteState::is_public);
+                let unchanged = before.as_ref().is_some_and(|b| b.version() == tombstone.version);
+                (!unchanged).then(|| Self::note_deleted(tombstone, was_public, made_by))
+            }
+            (before, Some(NoteState::Failed(failed))) => {
+                let unchanged = before.as_ref().is_some_and(|b| b.version() == failed.version);
+                (!unchanged).then(|| Self::note_failed(failed, made_by))
+            }
+            (Some(NoteState::Stored(note)), None) => {
+                let removed = Tombstone {
+                    note_id: note.note_id,
+                    username: note.username.clone(),
+                    deleted_at: Timestamp::now(),
+                    version: note.version + 1,
+                    expires_at: Timestamp::now(),
+                };
+                Some(Self::note_deleted(&removed, note.is_public, made_by))
+            }
+            (_, None) => None,
+        }
+    }
+
+    /// `note-saved`: `note` is stored.
+    pub fn note_saved(note: &Note, made_by: &Provenance) -> Self {
         NoteEvent {
-            envelope: Envelope::caused_by(&created.envelope, EventType::NoteSaved, note.saved_at),
+            envelope: Envelope::of_state(note.note_id, note.username.clone(), note.version, note.saved_at, made_by),
             body: EventBody::NoteSaved {
                 content: note.content.clone(),
                 is_public: note.is_public,
                 saved_at: note.saved_at,
+                version: note.version,
             },
         }
     }
 
-    /// `note-failed`, caused by `created`, with a sentence a user may read.
-    pub fn note_failed(created_envelope: &Envelope, error: impl Into<String>, at: Timestamp) -> Self {
+    /// `note-failed`: the note could not be stored, for a reason its owner may read.
+    pub fn note_failed(failed: &FailedNote, made_by: &Provenance) -> Self {
         NoteEvent {
-            envelope: Envelope::caused_by(created_envelope, EventType::NoteFailed, at),
-            body: EventBody::NoteFailed { error: error.into() },
+            envelope: Envelope::of_state(
+                failed.note_id,
+                failed.username.clone(),
+                failed.version,
+                failed.failed_at,
+                made_by,
+            ),
+            body: EventBody::NoteFailed { error: failed.error.clone(), version: failed.version },
         }
     }
 
-    /// `note-updated`: first event of an edit flow started by the HTTP request `correlation_id`.
-    pub fn note_updated(before: &Note, after: &Note, correlation_id: String) -> Self {
-        let updated_at = after.updated_at.unwrap_or_else(Timestamp::now);
+    /// `note-updated`: `before` was edited into `after`.
+    pub fn note_updated(before: &Note, after: &Note, made_by: &Provenance) -> Self {
+        let updated_at = after.updated_at.unwrap_or(after.saved_at);
         NoteEvent {
-            envelope: Envelope::first(after.note_id, after.username.clone(), correlation_id, updated_at),
+            envelope: Envelope::of_state(after.note_id, after.username.clone(), after.version, updated_at, made_by),
             body: EventBody::NoteUpdated {
                 content: after.content.clone(),
                 is_public: after.is_public,
                 updated_at,
                 was_public: before.is_public,
+                version: after.version,
             },
         }
     }
 
-    /// `note-deleted`: first event of a delete flow.
-    pub fn note_deleted(note: &Note, correlation_id: String, deleted_at: Timestamp) -> Self {
+    /// `note-deleted`: the note (public before, or not) is now `tombstone`.
+    pub fn note_deleted(tombstone: &Tombstone, was_public: bool, made_by: &Provenance) -> Self {
         NoteEvent {
-            envelope: Envelope::first(note.note_id, note.username.clone(), correlation_id, deleted_at),
-            body: EventBody::NoteDeleted { deleted_at, was_public: note.is_public },
+            envelope: Envelope::of_state(
+                tombstone.note_id,
+                tombstone.username.clone(),
+                tombstone.version,
+                tombstone.deleted_at,
+                made_by,
+            ),
+            body: EventBody::NoteDeleted { deleted_at: tombstone.deleted_at, was_public, version: tombstone.version },
         }
     }
 
-    /// The note a `note-created` asks to store, as stored at `saved_at`.
+    /// The note a `note-created` asks to store, as stored at `saved_at`: its first version.
     pub fn note_to_store(&self, saved_at: Timestamp) -> Option<Note> {
         let EventBody::NoteCreated { content, is_public } = &self.body else { return None };
         Some(Note {
@@ -324,49 +340,21 @@ impl NoteEvent {
             created_at: self.envelope.timestamp,
             saved_at,
             updated_at: None,
+            version: 1,
         })
     }
 
-    /// The record to keep with the change this `note-updated` or `note-deleted` announces.
-    pub fn change_record(&self) -> Option<ChangeRecord> {
-        let (at, was_public) = match &self.body {
-            EventBody::NoteUpdated { updated_at, was_public, .. } => (*updated_at, *was_public),
-            EventBody::NoteDeleted { deleted_at, was_public } => (*deleted_at, *was_public),
-            _ => return None,
-        };
-        Some(ChangeRecord {
-            event_id: self.envelope.event_id,
-            correlation_id: self.envelope.correlation_id.clone(),
-            at,
-            was_public,
-        })
+    /// The provenance a state made in answer to this event keeps: its flow's correlation, and
+    /// this event as the cause.
+    pub fn as_cause(&self) -> Provenance {
+        Provenance { correlation_id: self.envelope.correlation_id.clone(), causation_id: Some(self.envelope.event_id) }
     }
 
-    /// The `note-updated` that the change `record` of `note` (as it is now) published.
-    pub fn updated_again(note: &Note, record: &ChangeRecord) -> Self {
-        NoteEvent {
-            envelope: Envelope::recorded(note.note_id, note.username.clone(), record),
-            body: EventBody::NoteUpdated {
-                content: note.content.clone(),
-                is_public: note.is_public,
-                updated_at: record.at,
-                was_public: record.was_public,
-            },
-        }
-    }
-
-    /// The `note-deleted` that the delete `record` of the note published.
-    pub fn deleted_again(note_id: NoteId, owner: Username, record: &ChangeRecord) -> Self {
-        NoteEvent {
-            envelope: Envelope::recorded(note_id, owner, record),
-            body: EventBody::NoteDeleted { deleted_at: record.at, was_public: record.was_public },
-        }
-    }
-
-    /// A UUID v5 of the cause's id and the derived type: stable across retries.
-    pub fn derived_id(cause: Uuid, kind: EventType) -> Uuid {
-        let mut name = cause.as_bytes().to_vec();
-        name.extend_from_slice(kind.as_str().as_bytes());
+    /// A UUID v5 of the note id and the version of the state that caused the event: the same
+    /// for every retry of one transition, different for every transition of one note.
+    pub fn derived_id(note_id: NoteId, version: u64) -> Uuid {
+        let mut name = note_id.as_uuid().as_bytes().to_vec();
+        name.extend_from_slice(&version.to_be_bytes());
         Uuid::new_v5(&DERIVED_EVENT_NAMESPACE, &name)
     }
 }
@@ -408,7 +396,43 @@ mod tests {
             created_at: event.envelope.timestamp,
             saved_at: Timestamp::now(),
             updated_at: None,
+            version: 1,
         }
+    }
+
+    fn edited(before: &Note, content: &str, is_public: bool) -> Note {
+        let mut after = before.clone();
+        after.content = NoteContent::parse(content).unwrap();
+        after.is_public = is_public;
+        after.updated_at = Some(Timestamp::now());
+        after.version = before.version + 1;
+        after
+    }
+
+    fn tombstone_of(note: &Note) -> Tombstone {
+        Tombstone {
+            note_id: note.note_id,
+            username: note.username.clone(),
+            deleted_at: Timestamp::now(),
+            version: note.version + 1,
+            expires_at: Timestamp::now().plus_seconds(60),
+        }
+    }
+
+    fn failure_of(created: &NoteEvent) -> FailedNote {
+        FailedNote {
+            note_id: created.note_id(),
+            username: created.username().clone(),
+            error: "no".into(),
+            created_at: created.envelope.timestamp,
+            failed_at: Timestamp::now(),
+            version: 1,
+            expires_at: Timestamp::now().plus_seconds(60),
+        }
+    }
+
+    fn transition(before: Option<NoteState>, after: Option<NoteState>) -> Option<NoteEvent> {
+        NoteEvent::of_transition(&Transition { before, after, made_by: Provenance::request("req-9") })
     }
 
     #[test]
@@ -424,21 +448,81 @@ mod tests {
     }
 
     #[test]
-    fn saved_event_is_caused_by_created_and_keeps_the_correlation() {
+    fn a_stored_note_is_announced_saved_with_the_flow_of_the_note_created_it_stored() {
         let created = created();
-        let saved = NoteEvent::note_saved(&created, &saved_note(&created));
-        assert_eq!(saved.envelope.causation_id, Some(created.envelope.event_id));
-        assert_eq!(saved.envelope.correlation_id, "req-1");
-        assert_eq!(saved.event_type(), EventType::NoteSaved);
+        let note = saved_note(&created);
+        let saved = transition(None, Some(NoteState::Stored(note.clone()))).unwrap();
+        assert_eq!((saved.event_type(), saved.version()), (EventType::NoteSaved, Some(1)));
+        assert_eq!(saved.correlation_id(), "req-9");
+        let caused = NoteEvent::note_saved(&note, &created.as_cause());
+        assert_eq!(caused.envelope.causation_id, Some(created.envelope.event_id));
+        assert_eq!(caused.envelope.correlation_id, "req-1");
+        assert_eq!(caused.version(), Some(1));
     }
 
     #[test]
-    fn derived_events_have_stable_ids_across_retries() {
+    fn one_transition_always_yields_the_same_event_id_and_two_transitions_never_do() {
         let created = created();
         let note = saved_note(&created);
-        assert_eq!(NoteEvent::note_saved(&created, &note), NoteEvent::note_saved(&created, &note));
-        let failed = NoteEvent::note_failed(&created.envelope, "x", Timestamp::now());
-        assert_ne!(failed.envelope.event_id, NoteEvent::note_saved(&created, &note).envelope.event_id);
+        let first = transition(None, Some(NoteState::Stored(note.clone()))).unwrap();
+        assert_eq!(transition(None, Some(NoteState::Stored(note.clone()))).unwrap(), first);
+        let after = edited(&note, "again", true);
+        let edit = transition(Some(NoteState::Stored(note)), Some(NoteState::Stored(after))).unwrap();
+        assert_ne!(edit.envelope.event_id, first.envelope.event_id);
+    }
+
+    #[test]
+    fn an_edit_reads_was_public_from_the_state_before_it() {
+        let note = saved_note(&created());
+        let hidden = edited(&note, "now private", false);
+        let event = transition(Some(NoteState::Stored(note)), Some(NoteState::Stored(hidden))).unwrap();
+        assert!(matches!(event.body, EventBody::NoteUpdated { was_public: true, is_public: false, version: 2, .. }));
+    }
+
+    #[test]
+    fn a_delete_reads_was_public_from_the_state_before_it_and_a_dismiss_was_never_public() {
+        let note = saved_note(&created());
+        let tombstone = tombstone_of(&note);
+        let deleted =
+            transition(Some(NoteState::Stored(note.clone())), Some(NoteState::Deleted(tombstone.clone()))).unwrap();
+        assert!(matches!(deleted.body, EventBody::NoteDeleted { was_public: true, version: 2, .. }));
+        let failure = failure_of(&created());
+        let dismissed = transition(Some(NoteState::Failed(failure)), Some(NoteState::Deleted(tombstone))).unwrap();
+        assert!(matches!(dismissed.body, EventBody::NoteDeleted { was_public: false, .. }));
+        assert!(dismissed.for_other_users().is_none());
+    }
+
+    #[test]
+    fn a_failure_is_announced_each_time_it_is_recorded_and_a_redrive_that_stores_the_note_is_a_save() {
+        let created = created();
+        let failure = failure_of(&created);
+        let failed = transition(None, Some(NoteState::Failed(failure.clone()))).unwrap();
+        assert_eq!(failed.event_type(), EventType::NoteFailed);
+        assert_eq!(
+            transition(Some(NoteState::Failed(failure.clone())), Some(NoteState::Failed(failure.clone()))),
+            None
+        );
+        let again = FailedNote { version: 2, ..failure.clone() };
+        let told_again = transition(Some(NoteState::Failed(failure.clone())), Some(NoteState::Failed(again))).unwrap();
+        assert_eq!((told_again.event_type(), told_again.version()), (EventType::NoteFailed, Some(2)));
+        let mut note = saved_note(&created);
+        note.version = 2;
+        let saved = transition(Some(NoteState::Failed(failure)), Some(NoteState::Stored(note))).unwrap();
+        assert_eq!((saved.event_type(), saved.version()), (EventType::NoteSaved, Some(2)));
+    }
+
+    #[test]
+    fn an_expiry_announces_nothing() {
+        let created = created();
+        let note = saved_note(&created);
+        assert_eq!(transition(Some(NoteState::Deleted(tombstone_of(&note))), None), None);
+        assert_eq!(transition(Some(NoteState::Failed(failure_of(&created))), None), None);
+    }
+
+    #[test]
+    fn a_state_rewritten_as_it_was_announces_nothing() {
+        let note = saved_note(&created());
+        assert_eq!(transition(Some(NoteState::Stored(note.clone())), Some(NoteState::Stored(note))), None);
     }
 
     #[test]
@@ -458,58 +542,37 @@ mod tests {
     #[test]
     fn other_users_hear_of_notes_that_are_or_were_public() {
         let created = created();
-        let mut note = saved_note(&created);
-        assert!(NoteEvent::note_saved(&created, &note).for_other_users().is_some());
-        let before = note.clone();
-        note.is_public = false;
-        assert!(NoteEvent::note_updated(&before, &note, "r".into()).for_other_users().is_some());
-        assert!(NoteEvent::note_updated(&note, &note, "r".into()).for_other_users().is_none());
-        assert!(NoteEvent::note_deleted(&note, "r".into(), Timestamp::now()).for_other_users().is_none());
-        assert!(NoteEvent::note_deleted(&before, "r".into(), Timestamp::now()).for_other_users().is_some());
-        assert!(NoteEvent::note_failed(&created.envelope, "x", Timestamp::now()).for_other_users().is_none());
+        let by = Provenance::request("r");
+        let note = saved_note(&created);
+        assert!(NoteEvent::note_saved(&note, &by).for_other_users().is_some());
+        let private = edited(&note, "hello", false);
+        assert!(NoteEvent::note_updated(&note, &private, &by).for_other_users().is_some());
+        assert!(NoteEvent::note_updated(&private, &private, &by).for_other_users().is_none());
+        assert!(NoteEvent::note_deleted(&tombstone_of(&private), false, &by).for_other_users().is_none());
+        assert!(NoteEvent::note_deleted(&tombstone_of(&note), true, &by).for_other_users().is_some());
+        assert!(NoteEvent::note_failed(&failure_of(&created), &by).for_other_users().is_none());
         assert!(created.for_other_users().is_none());
     }
 
     #[test]
     fn a_note_leaving_the_public_feed_reaches_other_users_without_its_content() {
-        let created = created();
-        let before = saved_note(&created);
-        let mut after = before.clone();
-        after.is_public = false;
-        after.content = NoteContent::parse("now private").unwrap();
-        after.updated_at = Some(Timestamp::now());
-        let event = NoteEvent::note_updated(&before, &after, "r".into());
+        let before = saved_note(&created());
+        let after = edited(&before, "now private", false);
+        let event = NoteEvent::note_updated(&before, &after, &Provenance::request("r"));
         let seen = event.for_other_users().unwrap();
         assert!(seen.get("content").is_none(), "{seen}");
         assert!(!seen.to_string().contains("now private"));
         assert_eq!(seen["isPublic"], false);
         assert_eq!(seen["wasPublic"], true);
         assert_eq!(seen["eventId"], event.to_detail()["eventId"]);
-        assert_eq!(seen["updatedAt"], event.to_detail()["updatedAt"]);
-    }
-
-    #[test]
-    fn an_edit_or_delete_rebuilt_from_its_record_is_the_event_first_published() {
-        let created = created();
-        let before = saved_note(&created);
-        let mut after = before.clone();
-        after.is_public = false;
-        after.updated_at = Some(Timestamp::now());
-        let updated = NoteEvent::note_updated(&before, &after, "r".into());
-        assert_eq!(NoteEvent::updated_again(&after, &updated.change_record().unwrap()), updated);
-        let deleted = NoteEvent::note_deleted(&after, "r2".into(), Timestamp::now());
-        let again = NoteEvent::deleted_again(after.note_id, after.username.clone(), &deleted.change_record().unwrap());
-        assert_eq!(again, deleted);
-        assert_eq!(created.change_record(), None);
+        assert_eq!(seen["version"], 2);
     }
 
     #[test]
     fn a_public_edit_reaches_other_users_whole() {
-        let created = created();
-        let before = saved_note(&created);
-        let mut after = before.clone();
-        after.content = NoteContent::parse("still public").unwrap();
-        let event = NoteEvent::note_updated(&before, &after, "r".into());
+        let before = saved_note(&created());
+        let after = edited(&before, "still public", true);
+        let event = NoteEvent::note_updated(&before, &after, &Provenance::request("r"));
         assert_eq!(event.for_other_users(), Some(event.to_detail()));
     }
 

@@ -6,6 +6,8 @@
 
 pub mod broadcast;
 pub mod events;
+pub mod lifecycle;
+pub mod simulation;
 
 use std::fmt;
 
@@ -169,7 +171,7 @@ pub struct NoteId(Uuid);
 
 impl NoteId {
     pub fn new() -> Self {
-        Self(Uuid::now_v7())
+        Self(simulation::uuid_v7())
     }
 
     pub fn parse(value: &str) -> Result<Self, ValidationError> {
@@ -216,8 +218,12 @@ impl<'de> Deserialize<'de> for NoteId {
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
+    /// The system's time, or the simulation's while this thread runs one ([`simulation`]).
     pub fn now() -> Self {
-        Self::from_datetime(Utc::now())
+        match simulation::now_ms().and_then(Self::from_epoch_millis) {
+            Some(simulated) => simulated,
+            None => Self::from_datetime(Utc::now()),
+        }
     }
 
     /// Truncated to milliseconds, so a value survives a round trip through its text form.
@@ -305,20 +311,20 @@ pub struct Note {
     pub saved_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<Timestamp>,
-}
-
-impl Note {
-    /// Which committed state of the note this is: its last edit's time, or its save's. Every
-    /// committed change moves it on, so a consumer can tell an event of an older state.
-    pub fn version(&self) -> Timestamp {
-        self.updated_at.unwrap_or(self.saved_at)
-    }
+    /// Which committed state of the note this is: 1 when stored, one more with each committed
+    /// change (an edit, then the delete's tombstone). Every event of the note carries the
+    /// version it shows, so whoever holds a newer one drops an older event. 0 on items written
+    /// before versions were kept.
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NoteStatus {
     Saved,
+    /// Not stored: see [`lifecycle::FailedNote`].
+    Failed,
 }
 
 /// A change to an existing note: at least one of the two fields.
@@ -337,12 +343,13 @@ impl NoteChange {
 }
 
 impl Note {
-    /// The note after `change`, stamped `updated_at`.
+    /// The note after `change`, stamped `updated_at`, one version on.
     pub fn changed(&self, change: &NoteChange, updated_at: Timestamp) -> Note {
         Note {
             content: change.content.clone().unwrap_or_else(|| self.content.clone()),
             is_public: change.is_public.unwrap_or(self.is_public),
             updated_at: Some(updated_at),
+            version: self.version + 1,
             ..self.clone()
         }
     }

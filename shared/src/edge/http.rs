@@ -98,7 +98,7 @@ pub fn api_request_id(req: &Request) -> String {
         _ => None,
     }
     .filter(|id| !id.is_empty())
-    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+    .unwrap_or_else(|| crate::domain::simulation::uuid_v4().to_string())
 }
 
 pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {

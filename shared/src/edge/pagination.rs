@@ -9,6 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use serde::Serialize;
 
+use crate::domain::lifecycle::OwnNote;
 use crate::domain::{Note, NoteId};
 use crate::edge::error::ApiError;
 use crate::edge::http::{MAX_LAMBDA_RESPONSE_BYTES, json_string_len};
@@ -21,8 +22,8 @@ const CURSOR_PREFIX: &str = "v1:";
 /// The body of the list routes: one page, newest first; `nextCursor` is left out on the last page.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NotesPage {
-    pub notes: Vec<Note>,
+pub struct NotesPage<T = Note> {
+    pub notes: Vec<T>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
@@ -31,12 +32,29 @@ pub struct NotesPage {
 /// inside its envelope): Lambda's 6 MB less room for the envelope, the headers and the cursor.
 pub const PAGE_BUDGET_BYTES: usize = MAX_LAMBDA_RESPONSE_BYTES - 64 * 1024;
 
-impl From<Page<Note>> for NotesPage {
+/// An item of a list route, named by its note id.
+pub trait Listed: Serialize {
+    fn listed_id(&self) -> NoteId;
+}
+
+impl Listed for Note {
+    fn listed_id(&self) -> NoteId {
+        self.note_id
+    }
+}
+
+impl Listed for OwnNote {
+    fn listed_id(&self) -> NoteId {
+        self.note_id()
+    }
+}
+
+impl<T: Listed> From<Page<T>> for NotesPage<T> {
     /// The page, cut where its notes would pass [`PAGE_BUDGET_BYTES`]: a page is bounded by
     /// DynamoDB's 1 MB of stored bytes, but a stored note may be deflated, and its escaped JSON can
     /// be many times that. A cut page keeps a `nextCursor` after its last note, as a page cut by
     /// the 1 MB does, so the next page starts where it stopped.
-    fn from(page: Page<Note>) -> Self {
+    fn from(page: Page<T>) -> Self {
         let mut used = 0;
         let mut notes = Vec::with_capacity(page.items.len());
         let mut items = page.items.into_iter();
@@ -44,8 +62,8 @@ impl From<Page<Note>> for NotesPage {
             let json = serde_json::to_string(&note).expect("a note serializes");
             used += json_string_len(&json) + 1;
             if used > PAGE_BUDGET_BYTES && !notes.is_empty() {
-                let last: &Note = notes.last().expect("not empty");
-                return NotesPage { next_cursor: Some(encode_cursor(last.note_id)), notes };
+                let last: &T = notes.last().expect("not empty");
+                return NotesPage { next_cursor: Some(encode_cursor(last.listed_id())), notes };
             }
             notes.push(note);
         }

@@ -5,7 +5,8 @@
 pub mod push;
 
 use crate::domain::broadcast::BroadcastMessage;
-use crate::domain::events::{ChangeRecord, Envelope, NoteEvent};
+use crate::domain::events::{Envelope, NoteEvent};
+use crate::domain::lifecycle::{FailedNote, NoteState, OwnNote, Provenance, Tombstone};
 use crate::domain::{IdempotencyKey, Note, NoteId, Timestamp, Username};
 use async_trait::async_trait;
 
@@ -62,12 +63,22 @@ pub enum QueueError {
 /// What storing a new note came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SaveOutcome {
-    /// Stored now.
+    /// Stored now (in place of its failure, if one was recorded).
     Saved,
     /// Stored by an earlier delivery of the same event: here is what was stored.
     AlreadySaved(Note),
-    /// The note was deleted after an earlier delivery stored it; nothing is written.
+    /// The note was deleted or dismissed; nothing is written.
     Deleted,
+}
+
+/// What recording a note's failure came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureOutcome {
+    /// Recorded now, or by an earlier delivery.
+    Recorded,
+    /// The note is stored, deleted or dismissed: no failure is recorded, so a stored note is
+    /// never announced as failed.
+    Settled,
 }
 
 /// What a conditional change of an existing note came to.
@@ -92,42 +103,49 @@ pub struct Page<T> {
     pub next: Option<NoteId>,
 }
 
-/// Notes, each in one item; public ones also listed in the public feed.
+/// Notes, each in one item (its key's [`NoteState`]); public ones also listed in the public
+/// feed. Every write is one conditional write of one item, and the table's stream carries it to
+/// the consumer that publishes its event: no writer publishes.
 #[async_trait]
 pub trait NoteStore: Send + Sync {
-    /// Stores a new note, once: not if it exists already, and not if it was deleted. Whether its
-    /// owner exists is not checked: only `publish-note` puts `note-created` on the bus, for the
-    /// account its verified token names, and no account is ever removed.
-    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError>;
+    /// Stores a new note, once: not if it exists already, and not if it was deleted or
+    /// dismissed. In place of a recorded failure it is stored one version past it (a redrive
+    /// that saves the note). Whether its owner exists is not checked: only `publish-note` puts
+    /// `note-created` on the bus, for the account its verified token names, and no account is
+    /// ever removed.
+    async fn save_new(&self, note: &Note, made_by: &Provenance) -> Result<SaveOutcome, StoreError>;
+    /// Records that the note could not be stored, only where its key holds nothing.
+    async fn record_failure(&self, failed: &FailedNote, made_by: &Provenance) -> Result<FailureOutcome, StoreError>;
+    /// The stored note, if the key holds one.
     async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError>;
-    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<Note>, StoreError>;
+    /// Whatever the note's key holds (a consistent read).
+    async fn state(&self, owner: &Username, note_id: NoteId) -> Result<Option<NoteState>, StoreError>;
+    /// The owner's stored notes and recorded failures, newest first.
+    async fn list_by_owner(&self, owner: &Username, page: PageRequest) -> Result<Page<OwnNote>, StoreError>;
     async fn list_public(&self, page: PageRequest) -> Result<Page<Note>, StoreError>;
-    /// Replaces `before` by `after` (same id and owner), in or out of the public feed to match,
-    /// only if the note is still `before`. The note keeps `change`, the record of the
-    /// `note-updated` this edit publishes.
-    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError>;
-    /// Deletes the note if it is still `note`, leaving a tombstone in its place until
-    /// `tombstone_until` so a late redelivery or a replay of its `note-created` cannot bring it
-    /// back. The tombstone keeps `change`, the record of the `note-deleted` this delete publishes.
+    /// Replaces `before` by `after` (same id and owner, one version on), in or out of the public
+    /// feed to match, only if the note is still `before`.
+    async fn replace(&self, before: &Note, after: &Note, made_by: &Provenance) -> Result<ChangeOutcome, StoreError>;
+    /// Puts `tombstone` in the place of `note` if it is still `note`, so a late redelivery or a
+    /// replay of its `note-created` cannot bring it back.
     async fn delete(
         &self,
         note: &Note,
-        tombstone_until: Timestamp,
-        change: &ChangeRecord,
+        tombstone: &Tombstone,
+        made_by: &Provenance,
     ) -> Result<ChangeOutcome, StoreError>;
-    /// Gives up a note its owner never saw stored (dismissed after `note-failed`): a tombstone in
-    /// its place until `tombstone_until`, written only if the key holds nothing, so a redrive or a
-    /// replay of its `note-created` stores nothing. `Stored` when the note is stored after all.
+    /// Gives up a note its owner never saw stored (pending, or failed): a tombstone in its place
+    /// until `tombstone_until`, written only if the key holds nothing or a failure, so a redrive
+    /// or a replay of its `note-created` stores nothing. `Stored` when the note is stored after all.
     async fn dismiss(
         &self,
         owner: &Username,
         note_id: NoteId,
         tombstone_until: Timestamp,
+        made_by: &Provenance,
     ) -> Result<DismissOutcome, StoreError>;
     /// Whether the note was deleted and its tombstone has not expired yet.
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError>;
-    /// The last committed edit or delete of the caller's note, as recorded with it.
-    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError>;
 }
 
 /// What became of a dismissed note.
@@ -137,15 +155,6 @@ pub enum DismissOutcome {
     Dismissed,
     /// The note is stored: it is deleted as any stored note is.
     Stored,
-}
-
-/// The last committed change of a note, with the record of the event it published.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LastChange {
-    /// The note as it is now, last edited by `change`.
-    Updated { note: Note, change: ChangeRecord },
-    /// The note is deleted.
-    Deleted(ChangeRecord),
 }
 
 /// A stored account.

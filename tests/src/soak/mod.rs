@@ -175,8 +175,9 @@ struct PipelineGauges {
 }
 
 impl PipelineGauges {
-    /// Until aborted: posted (accepted by `POST /notes`), stored (notes `save-note` sent a
-    /// `note-saved` for, which it does once a note is in the table: the stack's own count),
+    /// Until aborted: posted (accepted by `POST /notes`), stored (notes `publish-changes` sent a
+    /// `note-saved` for, which it does once the table's stream carries the stored note: the
+    /// stack's own count),
     /// dead-lettered (messages in the note DLQ, an operator's view: under faults some are redriven
     /// and stored later), queued (messages waiting or in flight in the three queues). Done: the
     /// notes stored, or failed for good (`note-failed` sent).
@@ -377,18 +378,37 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
     progress.phase("reconciling", tokens.len() as u64, "users' notes read");
     progress.clear_counts();
     let mut stored: HashMap<String, usize> = HashMap::new();
+    let mut listed_failed: HashSet<String> = HashSet::new();
     for token in &tokens {
-        for id in list_all(&stack, "/notes", Some(token)).await? {
-            *stored.entry(id).or_default() += 1;
+        for (id, status) in list_all(&stack, "/notes", Some(token)).await? {
+            if status == "failed" {
+                listed_failed.insert(id);
+            } else {
+                *stored.entry(id).or_default() += 1;
+            }
         }
         progress.add_done(1);
     }
     progress.label("reconciling the feed, the DLQ and what each listener heard");
     let mut in_feed: HashMap<String, usize> = HashMap::new();
-    for id in list_all(&stack, "/notes/public", None).await? {
+    for (id, _) in list_all(&stack, "/notes/public", None).await? {
         *in_feed.entry(id).or_default() += 1;
     }
-    let in_dlq = dead_lettered(&sqs, &resources.note_dlq_url).await;
+    // Every note its owner's list shows failed went to the DLQ on its last receive. A redriven
+    // one is back in the DLQ only after its receives again: read the DLQ until every such note is
+    // there, or the drain limit passes, so the reconciliation never reads it too early.
+    let failed_not_stored: HashSet<String> =
+        listed_failed.iter().filter(|id| !stored.contains_key(*id)).cloned().collect();
+    let notify_dead_lettered = queue_depth(&sqs, &resources.notify_dlq_url).await.unwrap_or(0) as usize;
+    let mut in_dlq = HashSet::new();
+    let dlq_deadline = Instant::now() + config.drain_limit;
+    loop {
+        in_dlq.extend(dead_lettered(&sqs, &resources.note_dlq_url).await);
+        if failed_not_stored.is_subset(&in_dlq) || Instant::now() > dlq_deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 
     let by_id: HashMap<&str, &Posted> = posted.iter().map(|p| (p.note_id.as_str(), p)).collect();
     let mut report = SoakReport {
@@ -408,22 +428,28 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
         invocations,
         public: posted.iter().filter(|p| p.public).count(),
         injected,
+        notify_dead_lettered,
         ..SoakReport::default()
     };
-    // (listener, note, event type) -> event ids heard; owners' first note-saved time.
-    let mut heard: HashMap<(usize, String, String), Vec<String>> = HashMap::new();
+    // (listener, note, event type, version) -> event ids heard; owners' first note-saved time. A
+    // note failed again after a redrive is a new failure (one version on), not a repeat.
+    let mut heard: HashMap<(usize, String, String, u64), Vec<String>> = HashMap::new();
     let mut first_saved: HashMap<String, Instant> = HashMap::new();
     let mut owner_failed: HashSet<String> = HashSet::new();
+    let mut listener_reconnects: Vec<usize> = Vec::new();
     for (user, listener) in listeners.iter().enumerate() {
         listener.task.abort();
-        report.reconnects += listener.reconnects.load(Ordering::SeqCst).min(MAX_RECONNECTS);
+        let reconnects = listener.reconnects.load(Ordering::SeqCst).min(MAX_RECONNECTS);
+        report.reconnects += reconnects;
+        listener_reconnects.push(reconnects);
         for Received { at, message } in listener.received.lock().unwrap().iter() {
             let (Some(note_id), Some(event_type)) = (message["noteId"].as_str(), message["eventType"].as_str()) else {
                 continue;
             };
             let Some(note) = by_id.get(note_id) else { continue };
+            let version = message["version"].as_u64().unwrap_or(0);
             heard
-                .entry((user, note_id.to_owned(), event_type.to_owned()))
+                .entry((user, note_id.to_owned(), event_type.to_owned(), version))
                 .or_default()
                 .push(message["eventId"].as_str().unwrap_or_default().to_owned());
             if note.owner == user {
@@ -457,7 +483,10 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
             report.misdelivered += feed_copies;
         }
         let expected_feed = usize::from(note.public);
-        let dead_with_failed = copies == 0 && in_dlq.contains(&note.note_id) && owner_failed.contains(&note.note_id);
+        // Dead-lettered, and its owner was told: by a push, or (if the listener was reconnecting
+        // then) by the failure their list shows.
+        let told_failed = owner_failed.contains(&note.note_id) || listed_failed.contains(&note.note_id);
+        let dead_with_failed = copies == 0 && in_dlq.contains(&note.note_id) && told_failed;
         if copies > 1 || feed_copies > 1 {
             report.stored_twice += 1;
         } else if copies == 1 && feed_copies == expected_feed {
@@ -472,12 +501,29 @@ pub async fn run(config: SoakConfig) -> Result<SoakReport, String> {
             }
         } else if copies == 0 {
             report.lost += 1;
+            report.lost_notes.push(report::LostNote {
+                note_id: note.note_id.clone(),
+                poison: note.poison,
+                in_dlq: in_dlq.contains(&note.note_id),
+                listed_failed: listed_failed.contains(&note.note_id),
+                heard_failed: owner_failed.contains(&note.note_id),
+                owner_reconnects: listener_reconnects.get(note.owner).copied().unwrap_or(0),
+            });
+        }
+        // Every committed change reaches its owner: a push to the listener, or the refetch a
+        // listener makes when it reconnects. A stored note whose owner heard nothing although
+        // the listener never dropped is a push lost.
+        if copies > 0 && !first_saved.contains_key(&note.note_id) && listener_reconnects.get(note.owner) == Some(&0) {
+            report.saves_unheard += 1;
         }
         if copies > 0 && note.poison {
             report.poison_stored += 1;
         }
         if first_saved.contains_key(&note.note_id) || (copies == 0 && owner_failed.contains(&note.note_id)) {
             report.owners_notified += 1;
+        }
+        if copies > 0 || listed_failed.contains(&note.note_id) {
+            report.fate_readable += 1;
         }
         if let Some(at) = first_saved.get(&note.note_id) {
             latencies.push(at.duration_since(note.sent).as_secs_f64() * 1e3);

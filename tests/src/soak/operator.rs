@@ -92,8 +92,9 @@ pub(super) async fn dead_lettered(sqs: &aws_sdk_sqs::Client, dlq_url: &str) -> H
     ids
 }
 
-/// Every note of a listing, following cursors (at most 1,000 pages).
-pub(super) async fn list_all(stack: &Stack, path: &str, token: Option<&str>) -> Result<Vec<String>, String> {
+/// Every note of a listing, following cursors (at most 1,000 pages): its id and its `status`
+/// (`saved`, or `failed` for a note its owner's list shows could not be stored).
+pub(super) async fn list_all(stack: &Stack, path: &str, token: Option<&str>) -> Result<Vec<(String, String)>, String> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..1_000 {
@@ -105,9 +106,10 @@ pub(super) async fn list_all(stack: &Stack, path: &str, token: Option<&str>) -> 
         if status != 200 {
             return Err(format!("GET {url}: {status} {page}"));
         }
-        ids.extend(
-            page["notes"].as_array().into_iter().flatten().filter_map(|n| n["noteId"].as_str().map(str::to_owned)),
-        );
+        ids.extend(page["notes"].as_array().into_iter().flatten().filter_map(|n| {
+            let id = n["noteId"].as_str()?.to_owned();
+            Some((id, n["status"].as_str().unwrap_or_default().to_owned()))
+        }));
         match page["nextCursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => return Ok(ids),

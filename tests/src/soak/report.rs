@@ -44,6 +44,53 @@ pub struct SoakReport {
     /// Accepted notes that were public.
     pub public: usize,
     pub injected: BTreeMap<String, u64>,
+    /// Accepted notes whose owner can read their fate from the list: stored, or failed.
+    pub fate_readable: usize,
+    /// Stored notes whose owner's listener never dropped yet never heard their `note-saved`: the
+    /// owner reads them from the list (their refetch), and the notify DLQ holds the events that
+    /// ran out of retries under the plan's faults, for an operator.
+    pub saves_unheard: usize,
+    /// Events in notify's dead-letter queue at the end.
+    pub notify_dead_lettered: usize,
+    /// Each lost note, with the evidence of where it went.
+    pub lost_notes: Vec<LostNote>,
+}
+
+/// A note neither stored nor dead-lettered with its owner told, and what was found of it.
+#[derive(Debug, Clone, Default)]
+pub struct LostNote {
+    pub note_id: String,
+    pub poison: bool,
+    /// In the note-created DLQ at the end.
+    pub in_dlq: bool,
+    /// Its owner's list shows it failed.
+    pub listed_failed: bool,
+    /// Its owner's listener received its `note-failed`.
+    pub heard_failed: bool,
+    /// How often its owner's listener reconnected during the run (a push may have found it closed).
+    pub owner_reconnects: usize,
+}
+
+impl LostNote {
+    /// Which condition failed, in words.
+    pub fn why(&self) -> String {
+        let mut why = Vec::new();
+        if !self.in_dlq {
+            why.push(
+                "not in the DLQ at the end (in flight after the redrive, deleted, or never sent there)".to_owned(),
+            );
+        }
+        if !self.listed_failed {
+            why.push("no failure recorded: its owner's list does not show it".to_owned());
+        }
+        if !self.heard_failed {
+            why.push(format!(
+                "its owner's listener never received note-failed ({} reconnects during the run)",
+                self.owner_reconnects
+            ));
+        }
+        format!("{}{}: {}", self.note_id, if self.poison { " (poison)" } else { "" }, why.join("; "))
+    }
 }
 
 impl SoakReport {
@@ -99,6 +146,14 @@ impl SoakReport {
             format!("{} repeated notifications with a new eventId", self.duplicates_with_new_event_id),
         );
         check(self.drained, "the pipeline did not drain in time".into());
+        check(
+            self.fate_readable == self.accepted,
+            format!(
+                "{} of {} notes have a fate their owner can read (stored or listed failed)",
+                self.fate_readable, self.accepted
+            ),
+        );
+
         failures
     }
 
@@ -133,6 +188,11 @@ impl SoakReport {
         );
         println!("  other notes stored once                {}", self.other_stored_once);
         println!("  owners notified                        {} of {}", self.owners_notified, self.accepted);
+        println!("  fate readable by the owner             {} of {}", self.fate_readable, self.accepted);
+        println!(
+            "  saves unheard by a connected owner     {} (read from the list instead; notify DLQ holds {})",
+            self.saves_unheard, self.notify_dead_lettered
+        );
         println!(
             "  repeated notifications                 {} ({} with a new eventId)",
             self.duplicate_notifications, self.duplicates_with_new_event_id
@@ -172,6 +232,9 @@ impl SoakReport {
             for (what, n) in &self.injected {
                 println!("    {what:<50} {n}");
             }
+        }
+        for lost in &self.lost_notes {
+            println!("  LOST: {}", lost.why());
         }
         for failure in self.failures() {
             println!("  MISSED: {failure}");

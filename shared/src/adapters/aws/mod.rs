@@ -11,7 +11,7 @@ mod table;
 pub use eventbridge::EventBridgeBus;
 pub use management::ManagementApi;
 pub use sqs::SqsBroadcastQueue;
-pub use table::DynamoTable;
+pub use table::{DynamoTable, stream};
 
 use aws_config::{BehaviorVersion, SdkConfig};
 

@@ -25,6 +25,8 @@ pub fn assert_detail_matches_schema(kind: EventType, detail: &serde_json::Value)
 pub struct RecordingPublisher {
     events: Mutex<Vec<NoteEvent>>,
     failing: Mutex<bool>,
+    /// Notes whose events the bus refuses, with every event of the same call.
+    refused_notes: Mutex<Vec<crate::domain::NoteId>>,
 }
 
 impl RecordingPublisher {
@@ -35,6 +37,15 @@ impl RecordingPublisher {
     /// Makes every publish fail as if EventBridge were unreachable.
     pub fn set_failing(&self, failing: bool) {
         *self.failing.lock().unwrap() = failing;
+    }
+
+    /// Makes every publish that carries an event of `note_id` fail, until `accept_note`.
+    pub fn refuse_note(&self, note_id: crate::domain::NoteId) {
+        self.refused_notes.lock().unwrap().push(note_id);
+    }
+
+    pub fn accept_note(&self, note_id: crate::domain::NoteId) {
+        self.refused_notes.lock().unwrap().retain(|n| *n != note_id);
     }
 
     pub fn events(&self) -> Vec<NoteEvent> {
@@ -51,6 +62,10 @@ impl EventPublisher for RecordingPublisher {
     async fn publish(&self, events: &[NoteEvent]) -> Result<(), PublishError> {
         if *self.failing.lock().unwrap() {
             return Err(PublishError::Unavailable("connection refused (injected)".into()));
+        }
+        let refused = self.refused_notes.lock().unwrap().clone();
+        if events.iter().any(|e| refused.contains(&e.note_id())) {
+            return Err(PublishError::Rejected { failed: 1, reason: "InternalFailure (injected)".into() });
         }
         for event in events {
             assert_matches_schema(event);

@@ -19,13 +19,13 @@ mod users;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
-use crate::domain::events::ChangeRecord;
+use crate::domain::lifecycle::{FailedNote, NoteState, Provenance, Transition};
 use crate::domain::{Note, NoteId, Timestamp, Username};
 use crate::ports::{Connection, StoreError, UserRecord};
 
 pub use broadcast::RecordingQueue;
 pub use bus::{RecordingPublisher, assert_detail_matches_schema, assert_matches_schema};
-pub use notes::note;
+pub use notes::{note, saved_by};
 pub use pusher::RecordingPusher;
 pub use requests::{
     ApiRequest, HttpWorld, TEST_SECRET, jwt_keys, read_response, send, sqs_batch, sqs_record, token_for,
@@ -34,15 +34,13 @@ pub use requests::{
 #[derive(Default)]
 struct Tables {
     users: HashMap<Username, UserRecord>,
-    /// Owner's copies, by (owner, id); ids are time-ordered.
-    notes: BTreeMap<(Username, NoteId), Note>,
-    public: BTreeMap<NoteId, Note>,
-    /// Tombstones, with the record of the `note-deleted` each delete published.
-    tombstones: HashMap<(Username, NoteId), Option<ChangeRecord>>,
-    /// When each tombstone expires: DynamoDB's TTL sweep may remove it any time after.
-    tombstone_ttls: HashMap<(Username, NoteId), Timestamp>,
-    /// The record of each note's last edit.
-    last_edits: HashMap<(Username, NoteId), ChangeRecord>,
+    /// What each note key holds (a note, a failure, a tombstone), with the provenance of the
+    /// change that made it; by (owner, id), and ids are time-ordered.
+    notes: BTreeMap<(Username, NoteId), (NoteState, Provenance)>,
+    /// Every transition of a note key, in order: the table's stream.
+    stream: Vec<Transition>,
+    /// How much of the stream `stream_event` has handed out.
+    stream_read: usize,
     idempotency: HashMap<(Username, String), crate::ports::FirstRequest>,
     connections: HashMap<String, Connection>,
     /// Successful writes, to show that a retry wrote nothing.
@@ -110,23 +108,27 @@ impl InMemoryTable {
 
     /// Puts `note` in its place as it is, in or out of the public feed: the state a test starts from.
     pub fn put_note(&self, note: &Note) {
-        let mut t = self.tables.lock().unwrap();
-        t.notes.insert((note.username.clone(), note.note_id), note.clone());
-        if note.is_public {
-            t.public.insert(note.note_id, note.clone());
-        } else {
-            t.public.remove(&note.note_id);
-        }
+        self.tables.lock().unwrap().set(NoteState::Stored(note.clone()), notes::saved_by());
     }
 
-    /// Does what DynamoDB's TTL sweep does by `at`: removes every tombstone expired by then.
+    /// Does what DynamoDB's TTL sweep does by `at`: removes every tombstone and failure expired
+    /// by then (a transition on the stream, as in AWS).
     pub fn sweep_tombstones(&self, at: Timestamp) {
         let mut t = self.tables.lock().unwrap();
-        let expired: Vec<(Username, NoteId)> =
-            t.tombstone_ttls.iter().filter(|(_, until)| **until <= at).map(|(key, _)| key.clone()).collect();
+        let expired: Vec<(Username, NoteId)> = t
+            .notes
+            .iter()
+            .filter(|(_, (state, _))| match state {
+                NoteState::Deleted(tombstone) => tombstone.expires_at <= at,
+                NoteState::Failed(failed) => failed.expires_at <= at,
+                NoteState::Stored(_) => false,
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
         for key in expired {
-            t.tombstones.remove(&key);
-            t.tombstone_ttls.remove(&key);
+            if let Some((before, made_by)) = t.notes.remove(&key) {
+                t.stream.push(Transition { before: Some(before), after: None, made_by });
+            }
         }
     }
 
@@ -136,11 +138,19 @@ impl InMemoryTable {
     }
 
     pub fn owner_copies(&self, owner: &Username) -> Vec<Note> {
-        self.tables.lock().unwrap().notes.iter().filter(|((o, _), _)| o == owner).map(|(_, n)| n.clone()).collect()
+        let t = self.tables.lock().unwrap();
+        t.notes
+            .iter()
+            .filter(|((o, _), _)| o == owner)
+            .filter_map(|(_, (state, _))| match state {
+                NoteState::Stored(note) => Some(note.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn public_copies(&self) -> Vec<Note> {
-        self.tables.lock().unwrap().public.values().cloned().collect()
+        self.tables.lock().unwrap().public().cloned().collect()
     }
 
     pub fn writes(&self) -> usize {
@@ -148,7 +158,48 @@ impl InMemoryTable {
     }
 
     pub fn has_tombstone(&self, owner: &Username, note_id: NoteId) -> bool {
-        self.tables.lock().unwrap().tombstones.contains_key(&(owner.clone(), note_id))
+        matches!(self.tables.lock().unwrap().notes.get(&(owner.clone(), note_id)), Some((NoteState::Deleted(_), _)))
+    }
+
+    /// The failure recorded in the note's place, if one is.
+    pub fn failure(&self, owner: &Username, note_id: NoteId) -> Option<FailedNote> {
+        match self.tables.lock().unwrap().notes.get(&(owner.clone(), note_id)) {
+            Some((NoteState::Failed(failed), _)) => Some(failed.clone()),
+            _ => None,
+        }
+    }
+
+    /// Every transition of a note key so far, in order: what the table's stream carried.
+    pub fn transitions(&self) -> Vec<Transition> {
+        self.tables.lock().unwrap().stream.clone()
+    }
+
+    /// What the table's stream announces of every transition so far, in order: the events
+    /// `publish-changes` publishes from them ([`crate::domain::events::NoteEvent::of_transition`]),
+    /// each held to its schema.
+    pub fn announced(&self) -> Vec<crate::domain::events::NoteEvent> {
+        let events: Vec<_> =
+            self.transitions().iter().filter_map(crate::domain::events::NoteEvent::of_transition).collect();
+        events.iter().for_each(bus::assert_matches_schema);
+        events
+    }
+
+    /// The stream records not handed out yet, as Lambda's event source mapping delivers them to
+    /// the stream's consumer (images written as the AWS adapter writes items).
+    pub fn stream_event(&self) -> aws_lambda_events::event::dynamodb::Event {
+        let mut t = self.tables.lock().unwrap();
+        let from = t.stream_read;
+        t.stream_read = t.stream.len();
+        let mut event = aws_lambda_events::event::dynamodb::Event::default();
+        event.records = t.stream[from..]
+            .iter()
+            .enumerate()
+            .map(|(i, transition)| {
+                crate::adapters::aws::stream::record_of(transition, (from + i + 1) as u64)
+                    .expect("a state the fake holds encodes as an item")
+            })
+            .collect();
+        event
     }
 
     pub fn connection_ids(&self) -> Vec<String> {
@@ -173,6 +224,32 @@ impl InMemoryTable {
         } else {
             Ok(())
         }
+    }
+}
+
+impl Tables {
+    /// Sets a note key's state, as a committed write does, and puts the transition on the stream.
+    fn set(&mut self, state: NoteState, made_by: Provenance) {
+        let key = match &state {
+            NoteState::Stored(note) => (note.username.clone(), note.note_id),
+            NoteState::Failed(failed) => (failed.username.clone(), failed.note_id),
+            NoteState::Deleted(tombstone) => (tombstone.username.clone(), tombstone.note_id),
+        };
+        let before = self.notes.insert(key, (state.clone(), made_by.clone())).map(|(state, _)| state);
+        self.stream.push(Transition { before, after: Some(state), made_by });
+        self.writes += 1;
+    }
+
+    fn state(&self, owner: &Username, note_id: NoteId) -> Option<&NoteState> {
+        self.notes.get(&(owner.clone(), note_id)).map(|(state, _)| state)
+    }
+
+    /// The public notes (the sparse feed index).
+    fn public(&self) -> impl DoubleEndedIterator<Item = &Note> {
+        self.notes.values().filter_map(|(state, _)| match state {
+            NoteState::Stored(note) if note.is_public => Some(note),
+            _ => None,
+        })
     }
 }
 

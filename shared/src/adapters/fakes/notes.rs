@@ -1,22 +1,25 @@
-//! The notes of the in-memory table: owner's copies, public copies, tombstones.
+//! The notes of the in-memory table: each note key's state (a note, a failure, a tombstone),
+//! and the stream of its transitions.
 
 use async_trait::async_trait;
 
 use super::InMemoryTable;
-use crate::domain::events::{ChangeRecord, NoteEvent};
+use crate::domain::lifecycle::{FailedNote, NoteState, OwnNote, Provenance, Tombstone};
 use crate::domain::{Note, NoteChange, NoteId, Timestamp, Username};
-use crate::ports::{ChangeOutcome, DismissOutcome, LastChange, NoteStore, Page, PageRequest, SaveOutcome, StoreError};
+use crate::ports::{
+    ChangeOutcome, DismissOutcome, FailureOutcome, NoteStore, Page, PageRequest, SaveOutcome, StoreError,
+};
 
-fn page<'a>(notes: impl DoubleEndedIterator<Item = &'a Note>, request: PageRequest) -> Page<Note> {
-    let mut items: Vec<Note> = notes
+fn page<T: Clone>(items: Vec<T>, id: impl Fn(&T) -> NoteId, request: PageRequest) -> Page<T> {
+    let mut items: Vec<T> = items
+        .into_iter()
         .rev()
-        .filter(|n| request.after.is_none_or(|after| n.note_id < after))
+        .filter(|n| request.after.is_none_or(|after| id(n) < after))
         .take(request.limit + 1)
-        .cloned()
         .collect();
     let next = if items.len() > request.limit {
         items.truncate(request.limit);
-        items.last().map(|n| n.note_id)
+        items.last().map(&id)
     } else {
         None
     };
@@ -25,7 +28,7 @@ fn page<'a>(notes: impl DoubleEndedIterator<Item = &'a Note>, request: PageReque
 
 #[async_trait]
 impl NoteStore for InMemoryTable {
-    async fn save_new(&self, note: &Note) -> Result<SaveOutcome, StoreError> {
+    async fn save_new(&self, note: &Note, made_by: &Provenance) -> Result<SaveOutcome, StoreError> {
         self.write_latency().await;
         self.check_available()?;
         if self.throttled_notes.lock().unwrap().contains(&note.note_id) {
@@ -35,24 +38,34 @@ impl NoteStore for InMemoryTable {
             return Err(StoreError::Rejected("ValidationException (injected)".into()));
         }
         let mut t = self.tables.lock().unwrap();
-        let key = (note.username.clone(), note.note_id);
-        if t.tombstones.contains_key(&key) {
-            return Ok(SaveOutcome::Deleted);
-        }
-        if let Some(existing) = t.notes.get(&key) {
-            return Ok(SaveOutcome::AlreadySaved(existing.clone()));
-        }
-        t.notes.insert(key, note.clone());
-        if note.is_public {
-            t.public.insert(note.note_id, note.clone());
-        }
-        t.writes += 1;
+        let version = match t.state(&note.username, note.note_id) {
+            Some(NoteState::Deleted(_)) => return Ok(SaveOutcome::Deleted),
+            Some(NoteState::Stored(existing)) => return Ok(SaveOutcome::AlreadySaved(existing.clone())),
+            Some(NoteState::Failed(failed)) => failed.version + 1,
+            None => note.version,
+        };
+        t.set(NoteState::Stored(Note { version, ..note.clone() }), made_by.clone());
         Ok(SaveOutcome::Saved)
+    }
+
+    async fn record_failure(&self, failed: &FailedNote, made_by: &Provenance) -> Result<FailureOutcome, StoreError> {
+        self.check_available()?;
+        let mut t = self.tables.lock().unwrap();
+        let version = match t.state(&failed.username, failed.note_id) {
+            None => failed.version,
+            Some(NoteState::Failed(before)) => before.version + 1,
+            Some(_) => return Ok(FailureOutcome::Settled),
+        };
+        t.set(NoteState::Failed(FailedNote { version, ..failed.clone() }), made_by.clone());
+        Ok(FailureOutcome::Recorded)
     }
 
     async fn get(&self, owner: &Username, note_id: NoteId) -> Result<Option<Note>, StoreError> {
         self.check_available()?;
-        let read = self.tables.lock().unwrap().notes.get(&(owner.clone(), note_id)).cloned();
+        let read = match self.tables.lock().unwrap().state(owner, note_id) {
+            Some(NoteState::Stored(note)) => Some(note.clone()),
+            _ => None,
+        };
         let race = read.is_some() && {
             let mut races = self.races.lock().unwrap();
             let race = *races > 0;
@@ -62,62 +75,66 @@ impl NoteStore for InMemoryTable {
         if let (true, Some(note)) = (race, &read) {
             let last = note.updated_at.unwrap_or(note.saved_at);
             let theirs = note.changed(&NoteChange { content: None, is_public: Some(true) }, last.plus_seconds(1));
-            let record = NoteEvent::note_updated(note, &theirs, "a competing request".into()).change_record();
-            let record = record.expect("an edit has a record");
-            assert_eq!(self.replace(note, &theirs, &record).await, Ok(ChangeOutcome::Applied));
+            let by = Provenance::request("a competing request");
+            assert_eq!(self.replace(note, &theirs, &by).await, Ok(ChangeOutcome::Applied));
         }
         Ok(read)
     }
 
-    async fn list_by_owner(&self, owner: &Username, request: PageRequest) -> Result<Page<Note>, StoreError> {
+    async fn state(&self, owner: &Username, note_id: NoteId) -> Result<Option<NoteState>, StoreError> {
+        self.check_available()?;
+        Ok(self.tables.lock().unwrap().state(owner, note_id).cloned())
+    }
+
+    async fn list_by_owner(&self, owner: &Username, request: PageRequest) -> Result<Page<OwnNote>, StoreError> {
         self.check_available()?;
         let t = self.tables.lock().unwrap();
-        Ok(page(t.notes.iter().filter(|((o, _), _)| o == owner).map(|(_, n)| n), request))
+        let own: Vec<OwnNote> = t
+            .notes
+            .iter()
+            .filter(|((o, _), _)| o == owner)
+            .filter_map(|(_, (state, _))| match state {
+                NoteState::Stored(note) => Some(OwnNote::Stored(note.clone())),
+                NoteState::Failed(failed) => Some(OwnNote::Failed(failed.clone())),
+                NoteState::Deleted(_) => None,
+            })
+            .collect();
+        Ok(page(own, OwnNote::note_id, request))
     }
 
     async fn list_public(&self, request: PageRequest) -> Result<Page<Note>, StoreError> {
         self.check_available()?;
         let t = self.tables.lock().unwrap();
-        Ok(page(t.public.values(), request))
+        let mut public: Vec<Note> = t.public().cloned().collect();
+        public.sort_by_key(|n| n.note_id);
+        Ok(page(public, |n| n.note_id, request))
     }
 
-    async fn replace(&self, before: &Note, after: &Note, change: &ChangeRecord) -> Result<ChangeOutcome, StoreError> {
+    async fn replace(&self, before: &Note, after: &Note, made_by: &Provenance) -> Result<ChangeOutcome, StoreError> {
         self.check_available()?;
         let mut t = self.tables.lock().unwrap();
-        let key = (before.username.clone(), before.note_id);
-        if t.notes.get(&key).map(|n| n.updated_at) != Some(before.updated_at) {
-            return Ok(ChangeOutcome::Conflict);
+        match t.state(&before.username, before.note_id) {
+            Some(NoteState::Stored(now)) if now.updated_at == before.updated_at => {}
+            _ => return Ok(ChangeOutcome::Conflict),
         }
-        t.notes.insert(key.clone(), after.clone());
-        t.last_edits.insert(key, change.clone());
-        if after.is_public {
-            t.public.insert(after.note_id, after.clone());
-        } else {
-            t.public.remove(&after.note_id);
-        }
-        t.writes += 1;
+        t.set(NoteState::Stored(after.clone()), made_by.clone());
         Ok(ChangeOutcome::Applied)
     }
 
     async fn delete(
         &self,
         note: &Note,
-        tombstone_until: Timestamp,
-        change: &ChangeRecord,
+        tombstone: &Tombstone,
+        made_by: &Provenance,
     ) -> Result<ChangeOutcome, StoreError> {
         self.check_available()?;
-        self.tombstone_expiries.lock().unwrap().push(tombstone_until);
+        self.tombstone_expiries.lock().unwrap().push(tombstone.expires_at);
         let mut t = self.tables.lock().unwrap();
-        let key = (note.username.clone(), note.note_id);
-        if t.notes.get(&key).map(|n| n.updated_at) != Some(note.updated_at) {
-            return Ok(ChangeOutcome::Conflict);
+        match t.state(&note.username, note.note_id) {
+            Some(NoteState::Stored(now)) if now.updated_at == note.updated_at => {}
+            _ => return Ok(ChangeOutcome::Conflict),
         }
-        t.notes.remove(&key);
-        t.last_edits.remove(&key);
-        t.public.remove(&note.note_id);
-        t.tombstone_ttls.insert(key.clone(), tombstone_until);
-        t.tombstones.insert(key, Some(change.clone()));
-        t.writes += 1;
+        t.set(NoteState::Deleted(tombstone.clone()), made_by.clone());
         Ok(ChangeOutcome::Applied)
     }
 
@@ -126,37 +143,30 @@ impl NoteStore for InMemoryTable {
         owner: &Username,
         note_id: NoteId,
         tombstone_until: Timestamp,
+        made_by: &Provenance,
     ) -> Result<DismissOutcome, StoreError> {
         self.check_available()?;
         let mut t = self.tables.lock().unwrap();
-        let key = (owner.clone(), note_id);
-        if t.notes.contains_key(&key) {
-            return Ok(DismissOutcome::Stored);
-        }
-        if !t.tombstones.contains_key(&key) {
-            t.tombstone_ttls.insert(key.clone(), tombstone_until);
-            t.tombstones.insert(key, None);
-            t.writes += 1;
-        }
+        let version = match t.state(owner, note_id) {
+            Some(NoteState::Stored(_)) => return Ok(DismissOutcome::Stored),
+            Some(NoteState::Deleted(_)) => return Ok(DismissOutcome::Dismissed),
+            Some(NoteState::Failed(failed)) => failed.version + 1,
+            None => 1,
+        };
+        let tombstone = Tombstone {
+            note_id,
+            username: owner.clone(),
+            deleted_at: Timestamp::now(),
+            version,
+            expires_at: tombstone_until,
+        };
+        t.set(NoteState::Deleted(tombstone), made_by.clone());
         Ok(DismissOutcome::Dismissed)
     }
 
     async fn was_deleted(&self, owner: &Username, note_id: NoteId) -> Result<bool, StoreError> {
         self.check_available()?;
-        Ok(self.tables.lock().unwrap().tombstones.contains_key(&(owner.clone(), note_id)))
-    }
-
-    async fn last_change(&self, owner: &Username, note_id: NoteId) -> Result<Option<LastChange>, StoreError> {
-        self.check_available()?;
-        let t = self.tables.lock().unwrap();
-        let key = (owner.clone(), note_id);
-        if let Some(note) = t.notes.get(&key) {
-            return Ok(t
-                .last_edits
-                .get(&key)
-                .map(|change| LastChange::Updated { note: note.clone(), change: change.clone() }));
-        }
-        Ok(t.tombstones.get(&key).cloned().flatten().map(LastChange::Deleted))
+        Ok(matches!(self.tables.lock().unwrap().state(owner, note_id), Some(NoteState::Deleted(_))))
     }
 }
 
@@ -172,6 +182,7 @@ pub fn note(owner: &str, content: &str, is_public: bool) -> Note {
         created_at: now,
         saved_at: now,
         updated_at: None,
+        version: 1,
     }
 }
 
@@ -180,7 +191,12 @@ impl InMemoryTable {
     pub async fn store_note(&self, owner: &str, content: &str, is_public: bool) -> Note {
         let note = note(owner, content, is_public);
         self.insert_user(&note.username);
-        assert_eq!(self.save_new(&note).await, Ok(SaveOutcome::Saved));
+        assert_eq!(self.save_new(&note, &saved_by()).await, Ok(SaveOutcome::Saved));
         note
     }
+}
+
+/// The provenance of a note a test stores: a flow and the `note-created` that caused the save.
+pub fn saved_by() -> Provenance {
+    Provenance { correlation_id: "a test".into(), causation_id: Some(uuid::Uuid::new_v4()) }
 }

@@ -11,6 +11,7 @@
 //! | [`WebSocket`] route | [`WebSocketFunction`] | an API Gateway WebSocket request | the response |
 //! | [`Queue`] (SQS, partial batch failures) | [`QueueFunction`]: one record | a batch | the records to retry |
 //! | [`Rule`] (EventBridge, asynchronous) | [`RuleFunction`] | one event | success, or an error to retry |
+//! | [`Stream`] (the table's stream, partial batch failures) | [`StreamFunction`] | a batch, in order | the record to retry from |
 //!
 //! [`build`] turns the declared function into a [`Handler`]: what Lambda's runtime loop calls
 //! ([`main`], the whole of every `main.rs` through [`lambda_main!`](crate::lambda_main)), and
@@ -27,8 +28,10 @@ use tokio::time::Instant;
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use aws_lambda_events::dynamodb::Event as StreamEvent;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_http::{Body, Request, Response};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -45,7 +48,8 @@ pub trait Function: Sized + Send + Sync + 'static {
     /// declaration in `shared/topology.json`.
     const NAME: &'static str;
 
-    /// What invokes it: [`Http`], [`WebSocket`], [`Queue`] or [`Rule`], as its declaration says.
+    /// What invokes it: [`Http`], [`WebSocket`], [`Queue`], [`Rule`] or [`Stream`], as its
+    /// declaration says.
     type Trigger: Trigger<Self>;
 
     /// Builds it, with its SDK clients, once per cold start (Lambda) or once per stack (local).
@@ -72,6 +76,14 @@ pub trait RuleFunction: Function {
     async fn handle_event(&self, event: EventBridgeEvent<Value>) -> Result<(), Self::Error>;
 }
 
+/// A function the table's stream triggers: it gets a batch of one shard's records in order, and
+/// answers the sequence number of the first record to retry (Lambda retries from there, the
+/// records after it included, so a record is never skipped past a failure), or none.
+#[async_trait]
+pub trait StreamFunction: Function {
+    async fn handle_records(&self, batch: StreamEvent) -> DynamoDbEventResponse;
+}
+
 /// A trigger kind: how a function of that kind becomes a [`Handler`].
 pub trait Trigger<F>: 'static {
     /// Whether `declared` is a trigger of this kind.
@@ -87,6 +99,8 @@ pub struct WebSocket;
 pub struct Queue;
 /// An EventBridge rule's asynchronous invocation.
 pub struct Rule;
+/// A DynamoDB stream event source mapping with partial batch failures.
+pub struct Stream;
 
 impl<F: HttpFunction> Trigger<F> for Http {
     fn matches(declared: &topology::Trigger) -> bool {
@@ -124,6 +138,15 @@ impl<F: RuleFunction> Trigger<F> for Rule {
     }
 }
 
+impl<F: StreamFunction> Trigger<F> for Stream {
+    fn matches(declared: &topology::Trigger) -> bool {
+        matches!(declared, topology::Trigger::Stream(_))
+    }
+    fn handler(function: Arc<F>) -> Handler {
+        Handler::Stream(function)
+    }
+}
+
 /// A built function of any kind, as its trigger calls it.
 #[derive(Clone)]
 pub enum Handler {
@@ -131,6 +154,7 @@ pub enum Handler {
     WebSocket(Arc<dyn WebSocketHandler>),
     Queue(Arc<dyn QueueHandler>),
     Rule(Arc<dyn RuleHandler>),
+    Stream(Arc<dyn StreamHandler>),
 }
 
 impl Handler {
@@ -142,6 +166,7 @@ impl Handler {
                 | (Handler::WebSocket(_), topology::Trigger::WebSocket(_))
                 | (Handler::Queue(_), topology::Trigger::Queue(_))
                 | (Handler::Rule(_), topology::Trigger::Rule(_))
+                | (Handler::Stream(_), topology::Trigger::Stream(_))
         )
     }
 }
@@ -186,6 +211,19 @@ pub trait RuleHandler: Send + Sync {
 impl<F: RuleFunction> RuleHandler for F {
     async fn call(&self, event: EventBridgeEvent<Value>) -> Result<(), String> {
         self.handle_event(event).await.map_err(|e| e.to_string())
+    }
+}
+
+/// One batch of a stream event source mapping.
+#[async_trait]
+pub trait StreamHandler: Send + Sync {
+    async fn call(&self, batch: StreamEvent) -> DynamoDbEventResponse;
+}
+
+#[async_trait]
+impl<F: StreamFunction> StreamHandler for F {
+    async fn call(&self, batch: StreamEvent) -> DynamoDbEventResponse {
+        self.handle_records(batch).await
     }
 }
 
@@ -273,6 +311,13 @@ async fn serve(handler: Handler, timeout: Duration) -> Result<(), LambdaError> {
             lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent<Value>>| {
                 let function = function.clone();
                 async move { function.call(event.payload).await.map_err(LambdaError::from) }
+            }))
+            .await
+        }
+        Handler::Stream(function) => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {
+                let function = function.clone();
+                async move { Ok::<_, LambdaError>(function.call(event.payload).await) }
             }))
             .await
         }

@@ -8,6 +8,7 @@
 mod connections;
 mod idempotency;
 mod notes;
+pub mod stream;
 mod users;
 
 use std::collections::HashMap;

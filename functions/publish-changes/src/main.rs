@@ -1,0 +1,1 @@
+notes_core::lambda_main!(publish_changes::PublishChanges);
