@@ -207,6 +207,56 @@ describe('ApiClient', () => {
 		await expect(api.deleteNote('n1')).rejects.toMatchObject({ status: 404, code: 'not_found' });
 	});
 
+	it('reads a stored note with its numeric version', async () => {
+		const note = {
+			noteId: 'n1',
+			username: 'ann',
+			content: 'hi',
+			isPublic: true,
+			status: 'saved',
+			createdAt: '2026-01-01T00:00:00.000Z',
+			savedAt: '2026-01-01T00:00:00.100Z',
+			updatedAt: '2026-01-01T00:00:05.000Z',
+			version: 3
+		};
+		const { api } = client([jsonResponse(200, note)]);
+		await expect(api.getNote('n1')).resolves.toEqual(note);
+	});
+
+	it('reads a failed note from GET /notes/{noteId}: 200 with status failed, its error and version, no content', async () => {
+		const failed = {
+			noteId: 'n1',
+			username: 'ann',
+			status: 'failed',
+			error: 'The note could not be stored.',
+			createdAt: '2026-01-01T00:00:00.000Z',
+			failedAt: '2026-01-01T00:00:30.000Z',
+			version: 1
+		};
+		const { api, calls } = client([jsonResponse(200, failed)]);
+		const note = await api.getNote('n1');
+		expect(note).toEqual(failed);
+		expect(note.status === 'failed' && note.error).toBe('The note could not be stored.');
+		expect('content' in note).toBe(false);
+		expect(calls[0].url).toBe('http://api.test/notes/n1');
+		expect(header(calls[0], 'authorization')).toBe('Bearer tok123');
+	});
+
+	it('lists failed notes beside stored ones in GET /notes (the owner\'s list), each with its version', async () => {
+		const page = {
+			notes: [
+				{ noteId: 'b', username: 'ann', status: 'failed', error: 'refused', createdAt: 'x', failedAt: 'y', version: 1 },
+				{ noteId: 'a', username: 'ann', content: 'hi', isPublic: false, status: 'saved', createdAt: 'x', savedAt: 'x', version: 2 }
+			]
+		};
+		const { api } = client([jsonResponse(200, page)]);
+		const res = await api.listNotes();
+		expect(res.notes.map((n) => [n.noteId, n.status, n.version])).toEqual([
+			['b', 'failed', 1],
+			['a', 'saved', 2]
+		]);
+	});
+
 	it('maps 404 on get to not_found with the server message', async () => {
 		const { api } = client([jsonResponse(404, { error: 'not_found', message: 'Note not found.' })]);
 		await expect(api.getNote('zz')).rejects.toMatchObject({ status: 404, code: 'not_found', message: 'Note not found.' });

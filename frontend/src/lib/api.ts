@@ -4,6 +4,8 @@ import type {
 	LoginResponse,
 	Note,
 	NotePage,
+	OwnNote,
+	OwnNotePage,
 	SignupResponse,
 	UserResponse
 } from './types';
@@ -158,8 +160,12 @@ export class ApiClient {
 		});
 	}
 
-	/** The caller's notes, newest first. Pass the previous page's `nextCursor` to get the next one. */
-	listNotes(opts: ListOptions = {}): Promise<NotePage> {
+	/**
+	 * The caller's notes, newest first: stored ones, and ones that could not be stored
+	 * (`status: failed`, with the reason). A note still on its way is not listed. Pass the previous
+	 * page's `nextCursor` to get the next one.
+	 */
+	listNotes(opts: ListOptions = {}): Promise<OwnNotePage> {
 		return this.request('/notes', { auth: true, query: { limit: opts.limit, cursor: opts.cursor } });
 	}
 
@@ -168,7 +174,11 @@ export class ApiClient {
 		return this.request('/notes/public', { query: { limit: opts.limit, cursor: opts.cursor } });
 	}
 
-	getNote(noteId: string): Promise<Note> {
+	/**
+	 * One of the caller's notes, stored or failed (`status: failed`, with the reason). 404 while it
+	 * is on its way, and once it is deleted or dismissed.
+	 */
+	getNote(noteId: string): Promise<OwnNote> {
 		return this.request(`/notes/${encodeURIComponent(noteId)}`, { auth: true });
 	}
 

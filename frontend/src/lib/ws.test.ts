@@ -101,6 +101,7 @@ const event = (over: Partial<NoteEvent> = {}): NoteEvent => ({
 	content: 'hi',
 	isPublic: true,
 	savedAt: '2026-01-01T00:00:00.000Z',
+	version: 1,
 	...over
 });
 
@@ -371,6 +372,23 @@ describe('NotesSocket', () => {
 		ws.serverSend({ eventType: 'note-created', eventId: 'x', noteId: 'n', username: 'u' });
 		ws.serverSend(event({ eventId: 'e2', eventType: 'note-deleted' }));
 		expect(events.map((e) => e.eventId)).toEqual(['e1', 'e2']);
+	});
+
+	it('passes each event on with its numeric version, and drops a repeated eventId whatever its version', () => {
+		const { socket, events } = setup();
+		socket.connect();
+		latest().serverOpen();
+		latest().serverSend(event({ eventId: 'e1', version: 1 }));
+		latest().serverSend(event({ eventId: 'e2', eventType: 'note-updated', version: 2, wasPublic: true }));
+		latest().serverSend(event({ eventId: 'e2', eventType: 'note-updated', version: 3, wasPublic: true }));
+		latest().serverSend(event({ eventId: 'e3', eventType: 'note-deleted', version: 4, wasPublic: true }));
+		latest().serverSend(event({ eventId: 'e4', eventType: 'note-failed', version: 1, error: 'the service kept failing' }));
+		expect(events.map((e) => [e.eventType, e.version])).toEqual([
+			['note-saved', 1],
+			['note-updated', 2],
+			['note-deleted', 4],
+			['note-failed', 1]
+		]);
 	});
 
 	it('remembers eventIds across reconnects', () => {
