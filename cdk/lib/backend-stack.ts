@@ -9,7 +9,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -27,13 +27,14 @@ import {
   functionTriggeredBy,
   loadEventSchema,
   seconds,
+  streamMappings,
   toCdkEventPattern,
   webSocketRoutes,
   workQueues,
 } from './config';
 import { createFunctions } from './functions';
 import { createHttpApi } from './http-api';
-import { Monitoring, QueueAgeAlarm } from './monitoring';
+import { Monitoring, QueueAgeAlarm, StreamAgeAlarm } from './monitoring';
 import { constructIdFor, constructIdForKey, kebab, resourceName } from './naming';
 
 /** Lambda's asynchronous retries of a failed notify invocation (its default; 3 attempts in all). */
@@ -54,6 +55,27 @@ export const OLDEST_MESSAGE_AGE_ALARMS: Readonly<Record<WorkQueueKey, OldestMess
   noteCreated: { seconds: 300, minutes: 3, late: 'notes are saved, and their owners told, late' },
   // A public event waits there for its push to one connection shard: a minute is already late.
   broadcastShards: { seconds: 60, minutes: 1, late: 'live-feed pushes are late' },
+};
+
+/**
+ * The alarm on the IteratorAge of each stream mapping's function (the age, when the function got
+ * it, of the last record of a batch; the Maximum over a minute): above how many seconds, for how
+ * many minutes in a row, and what it means. A stream mapping of topology.json without one is refused.
+ */
+export interface IteratorAgeLimit {
+  readonly seconds: number;
+  readonly minutes: number;
+  readonly late: string;
+}
+export const ITERATOR_AGE_ALARMS: Readonly<Record<string, IteratorAgeLimit>> = {
+  // publish-changes normally gets a record well under a second after its write (Lambda polls each
+  // shard about four times a second, no batching window). Over 60 s for 5 minutes in a row means the
+  // stream is not draining: the function keeps failing (a batch retried, halved, up to
+  // maximumRetryAttempts times, holds its shard back meanwhile) or is throttled. One slow minute (a
+  // cold start, one retried batch) does not page; five are still far from the hour
+  // (maximumRecordAgeSeconds) after which records are given up to the on-failure queue, and from the
+  // stream's 24 hours, so there is time to act before any event is lost.
+  noteChanges: { seconds: 60, minutes: 5, late: "note events are published late (the owner's page and the live feed lag)" },
 };
 
 export interface BackendStackProps extends StackProps {
@@ -102,7 +124,7 @@ export class BackendStack extends Stack {
     });
     const archive = this.bus.archive('AllEventsArchive', {
       archiveName: name('archive'),
-      description: 'Every note event, kept for replay',
+      description: `Note events kept for replay (${(topology.archive.eventPattern['detail-type'] ?? ['all']).join(', ')})`,
       eventPattern: toCdkEventPattern(topology.archive.eventPattern),
       retention: Duration.days(topology.archive.retentionDays),
     });
@@ -180,6 +202,18 @@ export class BackendStack extends Stack {
     );
     queues.noteCreatedRuleDlq = this.noteCreatedRuleDlq;
     queues.notifyDlq = this.notifyDlq;
+    // Each stream mapping's on-failure queue (noteChangesFailed: notes-<stage>-note-changes-failed):
+    // Lambda sends it the description of a batch it gave up on (shard, first and last sequence
+    // numbers), not the records, which stay readable in the stream for 24 hours.
+    for (const [streamKey, mapping] of streamMappings(topology)) {
+      const key = mapping.onFailure;
+      queues[key] = deadLetterQueue(
+        constructIdForKey(key),
+        name(kebab(key)),
+        (q as unknown as Record<string, DeadLetterQueue>)[key].retentionSeconds,
+        `the stream mapping ${streamKey} (its on-failure destination)`,
+      );
+    }
     this.queues = queues;
     const queueOf = (key: string): sqs.Queue => {
       if (!queues[key]) throw new Error(`topology.json: no queue '${key}'`);
@@ -304,7 +338,8 @@ export class BackendStack extends Stack {
       return queueOf(rule.target);
     };
     // The function the results rule invokes (notify).
-    const ruleTarget = fns[functionTriggeredBy(topology, { rule: 'noteResultsToNotify' })];
+    const ruleTargetName = functionTriggeredBy(topology, { rule: 'noteResultsToNotify' });
+    const ruleTarget = fns[ruleTargetName];
     const noteCreatedRule = new events.Rule(this, 'NoteCreatedRule', {
       ruleName: name('note-created-to-queue'),
       description: 'note-created -> note-created queue -> save-note',
@@ -358,6 +393,42 @@ export class BackendStack extends Stack {
       );
     }
 
+    // The table stream's event source hands its records to the function whose trigger names the
+    // mapping (noteChanges to publish-changes), as the mapping declares: only the records its filter
+    // matches (note items), retried from the first record the function reports failed, the batch
+    // halved on a function error, and given up to its on-failure queue after its retries or its
+    // record age. It grants that function the stream reads (DescribeStream, GetRecords,
+    // GetShardIterator on the stream's ARN; ListStreams, which takes no resource, on *) and
+    // SendMessage on the on-failure queue, and nothing on the table's items.
+    for (const [streamKey, m] of streamMappings(topology)) {
+      const fnName = functionTriggeredBy(topology, { stream: streamKey });
+      if (!table.tableStreamArn) throw new Error(`topology.json: streams '${streamKey}': the table has no stream (table.stream)`);
+      fns[fnName].addEventSource(
+        new DynamoEventSource(table, {
+          startingPosition: lambda.StartingPosition[m.startingPosition],
+          batchSize: m.batchSize,
+          maxBatchingWindow: seconds(m.maximumBatchingWindowSeconds),
+          reportBatchItemFailures: m.reportBatchItemFailures,
+          bisectBatchOnError: m.bisectBatchOnFunctionError,
+          retryAttempts: m.maximumRetryAttempts,
+          maxRecordAge: seconds(m.maximumRecordAgeSeconds),
+          filters: [lambda.FilterCriteria.filter(m.filterPattern)],
+          onFailure: new SqsDlq(queueOf(m.onFailure)),
+        }),
+      );
+      NagSuppressions.addResourceSuppressions(
+        fns[fnName].role!,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason: `${fnName} is triggered by the table's stream: Lambda's event source needs dynamodb:ListStreams, which supports no resource-level permission (only "*") and returns stream ARNs, no data; the stream's records are read only on its own ARN.`,
+            appliesTo: ['Resource::*'],
+          },
+        ],
+        true,
+      );
+    }
+
     // ------------------------------------------------------------- monitoring
     const workQueueAlarms: QueueAgeAlarm[] = workQueues(topology).map(([key]) => {
       const age = (OLDEST_MESSAGE_AGE_ALARMS as Readonly<Record<string, OldestMessageAgeLimit | undefined>>)[key];
@@ -372,10 +443,28 @@ export class BackendStack extends Stack {
         meaning: `${consumer} is failing or not keeping up, so ${age.late}`,
       };
     });
+    const streamAlarms: StreamAgeAlarm[] = streamMappings(topology).map(([key, m]) => {
+      const limit = ITERATOR_AGE_ALARMS[key];
+      if (!limit) throw new Error(`topology.json: stream mapping '${key}' has no alarm in ITERATOR_AGE_ALARMS`);
+      // The alarm must fire (records `seconds` old for `minutes` minutes) well before they are given up.
+      if (limit.seconds + 60 * limit.minutes >= m.maximumRecordAgeSeconds) {
+        throw new Error(`ITERATOR_AGE_ALARMS '${key}' fires after the mapping's maximumRecordAgeSeconds (${m.maximumRecordAgeSeconds})`);
+      }
+      const fnName = functionTriggeredBy(topology, { stream: key });
+      return {
+        id: constructIdFor(fnName),
+        what: fnName,
+        fn: fns[fnName],
+        thresholdSeconds: limit.seconds,
+        evaluationPeriods: limit.minutes,
+        meaning: `${fnName} is failing or not keeping up with the table's stream, so ${limit.late}; records older than ${m.maximumRecordAgeSeconds} s are given up to the ${kebab(m.onFailure)} queue`,
+      };
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage,
       functions: fns,
       workQueues: workQueueAlarms,
+      streams: streamAlarms,
       deadLetterQueues: [
         ...workQueues(topology).map(([key]) => ({
           id: `${constructIdForKey(key)}Dlq`,
@@ -384,6 +473,14 @@ export class BackendStack extends Stack {
         })),
         { id: 'NoteCreatedRuleDlq', what: "The note-created rule's DLQ", queue: this.noteCreatedRuleDlq },
         { id: 'NotifyDlq', what: 'The notify DLQ', queue: this.notifyDlq },
+        ...streamMappings(topology).map(([streamKey, m]) => ({
+          id: constructIdForKey(m.onFailure),
+          what: `The on-failure queue of the ${streamKey} stream mapping`,
+          queue: queueOf(m.onFailure),
+          meaning:
+            `${functionTriggeredBy(topology, { stream: streamKey })} gave up on stream records (after its retries, or too old): their events were not published. ` +
+            'Each message names the shard and sequence numbers; read those records from the stream (kept 24 h) and publish them once fixed.',
+        })),
       ],
       rules: [
         { id: 'NoteCreatedRule', rule: noteCreatedRule },
@@ -393,7 +490,21 @@ export class BackendStack extends Stack {
       httpApi: this.httpApi,
       wsApi: this.wsApi,
       wsStageName,
-      destinationFunction: ruleTarget,
+      // The functions with an on-failure destination: notify (its asynchronous invocations) and each
+      // stream mapping's function.
+      destinationFunctions: [
+        { id: constructIdFor(ruleTargetName), name: ruleTargetName, fn: ruleTarget, destination: 'the notify DLQ', lost: 'the event is lost' },
+        ...streamMappings(topology).map(([streamKey, m]) => {
+          const fnName = functionTriggeredBy(topology, { stream: streamKey });
+          return {
+            id: constructIdFor(fnName),
+            name: fnName,
+            fn: fns[fnName],
+            destination: `the ${kebab(m.onFailure)} queue`,
+            lost: 'which records were given up is not recorded anywhere (they stay in the stream for 24 hours)',
+          };
+        }),
+      ],
       queueConsumerName: functionTriggeredBy(topology, { queue: 'noteCreated' }),
       alarmEmail: settings.alarmEmail,
     });
@@ -414,6 +525,9 @@ export class BackendStack extends Stack {
     }
     new CfnOutput(this, 'NoteCreatedRuleDlqUrl', { value: this.noteCreatedRuleDlq.queueUrl });
     new CfnOutput(this, 'NotifyDlqUrl', { value: this.notifyDlq.queueUrl });
+    for (const [, m] of streamMappings(topology)) {
+      new CfnOutput(this, `${constructIdForKey(m.onFailure)}Url`, { value: queueOf(m.onFailure).queueUrl });
+    }
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'subscribe to be alerted' });
   }
 }

@@ -10,7 +10,7 @@ export interface DataStackProps extends StackProps {
 }
 
 /**
- * The stateful part: the single table (with its public feed index) and the JWT signing secret.
+ * The stateful part: the single table (with its public feed index and its stream) and the JWT signing secret.
  * Kept apart from the stateless backend so the backend can be destroyed and redeployed without
  * touching data.
  */
@@ -29,6 +29,11 @@ export class DataStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: t.ttlAttribute,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // The table's stream (table.stream, NEW_AND_OLD_IMAGES) is the outbox: every committed write
+      // reaches the function a stream mapping triggers (publish-changes) with the item before and after
+      // it, and that function publishes the event the transition means. Turning it on is an in-place
+      // update (no replacement); DynamoDB keeps its records 24 hours.
+      ...(t.stream ? { stream: dynamodb.StreamViewType[t.stream] } : {}),
       // Notes and users are user data: neither a stack deletion nor a DeleteTable call removes the
       // table (see README, tear-down). Its name is generated from the stack name, so it carries the
       // stage and a redeploy after a destroy creates a new table instead of failing on the old name.

@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RustFunction } from 'cargo-lambda-cdk';
 import { NagSuppressions } from 'cdk-nag';
-import { AppSettings, EnvKey, FunctionName, Topology, seconds, workspaceManifest } from './config';
+import { AppSettings, EnvKey, FunctionDeclaration, FunctionName, Topology, seconds, workspaceManifest } from './config';
 import { constructIdFor, resourceName } from './naming';
 
 /**
@@ -37,10 +37,11 @@ export interface NotesFunctionsProps {
   /** WEBSOCKET_MANAGEMENT_ENDPOINT of the functions declared with manageConnections. */
   readonly websocketManagementEndpoint: string;
   /**
-   * Variables declared on every function that calls AWS (SAM's local testing: `AWS_ENDPOINT_URL`,
-   * declared so that `events/env.json` can point the SDK at the local stack's emulator).
+   * Variables declared on every function that calls AWS, given its declaration (SAM's local testing:
+   * `AWS_ENDPOINT_URL`, and `AWS_ENDPOINT_URL_DYNAMODB` for a function that uses the table, declared
+   * so that `events/env.json` can point the SDK at the local stack's emulators).
    */
-  readonly awsClientEnvironment?: Record<string, string>;
+  readonly awsClientEnvironment?: (declaration: FunctionDeclaration) => Record<string, string>;
 }
 
 /** `RUST_LOG` that lets through what Lambda's application log level lets through. */
@@ -98,7 +99,7 @@ export function createFunctions(stack: Stack, props: NotesFunctionsProps): Recor
       else if (key === 'BROADCAST_QUEUE_URL') environment[key] = sendsTo?.queueUrl ?? '';
       else environment[key] = envValues[key];
     }
-    if (spec.environment.length > 0) Object.assign(environment, props.awsClientEnvironment ?? {});
+    if (spec.environment.length > 0) Object.assign(environment, props.awsClientEnvironment?.(spec) ?? {});
 
     const fn = new RustFunction(stack, cid, {
       manifestPath: workspaceManifest(settings.workspaceDir),

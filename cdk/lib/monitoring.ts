@@ -36,20 +36,57 @@ export interface QueueAgeAlarm {
   readonly meaning: string;
 }
 
+/** A function a table stream mapping feeds, whose records must not wait longer than `thresholdSeconds`. */
+export interface StreamAgeAlarm {
+  /** Construct id prefix of the alarm (`<id>IteratorAge`): the function's. */
+  readonly id: string;
+  /** The function, by name. */
+  readonly what: string;
+  readonly fn: lambda.IFunction;
+  /** The Maximum IteratorAge (seconds) over a minute above which the alarm fires ... */
+  readonly thresholdSeconds: number;
+  /** ... for this many minutes in a row. */
+  readonly evaluationPeriods: number;
+  /** What old records mean, for the alarm's description. */
+  readonly meaning: string;
+}
+
+/** A function with an on-failure destination (asynchronous invocations, or a stream event source). */
+export interface DestinationFunction {
+  /** Construct id prefix of the alarm (`<id>DestinationDeliveryFailures`). */
+  readonly id: string;
+  readonly name: string;
+  readonly fn: lambda.IFunction;
+  /** Its destination, for the alarm's description (`the notify DLQ`). */
+  readonly destination: string;
+  /** What is lost when the destination cannot be reached (`the event is lost`). */
+  readonly lost: string;
+}
+
 export interface MonitoringProps {
   readonly stage: string;
   readonly functions: Record<string, lambda.IFunction>;
   /** Every work queue: its depth and age on the dashboard, and an alarm on its age. */
   readonly workQueues: ReadonlyArray<QueueAgeAlarm>;
-  /** Every dead-letter queue, by what it holds (for the "not empty" alarms). */
-  readonly deadLetterQueues: ReadonlyArray<{ readonly id: string; readonly what: string; readonly queue: sqs.IQueue }>;
+  /** Every function a table stream mapping feeds: an alarm on its IteratorAge. */
+  readonly streams: ReadonlyArray<StreamAgeAlarm>;
+  /**
+   * Every dead-letter (or on-failure) queue, by what it holds (for the "not empty" alarms), and what a
+   * message there means when it is not the usual (an event that could not be processed, to redrive).
+   */
+  readonly deadLetterQueues: ReadonlyArray<{
+    readonly id: string;
+    readonly what: string;
+    readonly queue: sqs.IQueue;
+    readonly meaning?: string;
+  }>;
   readonly rules: ReadonlyArray<{ readonly id: string; readonly rule: events.IRule }>;
   readonly bus: events.IEventBus;
   readonly httpApi: apigwv2.IHttpApi;
   readonly wsApi: apigwv2.IWebSocketApi;
   readonly wsStageName: string;
-  /** The function whose asynchronous invocations have an on-failure destination (notify). */
-  readonly destinationFunction: lambda.IFunction;
+  /** The functions with an on-failure destination (notify's asynchronous invocations, each stream mapping's function). */
+  readonly destinationFunctions: ReadonlyArray<DestinationFunction>;
   /** The name of the function consuming the note-created queue: the `service` of its metrics. */
   readonly queueConsumerName: string;
   /** Subscribed to the alarm topic by e-mail when given. */
@@ -109,7 +146,7 @@ export class Monitoring extends Construct {
         `${dlq.id}NotEmpty`,
         anyOf(
           dlq.queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-          `${dlq.what} has messages: events that could not be processed (inspect, fix, redrive).`,
+          `${dlq.what} has messages: ${dlq.meaning ?? 'events that could not be processed (inspect, fix, redrive).'}`,
         ),
       );
     }
@@ -120,6 +157,18 @@ export class Monitoring extends Construct {
         threshold: q.thresholdSeconds,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: q.evaluationPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    // IteratorAge is in milliseconds: how old the last record of a batch was when the function got it.
+    // The Maximum, so one shard falling behind shows (thresholds: ITERATOR_AGE_ALARMS, backend-stack.ts).
+    for (const st of props.streams) {
+      alarm(`${st.id}IteratorAge`, {
+        alarmDescription: `${st.what} got stream records more than ${st.thresholdSeconds} s old for ${st.evaluationPeriods} minutes: ${st.meaning}.`,
+        metric: st.fn.metric('IteratorAge', { period, statistic: 'Maximum' }),
+        threshold: st.thresholdSeconds * 1000,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: st.evaluationPeriods,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
@@ -161,13 +210,15 @@ export class Monitoring extends Construct {
         ),
       );
     }
-    alarm(
-      'NotifyDestinationDeliveryFailures',
-      anyOf(
-        props.destinationFunction.metric('DestinationDeliveryFailures', { period, statistic: 'Sum' }),
-        'Lambda could not send a failed notify event to its on-failure destination (the notify DLQ): the event is lost.',
-      ),
-    );
+    for (const d of props.destinationFunctions) {
+      alarm(
+        `${d.id}DestinationDeliveryFailures`,
+        anyOf(
+          d.fn.metric('DestinationDeliveryFailures', { period, statistic: 'Sum' }),
+          `Lambda could not send what ${d.name} failed on to its on-failure destination (${d.destination}): ${d.lost}.`,
+        ),
+      );
+    }
 
     const fnWidgets: cloudwatch.IWidget[] = [];
     for (const [fnName, fn] of Object.entries(props.functions)) {
@@ -230,6 +281,15 @@ export class Monitoring extends Construct {
         right: props.workQueues.map((q) => q.queue.metricApproximateAgeOfOldestMessage({ period })),
       }),
     );
+    if (props.streams.length > 0) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Table stream: iterator age (ms)',
+          width: 8,
+          left: props.streams.map((st) => st.fn.metric('IteratorAge', { period, statistic: 'Maximum', label: st.what })),
+        }),
+      );
+    }
     this.dashboard.addWidgets(...fnWidgets);
   }
 }

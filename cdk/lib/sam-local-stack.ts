@@ -42,7 +42,9 @@ export interface SamLocalStackProps extends StackProps {
  * - CORS origins are literal strings (SAM cannot resolve `Fn::Join` or `Fn::ImportValue` there);
  * - there is no WebSocket API (SAM cannot load `$connect` routes; the local stack serves WebSockets);
  * - the JWT key comes from `JWT_SECRET`, not from Secrets Manager;
- * - there are no queues (the local stack's are moto's): `BROADCAST_QUEUE_URL` comes from `events/env.json`.
+ * - there are no queues (the local stack's are moto's): `BROADCAST_QUEUE_URL` comes from `events/env.json`;
+ * - there is no event source mapping: a queue's or the table stream's function is invoked by hand with
+ *   a sample event (`sam local invoke PublishChanges -e events/dynamodb-note-changes.json`).
  * Never deployed: it is not part of `cdk deploy --all` (a separate synthesis).
  */
 export class SamLocalStack extends Stack {
@@ -62,8 +64,13 @@ export class SamLocalStack extends Stack {
       jwt: { localVariable: true },
       sendQueues: { localVariable: true },
       websocketManagementEndpoint: '',
-      // moto (SQS, EventBridge) and DynamoDB Local (the table), as the local stack runs them.
-      awsClientEnvironment: { AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_DYNAMODB: '' },
+      // moto (SQS, EventBridge) and DynamoDB Local (the table, for the functions that use it), as the
+      // local stack runs them. A function that calls no table (publish-changes: it is handed the
+      // stream's records) is not told the DynamoDB endpoint, as its crate's cargo-lambda metadata isn't.
+      awsClientEnvironment: (declaration) => ({
+        AWS_ENDPOINT_URL: '',
+        ...(declaration.tableActions.length > 0 ? { AWS_ENDPOINT_URL_DYNAMODB: '' } : {}),
+      }),
     });
     this.http = createHttpApi(this, {
       settings,

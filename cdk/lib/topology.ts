@@ -1,6 +1,7 @@
 /**
- * shared/topology.json as the app reads it: the table, archive, queues and rules, and the one
- * declaration of each function (trigger, limits, configuration, permissions), checked before use.
+ * shared/topology.json as the app reads it: the table (and its stream), archive, queues, rules and
+ * stream mappings, and the one declaration of each function (trigger, limits, configuration,
+ * permissions), checked before use.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -33,6 +34,8 @@ export interface Trigger {
   readonly queue?: string;
   /** A key of `rules`, which invokes it asynchronously. */
   readonly rule?: string;
+  /** A key of `streams`: the event source mapping that hands it batches of the table stream's records. */
+  readonly stream?: string;
 }
 
 /** The one declaration of a function in topology.json: trigger, limits, configuration, permissions. */
@@ -86,6 +89,36 @@ export interface EventSourceMapping {
   readonly maximumConcurrency: number;
 }
 
+/** The table stream's view types DynamoDB offers (`table.stream`). */
+export const STREAM_VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'] as const;
+export type StreamViewTypeName = (typeof STREAM_VIEW_TYPES)[number];
+
+/** Where a DynamoDB stream event source starts reading a shard (AT_TIMESTAMP is Kinesis only). */
+export const STREAM_STARTING_POSITIONS = ['TRIM_HORIZON', 'LATEST'] as const;
+
+/**
+ * How Lambda's DynamoDB event source hands the table stream's records to the function whose trigger
+ * names it: in order per shard, only the records `filterPattern` matches, retried from the first
+ * record the function reports failed (the batch halved on a function error), and, after
+ * `maximumRetryAttempts` or once a record is `maximumRecordAgeSeconds` old, the failed batch's
+ * description (shard, sequence numbers; not the records) sent to the `onFailure` queue.
+ */
+export interface StreamMapping {
+  readonly startingPosition: (typeof STREAM_STARTING_POSITIONS)[number];
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  /** The local stack's polling rate (local/src/stream_source.rs); Lambda polls at its own, the app ignores it. */
+  readonly pollsPerSecond: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly maximumRetryAttempts: number;
+  readonly maximumRecordAgeSeconds: number;
+  /** Lambda's filter criteria pattern (one filter): only the records it matches reach the function. */
+  readonly filterPattern: Record<string, unknown>;
+  /** The queue (a key of `queues`, of its own) that takes what the mapping gives up on. */
+  readonly onFailure: string;
+}
+
 /** A rule of the topology: its pattern, its target, and how EventBridge retries a failed delivery. */
 export interface TopologyRule {
   readonly eventPattern: Record<string, string[]>;
@@ -117,6 +150,8 @@ export interface Topology {
     readonly publicFeed: PublicFeedIndex;
     /** Partitions of the broadcast's connection list (`CONNECTIONS#{n}`): read by the functions only. */
     readonly connectionShards: number;
+    /** The table's stream and what its records carry; needed by a function with a `stream` trigger. */
+    readonly stream?: StreamViewTypeName;
   };
   readonly archive: { readonly retentionDays: number; readonly eventPattern: Record<string, string[]> };
   readonly queues: {
@@ -127,6 +162,8 @@ export interface Topology {
     /** The live feed's fan-out: one message per connection shard of each public event (sent by `sendsTo`). */
     readonly broadcastShards: WorkQueue;
     readonly broadcastShardsDlq: DeadLetterQueue;
+    /** The on-failure destination of the table stream's mapping `noteChanges`. */
+    readonly noteChangesFailed: DeadLetterQueue;
   };
   readonly rules: {
     readonly noteCreatedToQueue: TopologyRule;
@@ -134,6 +171,8 @@ export interface Topology {
   };
   /** The SQS event source of each work queue a function's `queue` trigger names, keyed by that queue. */
   readonly eventSourceMappings: Readonly<Record<string, EventSourceMapping>>;
+  /** The DynamoDB event source of each function whose trigger is `{ "stream": <key> }`, by that key. */
+  readonly streams?: Readonly<Record<string, StreamMapping>>;
   /** Every function, by name: its crate, its binary and (with the stage prefix) its Lambda function. */
   readonly functions: Record<string, FunctionDeclaration>;
 }
@@ -194,6 +233,10 @@ export function checkTable(t: Topology): void {
   if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1) {
     fail(`connectionShards must be an integer >= 1, got ${JSON.stringify(shards)}`);
   }
+  const stream = t.table.stream as unknown;
+  if (stream !== undefined && !(STREAM_VIEW_TYPES as ReadonlyArray<unknown>).includes(stream)) {
+    fail(`stream must be one of ${STREAM_VIEW_TYPES.join(', ')}, got ${JSON.stringify(stream)}`);
+  }
 }
 
 /** The dead-letter queue (a key of `queues`) a work queue redrives to: `<key>Dlq`. */
@@ -234,12 +277,23 @@ export function checkQueues(t: Topology): void {
   }
 }
 
-const TRIGGER_KINDS = ['http', 'webSocket', 'queue', 'rule'] as const;
+const TRIGGER_KINDS = ['http', 'webSocket', 'queue', 'rule', 'stream'] as const;
 const DECLARATION_KEYS = new Set([
   'trigger', 'timeoutSeconds', 'memoryMb', 'environment', 'tableActions', 'putEvents', 'readSecret', 'manageConnections',
   'hashesPasswords', 'queriesIndex', 'sendsTo',
 ]);
 const EVENT_SOURCE_MAPPING_KEYS = ['batchSize', 'maximumBatchingWindowSeconds', 'reportBatchItemFailures', 'maximumConcurrency'];
+const STREAM_MAPPING_KEYS = [
+  'startingPosition', 'batchSize', 'maximumBatchingWindowSeconds', 'pollsPerSecond', 'reportBatchItemFailures',
+  'bisectBatchOnFunctionError', 'maximumRetryAttempts', 'maximumRecordAgeSeconds', 'filterPattern', 'onFailure',
+];
+/** Lambda's limit on a filter criteria pattern, in characters. */
+const FILTER_PATTERN_MAX_LENGTH = 4096;
+
+/** The stream mappings of `streams`, in file order. */
+export function streamMappings(t: Topology): Array<[string, StreamMapping]> {
+  return Object.entries((t.streams ?? {}) as Record<string, StreamMapping>);
+}
 
 /**
  * Refuses a declaration the app could not deploy as written: an unknown key or variable, not exactly
@@ -248,7 +302,10 @@ const EVENT_SOURCE_MAPPING_KEYS = ['batchSize', 'maximumBatchingWindowSeconds', 
  * round), a `sendsTo` that names no work queue (or the queue that triggers the function), or a
  * `queriesIndex` that names no index of the table (or asks for more than a Query on it). Refuses as
  * well an event source mapping (`eventSourceMappings`) of no queue, of a queue no function (or more
- * than one) is triggered by, or with settings Lambda would not take.
+ * than one) is triggered by, or with settings Lambda would not take; and a stream mapping (`streams`)
+ * that feeds no function (or more than one), reads a table without a stream (`table.stream`), takes
+ * settings Lambda would not, or sends what it gives up on to a queue that is not its own (a work
+ * queue, a work queue's DLQ, a rule's DLQ, another mapping's queue, or no queue of `queues`).
  */
 export function checkFunctionDeclarations(t: Topology): void {
   const mappings = (t.eventSourceMappings ?? {}) as Record<string, EventSourceMapping>;
@@ -281,6 +338,10 @@ export function checkFunctionDeclarations(t: Topology): void {
       if (f.sendsTo === f.trigger.queue) fail(`sendsTo '${f.sendsTo}' is the queue that triggers it: every message would come back`);
     }
     if (f.trigger.rule !== undefined && !(f.trigger.rule in t.rules)) fail(`no rule '${f.trigger.rule}'`);
+    if (f.trigger.stream !== undefined) {
+      if (!Object.prototype.hasOwnProperty.call(t.streams ?? {}, f.trigger.stream)) fail(`no stream mapping '${f.trigger.stream}' in streams`);
+      if (t.table?.stream === undefined) fail(`stream '${f.trigger.stream}': the table has no stream (table.stream)`);
+    }
     for (const v of f.environment) if (!(ENV_KEYS as ReadonlyArray<string>).includes(v)) fail(`unknown variable '${v}'`);
     const pairs: Array<[boolean, EnvKey]> = [
       [!!f.readSecret, 'JWT_SECRET_ARN'],
@@ -328,6 +389,66 @@ export function checkFunctionDeclarations(t: Topology): void {
       fail(`reportBatchItemFailures must be true or false, got ${JSON.stringify(settings.reportBatchItemFailures)}`);
     }
   }
+  checkStreamMappings(t);
+}
+
+/** The stream mappings' checks (see checkFunctionDeclarations). */
+function checkStreamMappings(t: Topology): void {
+  const streams = (t.streams ?? {}) as Record<string, StreamMapping>;
+  if (typeof streams !== 'object' || streams === null || Array.isArray(streams)) {
+    throw new Error('topology.json: streams must be an object keyed by mapping');
+  }
+  // The queues with a meaning of their own: not an on-failure destination.
+  const taken = new Map<string, string>();
+  for (const [key] of workQueues(t)) {
+    taken.set(key, 'a work queue');
+    taken.set(deadLetterQueueOf(key), `the dead-letter queue of '${key}'`);
+  }
+  for (const [ruleKey, rule] of Object.entries(t.rules ?? {})) taken.set(rule.deadLetterQueue, `the dead-letter queue of the rule '${ruleKey}'`);
+  for (const [key, m] of Object.entries(streams)) {
+    const fail = (why: string) => {
+      throw new Error(`topology.json: streams '${key}': ${why}`);
+    };
+    const consumers = Object.entries(t.functions).filter(([, f]) => f.trigger.stream === key);
+    if (consumers.length !== 1) {
+      fail(`must hand its batches to one function (trigger { "stream": "${key}" }), ${consumers.length} are triggered by it`);
+    }
+    if (t.table?.stream === undefined) fail('the table has no stream (table.stream)');
+    const settings = (m ?? {}) as unknown as Record<string, unknown>;
+    for (const k of Object.keys(settings)) if (!STREAM_MAPPING_KEYS.includes(k)) fail(`unknown key '${k}'`);
+    const integer = (k: string, min: number, max: number) => {
+      const v = settings[k];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+        fail(`${k} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+      }
+    };
+    const boolean = (k: string) => {
+      if (typeof settings[k] !== 'boolean') fail(`${k} must be true or false, got ${JSON.stringify(settings[k])}`);
+    };
+    if (!(STREAM_STARTING_POSITIONS as ReadonlyArray<unknown>).includes(settings.startingPosition)) {
+      fail(`startingPosition must be one of ${STREAM_STARTING_POSITIONS.join(', ')}, got ${JSON.stringify(settings.startingPosition)}`);
+    }
+    // Lambda's bounds for a DynamoDB stream event source (no "infinite" -1: the Rust side reads them unsigned).
+    integer('batchSize', 1, 10000);
+    integer('maximumBatchingWindowSeconds', 0, 300);
+    integer('pollsPerSecond', 1, 100);
+    integer('maximumRetryAttempts', 0, 10000);
+    integer('maximumRecordAgeSeconds', 60, 604800);
+    boolean('reportBatchItemFailures');
+    boolean('bisectBatchOnFunctionError');
+    const pattern = settings.filterPattern;
+    if (typeof pattern !== 'object' || pattern === null || Array.isArray(pattern) || Object.keys(pattern).length === 0) {
+      fail(`filterPattern must be a non-empty object (a Lambda filter criteria pattern), got ${JSON.stringify(pattern)}`);
+    }
+    if (JSON.stringify(pattern).length > FILTER_PATTERN_MAX_LENGTH) fail(`filterPattern is longer than Lambda's ${FILTER_PATTERN_MAX_LENGTH} characters`);
+    const onFailure = settings.onFailure;
+    if (typeof onFailure !== 'string' || !Object.prototype.hasOwnProperty.call(t.queues ?? {}, onFailure)) {
+      fail(`onFailure ${JSON.stringify(onFailure)} is not a queue of queues`);
+      return;
+    }
+    if (taken.has(onFailure)) fail(`onFailure '${onFailure}' is ${taken.get(onFailure)}: a mapping's on-failure queue is its own`);
+    taken.set(onFailure, `the on-failure queue of the stream mapping '${key}'`);
+  }
 }
 
 /** API Gateway's route key of a trigger (`GET /notes/{noteId}`, `$connect`), if it is a route. */
@@ -350,10 +471,12 @@ export function webSocketRoutes(t: Topology): Array<{ routeKey: string; fn: stri
     .map(([fn, f]) => ({ routeKey: f.trigger.webSocket!, fn }));
 }
 
-/** The one function a queue or rule invokes. */
-export function functionTriggeredBy(t: Topology, trigger: { queue: string } | { rule: string }): string {
+/** The one function a queue, rule or stream mapping invokes. */
+export function functionTriggeredBy(t: Topology, trigger: { queue: string } | { rule: string } | { stream: string }): string {
   const found = Object.entries(t.functions)
-    .filter(([, f]) => ('queue' in trigger ? f.trigger.queue === trigger.queue : f.trigger.rule === trigger.rule))
+    .filter(([, f]) =>
+      'queue' in trigger ? f.trigger.queue === trigger.queue : 'rule' in trigger ? f.trigger.rule === trigger.rule : f.trigger.stream === trigger.stream,
+    )
     .map(([name]) => name);
   if (found.length !== 1) throw new Error(`topology.json: ${JSON.stringify(trigger)} must invoke one function, got ${found.length}`);
   return found[0];

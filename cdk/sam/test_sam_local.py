@@ -93,6 +93,50 @@ for _local in LOCAL_QUEUE_NAMES.values():
 SENT_TO = sorted({f["sendsTo"] for f in TOPOLOGY["functions"].values() if "sendsTo" in f})
 
 
+# The functions the table's stream triggers, by their stream mapping (`streams`).
+STREAM_MAPPINGS = {
+    name: TOPOLOGY["streams"][f["trigger"]["stream"]] for name, f in TOPOLOGY["functions"].items() if "stream" in f["trigger"]
+}
+# What each record of a stream event carries, by the table's stream view type.
+IMAGES = {
+    "NEW_AND_OLD_IMAGES": {"INSERT": {"NewImage"}, "MODIFY": {"NewImage", "OldImage"}, "REMOVE": {"OldImage"}},
+    "NEW_IMAGE": {"INSERT": {"NewImage"}, "MODIFY": {"NewImage"}, "REMOVE": set()},
+    "OLD_IMAGE": {"INSERT": set(), "MODIFY": {"OldImage"}, "REMOVE": {"OldImage"}},
+    "KEYS_ONLY": {"INSERT": set(), "MODIFY": set(), "REMOVE": set()},
+}
+
+
+def matches(pattern, value) -> bool:
+    """Whether `value` matches a Lambda filter criteria pattern (the subset the topology may use:
+    nested objects, lists of literals, `prefix`, `suffix`, `exists`, `anything-but`); an operator it
+    does not know fails the test rather than guess."""
+    if isinstance(pattern, dict):
+        if not isinstance(value, dict):
+            return False
+        return all(
+            matches(sub, value.get(key))
+            if isinstance(sub, dict)
+            else any(condition(c, value.get(key), key in value) for c in sub)
+            for key, sub in pattern.items()
+        )
+    raise AssertionError(f"a filter pattern is an object of objects and lists, got {pattern!r}")
+
+
+def condition(c, value, present: bool) -> bool:
+    if not isinstance(c, dict):
+        return present and value == c
+    (op, arg), = c.items()
+    if op == "exists":
+        return present is arg
+    if op == "prefix":
+        return isinstance(value, str) and value.startswith(arg)
+    if op == "suffix":
+        return isinstance(value, str) and value.endswith(arg)
+    if op == "anything-but":
+        return present and value not in (arg if isinstance(arg, list) else [arg])
+    raise AssertionError(f"filter operator {op!r} is not one this check knows")
+
+
 def queue_of(queue_name: str) -> str:
     """The key in topology.json of the work queue named `queue_name` (`<prefix>-<local name>`)."""
     found = [key for key, local in LOCAL_QUEUE_NAMES.items() if queue_name.endswith(f"-{local}")]
@@ -369,6 +413,27 @@ class SampleEventsTest(unittest.TestCase):
                             self.assertIn(body["shard"], range(TOPOLOGY["table"]["connectionShards"]))
                             self.assertIn(body["detail"]["eventType"], results_types)
                             self.assertIs(body["detail"]["isPublic"], True)
+                elif event.get("Records", [{}])[0].get("eventSource") == "aws:dynamodb":  # the table's stream
+                    self.assertIn(function, STREAM_MAPPINGS, "a stream mapping of topology.json feeds it")
+                    mapping = STREAM_MAPPINGS[function]
+                    arns = {record["eventSourceARN"] for record in event["Records"]}
+                    self.assertEqual(len(arns), 1, "one batch comes from one stream")
+                    self.assertRegex(arns.pop(), r"^arn:aws:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]+/stream/\S+$")
+                    self.assertLessEqual(len(event["Records"]), mapping["batchSize"])
+                    view = TOPOLOGY["table"]["stream"]
+                    sequence = []
+                    for record in event["Records"]:
+                        self.assertEqual(record["eventSource"], "aws:dynamodb")
+                        self.assertIn(record["eventName"], IMAGES[view])
+                        stream = record["dynamodb"]
+                        self.assertEqual(stream["StreamViewType"], view)
+                        # What the table's stream view carries for that change, and nothing more.
+                        self.assertEqual({k for k in stream if k.endswith("Image")}, IMAGES[view][record["eventName"]])
+                        # Lambda hands over only the records the mapping's filter matches.
+                        self.assertTrue(matches(mapping["filterPattern"], record), f"the filter would drop {stream['Keys']}")
+                        sequence.append(int(stream["SequenceNumber"]))
+                    # A batch is one shard's records, in order.
+                    self.assertEqual(sequence, sorted(set(sequence)))
                 elif "detail-type" in event:  # EventBridge, through the results rule
                     self.assertEqual(by_trigger[json.dumps({"rule": "noteResultsToNotify"})], function)
                     self.assertIn(event["detail-type"], results_types)

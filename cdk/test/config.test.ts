@@ -19,6 +19,8 @@ import {
 import {
   DEAD_LETTER_QUEUES,
   FUNCTIONS,
+  RULES,
+  STREAM_TRIGGERED,
   WORK_QUEUES,
   aFunctionWhere,
   consumerOf,
@@ -246,6 +248,63 @@ describe('function declarations (topology.json)', () => {
     refusedQueues((t) => delete t.queues[`${q}Dlq`], new RegExp(`queue '${q}': needs its dead-letter queue '${q}Dlq'`));
     refusedQueues((t) => delete t.queues[q].visibilityTimeoutSeconds, new RegExp(`queue '${q}': visibilityTimeoutSeconds must be an integer >= 0, got undefined`));
     refusedQueues((t) => (t.queues[q].retentionSeconds = '3600'), new RegExp(`queue '${q}': retentionSeconds must be an integer`));
+  });
+
+  describe('stream mappings (streams) and stream triggers', () => {
+    const [[streamFn, streamKey, onFailure]] = STREAM_TRIGGERED;
+    const otherFn = aFunctionWhere((f) => !f.trigger.stream && !f.trigger.queue && !f.trigger.rule, 'is triggered by a route');
+    const m = `streams '${streamKey}'`;
+
+    test('the committed file has a stream trigger, and passes', () => {
+      expect(declared(streamFn).trigger).toEqual({ stream: streamKey });
+      expect(() => checkFunctionDeclarations(base())).not.toThrow();
+    });
+
+    test('a stream trigger needs its mapping and the table stream; a mapping feeds one function', () => {
+      refused((t) => (t.functions[streamFn].trigger = { stream: 'nope' }), new RegExp(`function '${streamFn}': no stream mapping 'nope' in streams`));
+      refused((t) => delete t.streams, new RegExp(`function '${streamFn}': no stream mapping '${streamKey}'`));
+      refused((t) => delete t.table.stream, new RegExp(`function '${streamFn}': stream '${streamKey}': the table has no stream \\(table.stream\\)`));
+      refused((t) => (t.functions[streamFn].trigger = { stream: streamKey, queue: WORK_QUEUES[0][0] }), /exactly one trigger/);
+      refused((t) => (t.functions[otherFn].trigger = { stream: streamKey }), new RegExp(`${m}: must hand its batches to one function .* 2 are`));
+      refused((t) => (t.streams.spare = { ...t.streams[streamKey], onFailure: 'noteChangesFailed2' }), /streams 'spare': must hand its batches to one function .* 0 are/);
+    });
+
+    test('settings Lambda would not take are refused', () => {
+      refused((t) => (t.streams[streamKey].startingPosition = 'AT_TIMESTAMP'), new RegExp(`${m}: startingPosition must be one of TRIM_HORIZON, LATEST`));
+      refused((t) => (t.streams[streamKey].batchSize = 10001), new RegExp(`${m}: batchSize must be an integer from 1 to 10000, got 10001`));
+      refused((t) => (t.streams[streamKey].maximumBatchingWindowSeconds = 301), /maximumBatchingWindowSeconds must be an integer from 0 to 300/);
+      refused((t) => (t.streams[streamKey].maximumRetryAttempts = -1), /maximumRetryAttempts must be an integer from 0 to 10000, got -1/);
+      refused((t) => (t.streams[streamKey].maximumRecordAgeSeconds = 59), /maximumRecordAgeSeconds must be an integer from 60 to 604800, got 59/);
+      refused((t) => (t.streams[streamKey].pollsPerSecond = 0), /pollsPerSecond must be an integer from 1 to 100/);
+      refused((t) => (t.streams[streamKey].bisectBatchOnFunctionError = 'yes'), /bisectBatchOnFunctionError must be true or false/);
+      refused((t) => (t.streams[streamKey].reportBatchItemFailures = 1), /reportBatchItemFailures must be true or false/);
+      refused((t) => (t.streams[streamKey].filterPattern = '{"dynamodb":{}}'), /filterPattern must be a non-empty object/);
+      refused((t) => (t.streams[streamKey].filterPattern = {}), /filterPattern must be a non-empty object/);
+      refused((t) => (t.streams[streamKey].filterPattern = { eventName: ['x'.repeat(5000)] }), /filterPattern is longer than Lambda's 4096 characters/);
+      refused((t) => (t.streams[streamKey].parallelizationFactor = 2), new RegExp(`${m}: unknown key 'parallelizationFactor'`));
+    });
+
+    test('the on-failure queue is a queue of its own: not a work queue, a DLQ of one, or a rule DLQ', () => {
+      refused((t) => (t.streams[streamKey].onFailure = 'nope'), new RegExp(`${m}: onFailure "nope" is not a queue of queues`));
+      for (const [q] of WORK_QUEUES) {
+        refused((t) => (t.streams[streamKey].onFailure = q), new RegExp(`${m}: onFailure '${q}' is a work queue`));
+        refused((t) => (t.streams[streamKey].onFailure = `${q}Dlq`), new RegExp(`${m}: onFailure '${q}Dlq' is the dead-letter queue of '${q}'`));
+      }
+      for (const rule of RULES) {
+        const dlq = declaration.rules[rule].deadLetterQueue;
+        refused((t) => (t.streams[streamKey].onFailure = dlq), new RegExp(`${m}: onFailure '${dlq}' is the dead-letter queue of the rule '${rule}'`));
+      }
+      expect(DEAD_LETTER_QUEUES).toContain(onFailure);
+    });
+
+    test('the table stream must be a view type DynamoDB has', () => {
+      const t = base();
+      t.table.stream = 'NEW_AND_OLD';
+      expect(() => checkTable(t)).toThrow(/table: stream must be one of KEYS_ONLY, NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, got "NEW_AND_OLD"/);
+      const without = base();
+      delete without.table.stream;
+      expect(() => checkTable(without)).not.toThrow();
+    });
   });
 
   test('a queriesIndex naming an index the table does not have is refused', () => {

@@ -16,6 +16,7 @@ export interface Declared {
     readonly webSocket?: string;
     readonly queue?: string;
     readonly rule?: string;
+    readonly stream?: string;
   };
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
@@ -69,7 +70,10 @@ export const isWorkQueue = (key: string): boolean => declaration.queues[key]?.ma
 /** Every queue of `queues`, in file order. */
 export const QUEUES: string[] = Object.keys(declaration.queues);
 
-/** The queues nothing consumes: each work queue's `<key>Dlq` and the rules' dead-letter queues. */
+/**
+ * The queues nothing consumes: each work queue's `<key>Dlq`, the rules' dead-letter queues and the
+ * stream mappings' on-failure queues.
+ */
 export const DEAD_LETTER_QUEUES: string[] = QUEUES.filter((key) => !isWorkQueue(key));
 
 /** The one function a work queue's event source hands its batches to. */
@@ -85,6 +89,22 @@ export const WORK_QUEUES: Array<[key: string, id: string, consumer: string]> = Q
   idOfKey(key),
   consumerOf(key),
 ]);
+
+/**
+ * The functions a stream mapping of `streams` feeds the table's stream to: the function, the mapping's
+ * key and its on-failure queue.
+ */
+export const STREAM_TRIGGERED: Array<[fn: string, stream: string, onFailure: string]> = functionsWhere((f) => !!f.trigger.stream).map(
+  (name) => {
+    const stream = declared(name).trigger.stream!;
+    const mapping = declaration.streams?.[stream];
+    if (!mapping) throw new Error(`function '${name}': no stream mapping '${stream}' in streams`);
+    return [name, stream, mapping.onFailure];
+  },
+);
+
+/** DynamoDB's actions that read a table's stream (what Lambda's DynamoDB event source needs). */
+export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 
 /** The rules, by key. */
 export const RULES: string[] = Object.keys(declaration.rules);

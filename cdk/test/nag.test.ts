@@ -1,5 +1,6 @@
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { synth, Synthesized } from './synthesize';
+import { STREAM_TRIGGERED } from './declaration';
+import { functionProps, synth, Synthesized } from './synthesize';
 
 let s: Synthesized;
 beforeAll(() => {
@@ -40,6 +41,22 @@ describe('cdk-nag AwsSolutions pack', () => {
       (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).some((rule: any) => /X-Ray/.test(rule.reason)),
     );
     expect(xray.map(([id]) => id)).toEqual([]);
+  });
+
+  test("without tracing, Resource::* is excused only on the roles of the functions the table's stream triggers (ListStreams)", () => {
+    const roleOf = (id: string, r: any) => (r.Type === 'AWS::IAM::Policy' ? r.Properties.Roles.map((x: any) => x.Ref) : [id]);
+    const excused = Object.entries<any>(s.backend.toJSON().Resources)
+      .filter(([, r]) =>
+        (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).some((rule: any) => JSON.stringify(rule.applies_to ?? []) === '["Resource::*"]'),
+      )
+      .flatMap(([id, r]) => roleOf(id, r));
+    expect(STREAM_TRIGGERED.length).toBeGreaterThan(0);
+    expect([...new Set(excused)].sort()).toEqual(STREAM_TRIGGERED.map(([fn]) => functionProps(s.backend, fn).Role['Fn::GetAtt'][0]).sort());
+    for (const [, r] of Object.entries<any>(s.backend.toJSON().Resources)) {
+      for (const rule of r.Metadata?.cdk_nag?.rules_to_suppress ?? []) {
+        if (JSON.stringify(rule.applies_to ?? []) === '["Resource::*"]') expect(rule.reason).toMatch(/dynamodb:ListStreams/);
+      }
+    }
   });
 
   test('every suppression states its reason and no rule is suppressed stack-wide', () => {

@@ -4,6 +4,7 @@ import {
   FUNCTIONS,
   HTTP_ROUTES,
   RULES,
+  STREAM_TRIGGERED,
   consumerOf,
   declaration,
   declared,
@@ -101,14 +102,59 @@ describe('alarms reach someone', () => {
     }
   });
 
-  test('DestinationDeliveryFailures of each function a rule invokes (its on-failure destination could not be reached)', () => {
+  test('DestinationDeliveryFailures of each function a rule invokes or a stream mapping feeds (its on-failure destination could not be reached)', () => {
     const found = byMetric('AWS/Lambda', 'DestinationDeliveryFailures');
-    const ruleInvoked = functionsWhere((f) => f.trigger.rule !== undefined);
-    expect(ruleInvoked.length).toBeGreaterThan(0);
+    const withDestination = functionsWhere((f) => f.trigger.rule !== undefined || f.trigger.stream !== undefined);
+    expect(functionsWhere((f) => f.trigger.rule !== undefined).length).toBeGreaterThan(0);
     const byJson = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
     expect(found.map((a) => a.Dimensions).sort(byJson)).toEqual(
-      ruleInvoked.map((name) => [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s.backend, name) } }]).sort(byJson),
+      withDestination.map((name) => [{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s.backend, name) } }]).sort(byJson),
     );
+    for (const a of found) expect(a).toMatchObject({ Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  test.each(STREAM_TRIGGERED)(
+    "%s: its IteratorAge (Maximum, ms) over a minute for 5 minutes fires an alarm that reaches the topic, long before its records are given up",
+    (fn, key) => {
+      const mapping = declaration.streams[key];
+      const found = byMetric('AWS/Lambda', 'IteratorAge').filter(
+        (p) => JSON.stringify(p.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: { Ref: functionLogicalId(s.backend, fn) } }]),
+      );
+      expect(found).toHaveLength(1);
+      const [a] = found;
+      expect(a).toMatchObject({
+        AlarmName: `notes-dev-${fn}-iterator-age`,
+        Statistic: 'Maximum',
+        Period: 60,
+        // IteratorAge is in milliseconds.
+        Threshold: 60_000,
+        EvaluationPeriods: 5,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: topicId(s.backend) }],
+        OKActions: [{ Ref: topicId(s.backend) }],
+      });
+      // It fires while the records are still to be published: far below the mapping's record age limit.
+      expect(a.Threshold / 1000 + 60 * a.EvaluationPeriods).toBeLessThan(mapping.maximumRecordAgeSeconds);
+    },
+  );
+
+  test.each(STREAM_TRIGGERED)("%s: a message on its stream mapping's on-failure queue (any visible) fires an alarm that reaches the topic", (fn, key, onFailure) => {
+    const found = alarms(s.backend).filter(([, x]) => x.Properties.AlarmName === `notes-dev-${kebabOfKey(onFailure)}-not-empty`);
+    expect(found).toHaveLength(1);
+    const [[, a]] = found;
+    expect(a.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [expect.stringMatching(`^${idOfKey(onFailure)}[0-9A-F]{8}$`), 'QueueName'] } }],
+      AlarmActions: [{ Ref: topicId(s.backend) }],
+      OKActions: [{ Ref: topicId(s.backend) }],
+    });
+    expect(a.Properties.AlarmDescription).toContain(fn);
+    expect(declaration.streams[key].onFailure).toBe(onFailure);
   });
 
   test.each(DEAD_LETTER_QUEUES)('dead-letter queue %s not empty fires an alarm that reaches the topic', (key) => {

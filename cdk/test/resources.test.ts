@@ -6,6 +6,8 @@ import {
   HTTP_ROUTES,
   QUEUES,
   RULES,
+  STREAM_READ_ACTIONS,
+  STREAM_TRIGGERED,
   WEBSOCKET_ROUTES,
   WORK_QUEUES,
   declaration,
@@ -129,10 +131,13 @@ describe('least privilege: each role allows what the declaration lists, nothing 
   const indexArn = (index: string) => ({ 'Fn::Join': ['', [tableArn, `/index/${index}`]] });
   const queueArn = (key: string) => ({ 'Fn::GetAtt': [queueLogicalId(key), 'Arn'] });
   const withAction = (st: any[], service: string) => st.filter((x) => JSON.stringify(x.Action).includes(`"${service}:`));
+  const streamArn = importOf('notes-dev-data', 'Table.*StreamArn');
+  /** A statement of stream reads only (Lambda's DynamoDB event source), not of the table's items. */
+  const readsStream = (x: any) => ([] as string[]).concat(x.Action).every((a) => STREAM_READ_ACTIONS.includes(a));
 
   test.each(FUNCTIONS)('%s: exactly its tableActions, in one statement, on the table (or only on the index it queries)', (name) => {
     const f = declared(name);
-    const dynamo = withAction(statementsOf(s.backend, name), 'dynamodb');
+    const dynamo = withAction(statementsOf(s.backend, name), 'dynamodb').filter((x) => !readsStream(x));
     if (f.tableActions.length === 0) {
       expect(dynamo).toEqual([]);
       return;
@@ -141,6 +146,39 @@ describe('least privilege: each role allows what the declaration lists, nothing 
     expect(dynamo[0].Effect).toBe('Allow');
     expect([].concat(dynamo[0].Action).sort()).toEqual([...f.tableActions].sort());
     expect(dynamo[0].Resource).toEqual(f.queriesIndex ? indexArn(f.queriesIndex) : tableArn);
+  });
+
+  test('some function is triggered by the table stream (streams), and a stream trigger comes with no table action', () => {
+    expect(STREAM_TRIGGERED.length).toBeGreaterThan(0);
+    for (const [name] of STREAM_TRIGGERED) expect({ name, tableActions: declared(name).tableActions }).toEqual({ name, tableActions: [] });
+  });
+
+  test.each(FUNCTIONS)(
+    "%s reads the table's stream only if a stream triggers it: DescribeStream, GetRecords, GetShardIterator on the stream's ARN, ListStreams (no resource-level permission) on *",
+    (name) => {
+      const st = withAction(statementsOf(s.backend, name), 'dynamodb').filter(readsStream);
+      if (!declared(name).trigger.stream) {
+        expect(st).toEqual([]);
+        expect(JSON.stringify(statementsOf(s.backend, name))).not.toMatch(/StreamArn/);
+        return;
+      }
+      expect(st.map((x) => ({ Effect: x.Effect, Action: ([] as string[]).concat(x.Action).sort(), Resource: x.Resource })).sort(byJson)).toEqual(
+        [
+          { Effect: 'Allow', Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Resource: streamArn },
+          { Effect: 'Allow', Action: ['dynamodb:ListStreams'], Resource: '*' },
+        ].sort(byJson),
+      );
+      // Nothing on the table's items, the table or its indexes: every dynamodb statement is one of the two above.
+      expect(withAction(statementsOf(s.backend, name), 'dynamodb')).toHaveLength(2);
+    },
+  );
+
+  test('only the stream consumers may use "*" (ListStreams), and only for ListStreams (without -c tracing)', () => {
+    for (const name of FUNCTIONS) {
+      const wildcards = statementsOf(s.backend, name).filter((x) => JSON.stringify(x.Resource) === '"*"');
+      const actions = wildcards.flatMap((x) => [].concat(x.Action));
+      expect({ name, actions }).toEqual({ name, actions: declared(name).trigger.stream ? ['dynamodb:ListStreams'] : [] });
+    }
   });
 
   test('only the functions declaring queriesIndex have a statement on an index, and never on index/*', () => {
@@ -169,11 +207,16 @@ describe('least privilege: each role allows what the declaration lists, nothing 
     }
   });
 
-  // What a function may send to: the queue its sendsTo names and, when a rule invokes it, that rule's
-  // DLQ (the on-failure destination of its asynchronous invocations). No other queue, no DLQ of a work queue.
+  // What a function may send to: the queue its sendsTo names, when a rule invokes it that rule's DLQ
+  // (the on-failure destination of its asynchronous invocations), and when a stream mapping feeds it
+  // that mapping's on-failure queue. No other queue, no DLQ of a work queue.
   const sendTargets = (name: string): string[] => {
     const f = declared(name);
-    return [...(f.sendsTo ? [f.sendsTo] : []), ...(f.trigger.rule ? [declaration.rules[f.trigger.rule].deadLetterQueue] : [])];
+    return [
+      ...(f.sendsTo ? [f.sendsTo] : []),
+      ...(f.trigger.rule ? [declaration.rules[f.trigger.rule].deadLetterQueue] : []),
+      ...(f.trigger.stream ? [declaration.streams[f.trigger.stream].onFailure] : []),
+    ];
   };
 
   test('some function sends to a queue (sendsTo), and some is invoked by a rule with an on-failure destination', () => {
@@ -208,7 +251,7 @@ describe('least privilege: each role allows what the declaration lists, nothing 
     const st = statementsOf(s.backend, name);
     const services = new Set(st.flatMap((x) => [].concat(x.Action)).map((a: string) => a.split(':')[0]));
     const expected = ['logs'];
-    if (f.tableActions.length > 0) expected.push('dynamodb');
+    if (f.tableActions.length > 0 || f.trigger.stream) expected.push('dynamodb');
     if (f.putEvents) expected.push('events');
     if (f.readSecret) expected.push('secretsmanager');
     if (f.manageConnections) expected.push('execute-api');
@@ -485,10 +528,19 @@ describe('monitoring', () => {
         expect(metric(m).filter((a) => JSON.stringify(a.Properties.Dimensions).includes(`"${id}"`))).toHaveLength(1);
       }
     }
-    // Each DLQ, each work queue's age, dead-lettered records, HTTP 5xx, each rule's failed invocations,
-    // the on-failure destination of each function a rule invokes, errors and throttles of each function.
+    // The iterator age of each function a stream mapping feeds.
+    const iteratorAges = metric('IteratorAge');
+    expect(iteratorAges.map((a) => a.Properties.Dimensions[0].Value.Ref).sort()).toEqual(
+      STREAM_TRIGGERED.map(([fn]) => functionLogicalId(s.backend, fn)).sort(),
+    );
+    // Each DLQ (and on-failure queue), each work queue's age, dead-lettered records, HTTP 5xx, each
+    // rule's failed invocations, the on-failure destination of each function a rule invokes or a stream
+    // mapping feeds, the iterator age of each function a stream mapping feeds, errors and throttles of
+    // each function.
     const ruleInvoked = functionsWhere((f) => f.trigger.rule !== undefined);
-    expect(alarms).toHaveLength(DEAD_LETTER_QUEUES.length + WORK_QUEUES.length + 1 + 1 + RULES.length + ruleInvoked.length + 2 * FUNCTIONS.length);
+    expect(alarms).toHaveLength(
+      DEAD_LETTER_QUEUES.length + WORK_QUEUES.length + 1 + 1 + RULES.length + ruleInvoked.length + 2 * STREAM_TRIGGERED.length + 2 * FUNCTIONS.length,
+    );
   });
 
   test('a CloudWatch dashboard', () => {

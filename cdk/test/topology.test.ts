@@ -7,6 +7,7 @@ import {
   FUNCTIONS,
   QUEUES,
   RULES,
+  STREAM_TRIGGERED,
   WORK_QUEUES,
   declaration as topology,
   declared,
@@ -45,21 +46,29 @@ test('the app builds exactly the functions topology.json declares, one per crate
   expect(topology.saveNoteEventSource).toBeUndefined();
 });
 
+/** The table's stream ARN, as the backend imports it from the data stack. */
+const TABLE_STREAM_ARN = { 'Fn::ImportValue': expect.stringMatching(/^notes-dev-data:ExportsOutputFnGetAttTable[0-9A-F]{8}StreamArn/) };
+const isTableStream = (arn: any) => typeof arn?.['Fn::ImportValue'] === 'string' && /^notes-dev-data:.*Table[0-9A-F]{8}StreamArn/.test(arn['Fn::ImportValue']);
+
 // What invokes a function in the template, read back from the resources that point at it.
-function invokersOf(name: string): { routes: string[]; queues: string[]; rules: unknown[] } {
+function invokersOf(name: string): { routes: string[]; queues: string[]; tableStream: number; rules: unknown[] } {
   const id = functionLogicalId(s.backend, name);
   const pointsAtIt = (x: unknown) => JSON.stringify(x).includes(`"${id}"`);
   const integrations = s.backend.findResources('AWS::ApiGatewayV2::Integration');
   const routes = (Object.values(s.backend.findResources('AWS::ApiGatewayV2::Route')) as any[])
     .filter((r) => pointsAtIt(integrations[r.Properties.Target['Fn::Join'][1][1].Ref].Properties.IntegrationUri))
     .map((r) => r.Properties.RouteKey);
-  const queues = (Object.values(s.backend.findResources('AWS::Lambda::EventSourceMapping')) as any[])
-    .filter((m) => pointsAtIt(m.Properties.FunctionName))
+  const mappings = (Object.values(s.backend.findResources('AWS::Lambda::EventSourceMapping')) as any[]).filter((m) =>
+    pointsAtIt(m.Properties.FunctionName),
+  );
+  const queues = mappings
+    .filter((m) => !isTableStream(m.Properties.EventSourceArn))
     .map((m) => m.Properties.EventSourceArn['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''));
+  const tableStream = mappings.filter((m) => isTableStream(m.Properties.EventSourceArn)).length;
   const rules = (Object.values(s.backend.findResources('AWS::Events::Rule')) as any[])
     .filter((r) => r.Properties.Targets.some((t: any) => pointsAtIt(t.Arn)))
     .map((r) => r.Properties.EventPattern);
-  return { routes, queues, rules };
+  return { routes, queues, tableStream, rules };
 }
 
 test.each(FUNCTIONS)('function %s is invoked by exactly the trigger topology.json declares, and by nothing else', (name) => {
@@ -67,6 +76,7 @@ test.each(FUNCTIONS)('function %s is invoked by exactly the trigger topology.jso
   expect(invokersOf(name)).toEqual({
     routes: t.http ? [`${t.http.method} ${t.http.path}`] : t.webSocket ? [t.webSocket] : [],
     queues: t.queue ? [`${idOfKey(t.queue)}Queue`] : [],
+    tableStream: t.stream ? 1 : 0,
     rules: t.rule ? [topology.rules[t.rule].eventPattern] : [],
   });
 });
@@ -107,6 +117,18 @@ test("the table has the public feed index of topology.json: its keys (strings), 
     ]),
   );
   expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+});
+
+test("the table has the stream topology.json declares (table.stream), which the backend imports for its stream mappings", () => {
+  const [table] = Object.values(s.data.findResources('AWS::DynamoDB::Table')) as any[];
+  expect(topology.table.stream).toBe('NEW_AND_OLD_IMAGES');
+  expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: topology.table.stream });
+  // The stream's ARN crosses stacks as an export of the data stack, only if a stream mapping reads it.
+  const [tableId] = Object.keys(s.data.findResources('AWS::DynamoDB::Table'));
+  const exported = Object.values<any>(s.data.toJSON().Outputs).filter(
+    (o) => JSON.stringify(o.Value) === JSON.stringify({ 'Fn::GetAtt': [tableId, 'StreamArn'] }),
+  );
+  expect(exported).toHaveLength(STREAM_TRIGGERED.length > 0 ? 1 : 0);
 });
 
 const queuesById = () =>
@@ -243,11 +265,60 @@ test.each(functionsWhere((f) => !!f.trigger.rule))(
   },
 );
 
-test('one event source mapping per work queue, each declared in eventSourceMappings, feeding the function its trigger names', () => {
+test('one event source mapping per work queue (eventSourceMappings) and per stream mapping (streams), each feeding the function its trigger names', () => {
   const queueTriggered = functionsWhere((f) => !!f.trigger.queue);
   expect(queueTriggered.sort()).toEqual(WORK_QUEUES.map(([, , fn]) => fn).sort());
   expect(Object.keys(topology.eventSourceMappings).sort()).toEqual(WORK_QUEUES.map(([key]) => key).sort());
-  s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', WORK_QUEUES.length);
+  expect(Object.keys(topology.streams ?? {}).sort()).toEqual(STREAM_TRIGGERED.map(([, key]) => key).sort());
+  s.backend.resourceCountIs('AWS::Lambda::EventSourceMapping', WORK_QUEUES.length + STREAM_TRIGGERED.length);
+});
+
+test.each(STREAM_TRIGGERED)(
+  "function %s: the table stream's event source mapping (%s) equals topology.json: settings, filter, on-failure queue",
+  (fn, key, onFailure) => {
+    const m = topology.streams[key];
+    const mappings = Object.values(
+      s.backend.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: functionLogicalId(s.backend, fn) } } }),
+    ) as any[];
+    expect(mappings).toHaveLength(1);
+    const { Properties: p } = mappings[0];
+    expect(p.EventSourceArn).toEqual(TABLE_STREAM_ARN);
+    expect(p.StartingPosition).toBe(m.startingPosition);
+    expect(p.BatchSize).toBe(m.batchSize);
+    expect(p.MaximumBatchingWindowInSeconds ?? 0).toBe(m.maximumBatchingWindowSeconds);
+    expect(p.FunctionResponseTypes).toEqual(m.reportBatchItemFailures ? ['ReportBatchItemFailures'] : undefined);
+    expect(p.BisectBatchOnFunctionError).toBe(m.bisectBatchOnFunctionError);
+    expect(p.MaximumRetryAttempts).toBe(m.maximumRetryAttempts);
+    expect(p.MaximumRecordAgeInSeconds).toBe(m.maximumRecordAgeSeconds);
+    // One filter, the declared pattern: only the records it matches reach the function.
+    expect(p.FilterCriteria).toEqual({ Filters: [{ Pattern: JSON.stringify(m.filterPattern) }] });
+    expect(JSON.parse(p.FilterCriteria.Filters[0].Pattern)).toEqual(m.filterPattern);
+    // What the mapping gives up on goes to its own queue of topology.json.
+    expect(p.DestinationConfig).toEqual({
+      OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(`^${idOfKey(onFailure)}[0-9A-F]{8}$`), 'Arn'] } },
+    });
+    expect(DEAD_LETTER_QUEUES).toContain(onFailure);
+    // Nothing the declaration does not ask for: no parallelization, tumbling window, SQS scaling or SQS DLQ.
+    for (const absent of ['ParallelizationFactor', 'TumblingWindowInSeconds', 'ScalingConfig', 'Enabled']) expect(p[absent]).toBeUndefined();
+    // pollsPerSecond is the local stack's (Lambda polls at its own rate): it has no place in the template.
+    expect(JSON.stringify(p)).not.toMatch(/[Pp]oll/);
+  },
+);
+
+test.each(STREAM_TRIGGERED)("function %s: its mapping's on-failure queue is its own, consumed by nothing", (fn, key, onFailure) => {
+  const others = [
+    ...WORK_QUEUES.flatMap(([q]) => [q, `${q}Dlq`]),
+    ...RULES.map((r) => topology.rules[r].deadLetterQueue),
+    ...STREAM_TRIGGERED.filter(([, other]) => other !== key).map(([, , q]) => q),
+  ];
+  expect(others).not.toContain(onFailure);
+  const queueIds = Object.keys(s.backend.findResources('AWS::SQS::Queue')).filter((id) => new RegExp(`^${idOfKey(onFailure)}[0-9A-F]{8}$`).test(id));
+  expect(queueIds).toHaveLength(1);
+  const fromQueue = (Object.values(s.backend.findResources('AWS::Lambda::EventSourceMapping')) as any[]).filter((m) =>
+    JSON.stringify(m.Properties.EventSourceArn).includes(`"${queueIds[0]}"`),
+  );
+  expect(fromQueue).toEqual([]);
+  expect(declared(fn).trigger).toEqual({ stream: key });
 });
 
 test.each(WORK_QUEUES)('event source mapping %s -> its function equals topology.json, with its maximum concurrency', (key, id, fn) => {
