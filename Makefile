@@ -1,5 +1,5 @@
 # The two commands of the README, and a few more for developers.
-.PHONY: local test bench soak cost venv fmt function
+.PHONY: local test bench soak cost sim venv fmt function
 
 ## Run the whole suite locally (REST :3000, WebSocket :3001, app :8080). Ctrl-C stops it.
 local:
@@ -20,6 +20,10 @@ soak:
 ## Cost per million notes, measured: two no-fault soaks priced by scripts/cost.py (cost/prices.json).
 cost:
 	bash scripts/cost.sh
+
+# The deterministic simulation: `make sim SEEDS=N [FIRST=S] [STEPS=K]` (docs/simulation.md).
+sim:
+	SEEDS=$(or $(SEEDS),200) FIRST=$(or $(FIRST),1) STEPS=$(or $(STEPS),300) cargo run --quiet -p notes-sim
 
 ## A new function's crate from its declaration in shared/topology.json: make function NAME=get-note-history
 function:

@@ -18,6 +18,9 @@ pub mod metric {
     pub const NOTES_SAVED: &str = "NotesSaved";
     /// A note's failure recorded by `save-note` (its `note-failed` follows from the stream).
     pub const NOTES_FAILED: &str = "NotesFailed";
+    /// A `note-created` older than a tombstone covers, refused by `save-note` (stored nothing,
+    /// recorded nothing): a replay or a redrive past the archive's retention.
+    pub const NOTE_CREATED_TOO_OLD: &str = "NoteCreatedTooOld";
     /// An event published by `publish-changes` from a committed transition of a note.
     pub const CHANGES_PUBLISHED: &str = "ChangesPublished";
     /// Milliseconds from a change's commit (its stream record's time) to its event's publish.

@@ -124,8 +124,22 @@ impl Notify {
             return Ok(Delivery::default());
         }
         if let Some(stale) = self.stale(event).await? {
-            tracing::info!(stale, "the event no longer shows the note as it is; pushed to no one");
-            return Ok(Delivery::default());
+            // Its text is out of date, so no one gets it. But a note that left the public feed
+            // did leave it, and no later event may say so to other users (a delete of the note
+            // made private is announced to its owner alone): the text-free form still goes out.
+            let left_the_feed = event.for_other_users().filter(|detail| detail.get("content").is_none());
+            let mut delivery = Delivery::default();
+            if let Some(detail) = left_the_feed {
+                let messages = BroadcastMessage::for_every_shard(&detail);
+                self.broadcast.send(&messages).await?;
+                delivery.broadcast = messages.len();
+            }
+            tracing::info!(
+                stale,
+                broadcast = delivery.broadcast,
+                "the event no longer shows the note as it is; its text pushed to no one"
+            );
+            return Ok(delivery);
         }
         let message = event.to_detail().to_string();
         let owners = self.connections.of_user(event.username()).await?;

@@ -416,3 +416,38 @@ async fn an_older_version_after_a_newer_one_reaches_no_one() {
     assert!(w.pusher.sent().is_empty());
     assert!(w.queue.messages().is_empty());
 }
+
+#[tokio::test]
+async fn a_note_made_private_then_deleted_still_tells_other_users_it_left_the_feed() {
+    // Found by the simulation (seed 17): public v1, made private (v2), deleted (v3); the bus
+    // delivers the note-updated after the delete. Its text is stale, but the note-deleted says
+    // wasPublic false (it was private when deleted), so only this tells feeds to drop the note.
+    let w = world().await;
+    let public = note(true);
+    let hidden =
+        public.changed(&notes_core::domain::NoteChange { content: None, is_public: Some(false) }, Timestamp::now());
+    let leaving = NoteEvent::note_updated(&public, &hidden, &by());
+    w.table.put_note(&hidden);
+    w.table.delete(&hidden, &tombstone_of(&hidden), &by()).await.unwrap();
+    let delivery = w.app.handle(on_the_bus(&leaving)).await.unwrap();
+    assert!(w.pusher.sent().is_empty(), "no text to anyone");
+    assert_eq!(delivery.broadcast, topology().table.connection_shards as usize);
+    let to_others = w.broadcast_detail();
+    assert!(to_others.get("content").is_none(), "{to_others}");
+    assert_eq!((to_others["isPublic"].as_bool(), to_others["wasPublic"].as_bool()), (Some(false), Some(true)));
+}
+
+#[tokio::test]
+async fn a_stale_public_edit_is_queued_for_no_one() {
+    let w = world().await;
+    let before = note(true);
+    let mut edit = before.clone();
+    edit.content = NoteContent::parse("a public text, edited since").unwrap();
+    edit.version = 2;
+    let stale = NoteEvent::note_updated(&before, &edit, &by());
+    let mut newer = edit.clone();
+    newer.version = 3;
+    w.table.put_note(&newer);
+    w.app.handle(on_the_bus(&stale)).await.unwrap();
+    assert!(w.queue.messages().is_empty());
+}

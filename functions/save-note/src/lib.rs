@@ -12,7 +12,7 @@
 //! | stored now (over its recorded failure, if a redrive), or stored by an earlier delivery | acknowledge |
 //! | note deleted or dismissed since | acknowledge, store nothing |
 //! | event fails validation, the table refuses the write for good | record the failure, acknowledge |
-//! | `note-created` older than a tombstone covers (`Topology::note_created_lifetime_seconds`) | record the failure, store nothing, acknowledge |
+//! | `note-created` older than a tombstone covers (`Topology::note_created_lifetime_seconds`) | store nothing, record nothing, acknowledge (counted as `NoteCreatedTooOld`) |
 //! | throttling, network (transient) | report the item: SQS redelivers it, the DLQ takes it after the queue's `maxReceiveCount` receives |
 //! | a transient failure on the last receive | as above, and record the failure first, so the owner is not left waiting |
 //! | body with no note identity at all | report the item, so it reaches the DLQ for an operator |
@@ -40,8 +40,6 @@ use uuid::Uuid;
 
 pub const INVALID_NOTE_MESSAGE: &str = "Your note was not saved because it is not a valid note.";
 pub const REFUSED_MESSAGE: &str = "Your note was not saved because it could not be stored.";
-pub const TOO_OLD_MESSAGE: &str =
-    "Your note was not saved because it arrived too late: it was written too long ago to be stored now.";
 pub const DEAD_LETTER_MESSAGE: &str =
     "Your note could not be saved because the service kept failing. Please try again in a moment.";
 
@@ -106,10 +104,16 @@ impl SaveNote {
         let saved_at = Timestamp::now();
         // Older than any tombstone covers (a replay, then a redrive, say): the note may have been
         // deleted and its tombstone swept, so storing it could bring back what its owner deleted.
-        let lifetime = topology().note_created_lifetime_seconds();
-        if saved_at.epoch_seconds() - created.envelope.timestamp.epoch_seconds() > lifetime {
+        if too_old(&created.envelope, saved_at) {
+            // Nothing is recorded either: whatever became of the note was settled long ago (stored,
+            // deleted, or failed and told), and a failure recorded now, in the place of a
+            // tombstone the sweep removed, would show its owner a note they deleted.
             tracing::warn!(createdAt = %created.envelope.timestamp, "note-created older than a tombstone covers; not stored");
-            return self.fail(&created.envelope, TOO_OLD_MESSAGE).await;
+            telemetry::count(
+                metric::NOTE_CREATED_TOO_OLD,
+                &[("noteId", &created.note_id().to_string()), ("correlationId", created.correlation_id())],
+            );
+            return Disposition::Done;
         }
         let Some(note) = created.note_to_store(saved_at) else {
             return Disposition::Done;
@@ -144,8 +148,8 @@ impl SaveNote {
     async fn record_failure(&self, envelope: &Envelope, message: &str) -> Result<FailureOutcome, StoreError> {
         let now = Timestamp::now();
         let lifetime = topology().note_created_lifetime_seconds();
-        // As long as a redrive can still store the note; a day at least, so even a note refused
-        // as too old leaves its owner a day to read why.
+        // As long as a redrive can still store the note (then it would be refused as too old);
+        // a day at least, so its owner has a day to read why.
         let expires_at = envelope.timestamp.plus_seconds(lifetime).max(now.plus_seconds(24 * 3600));
         let failed = FailedNote {
             note_id: envelope.note_id,
@@ -176,6 +180,9 @@ impl SaveNote {
     /// its owner hears of it. A throttled table gets two more tries; after that the DLQ alarm and
     /// the `NoteRecordsDeadLettered` metric remain.
     async fn announce_dead_letter(&self, envelope: &Envelope) {
+        if too_old(envelope, Timestamp::now()) {
+            return;
+        }
         for attempt in 1..=3 {
             match self.record_failure(envelope, DEAD_LETTER_MESSAGE).await {
                 Ok(_) => return,
@@ -228,6 +235,12 @@ impl QueueFunction for SaveNote {
             self.announce_dead_letter(envelope).await;
         }
     }
+}
+
+/// Whether the `note-created` is older than a tombstone covers at `now`
+/// (`Topology::note_created_lifetime_seconds`).
+fn too_old(envelope: &Envelope, now: Timestamp) -> bool {
+    now.epoch_seconds() - envelope.timestamp.epoch_seconds() > topology().note_created_lifetime_seconds()
 }
 
 /// Reads an SQS body: the EventBridge event the rule put there, whose `detail` is the note event.

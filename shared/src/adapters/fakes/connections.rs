@@ -26,17 +26,24 @@ impl ConnectionStore for InMemoryTable {
         self.check_available()?;
         let now = Timestamp::now();
         let t = self.tables.lock().unwrap();
-        Ok(t.connections.values().filter(|c| &c.username == username && c.expires_at > now).cloned().collect())
+        // In key order, as a Query answers: the same order on every run.
+        let mut found: Vec<Connection> =
+            t.connections.values().filter(|c| &c.username == username && c.expires_at > now).cloned().collect();
+        found.sort_by(|a, b| a.connection_id.cmp(&b.connection_id));
+        Ok(found)
     }
 
     async fn in_shard(&self, shard: u32) -> Result<Vec<Connection>, StoreError> {
         self.check_available()?;
         let now = Timestamp::now();
         let t = self.tables.lock().unwrap();
-        Ok(t.connections
+        let mut found: Vec<Connection> = t
+            .connections
             .values()
             .filter(|c| keys::connection_shard(&c.connection_id) == shard && c.expires_at > now)
             .cloned()
-            .collect())
+            .collect();
+        found.sort_by(|a, b| a.connection_id.cmp(&b.connection_id));
+        Ok(found)
     }
 }

@@ -184,6 +184,12 @@ impl InMemoryTable {
         events
     }
 
+    /// How many stream records `stream_event` has not handed out yet.
+    pub fn stream_unread(&self) -> usize {
+        let t = self.tables.lock().unwrap();
+        t.stream.len() - t.stream_read
+    }
+
     /// The stream records not handed out yet, as Lambda's event source mapping delivers them to
     /// the stream's consumer (images written as the AWS adapter writes items).
     pub fn stream_event(&self) -> aws_lambda_events::event::dynamodb::Event {
