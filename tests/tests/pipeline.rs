@@ -353,3 +353,41 @@ async fn drained(stack: &Stack, sdk: &aws_config::SdkConfig) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_note_that_failed_while_its_owner_had_no_connection_reads_as_failed_with_its_reason_after_they_reconnect() {
+    // The owner posts and closes the app: no socket is open when the note-failed is pushed, so
+    // the push reaches no one. Its fate is recorded in the table all the same: once they are
+    // back, the note reads as failed with the reason, in GET /notes/{noteId} and in their list.
+    let stack = Stack::start_with(|c| {
+        c.fault_injection = true;
+        c.visibility_timeout_seconds = Some(1);
+    })
+    .await;
+    let token = stack.user(&unique("ivy")).await;
+    let doomed = stack.post_note(&token, &format!("never saved {TRANSIENT_FAULT_MARKER}"), false).await;
+    let path = format!("/notes/{doomed}");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let failed = loop {
+        let (status, note) = stack.call(reqwest::Method::GET, &path, Some(&token), None).await;
+        if status == 200 {
+            break note;
+        }
+        assert_eq!(status, 404, "still on its way: {note}");
+        assert!(tokio::time::Instant::now() < deadline, "the note's fate was never recorded");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(failed["error"].as_str().is_some_and(|e| e.contains("try again")), "{failed}");
+    assert!(failed.get("content").is_none(), "{failed}");
+
+    // They reconnect; the app refetches and settles what it holds as pending.
+    let mut socket = stack.websocket(&token).await.expect("the handshake is accepted");
+    socket.ping().await;
+    let (status, mine) = stack.call(reqwest::Method::GET, "/notes", Some(&token), None).await;
+    assert_eq!(status, 200);
+    let listed: Vec<&serde_json::Value> =
+        mine["notes"].as_array().unwrap().iter().filter(|n| n["noteId"] == doomed).collect();
+    assert_eq!(listed.len(), 1, "{mine}");
+    assert_eq!((listed[0]["status"].as_str(), &listed[0]["error"]), (Some("failed"), &failed["error"]));
+}
