@@ -195,6 +195,17 @@ mod tests {
     }
 
     #[test]
+    fn expiry_is_judged_by_the_clock_every_function_reads() {
+        // Issued now by the system's clock; verified where that clock reads two hours later (a
+        // simulation's): expired. Judged by another clock, it would still verify.
+        let issued = keys().issue(&alice(), Timestamp::now());
+        crate::domain::simulation::enter(Timestamp::now().plus_seconds(7200).epoch_millis(), 1);
+        let verified = keys().verify(&issued.token);
+        crate::domain::simulation::leave();
+        assert_eq!(verified, Err(AuthError::InvalidToken));
+    }
+
+    #[test]
     fn a_token_signed_with_another_key_is_refused() {
         let other = JwtKeys::new(b"another-secret-another-secret-xx", 3600).unwrap();
         let issued = other.issue(&alice(), Timestamp::now());
