@@ -25,25 +25,12 @@ fn note_of(created: &NoteEvent) -> Note {
 }
 
 fn tombstone_of(note: &Note) -> Tombstone {
-    Tombstone {
-        note_id: note.note_id,
-        username: note.username.clone(),
-        deleted_at: Timestamp::now(),
-        version: note.version + 1,
-        expires_at: Timestamp::now().plus_seconds(60),
-    }
+    Tombstone::replacing(note, Timestamp::now(), Timestamp::now().plus_seconds(60))
 }
 
 fn failure_of(created: &NoteEvent) -> FailedNote {
-    FailedNote {
-        note_id: created.note_id(),
-        username: created.username().clone(),
-        error: "Your note was not saved because it could not be stored.".into(),
-        created_at: created.envelope.timestamp,
-        failed_at: Timestamp::now(),
-        version: 1,
-        expires_at: Timestamp::now().plus_seconds(60),
-    }
+    let error = "Your note was not saved because it could not be stored.";
+    FailedNote::of_created(&created.envelope, error, Timestamp::now(), Timestamp::now().plus_seconds(60))
 }
 
 #[test]

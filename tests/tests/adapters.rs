@@ -64,13 +64,7 @@ fn by() -> Provenance {
 }
 
 fn tombstone_of(n: &Note) -> Tombstone {
-    Tombstone {
-        note_id: n.note_id,
-        username: n.username.clone(),
-        deleted_at: Timestamp::now(),
-        version: n.version + 1,
-        expires_at: Timestamp::now().plus_seconds(3600),
-    }
+    Tombstone::replacing(n, Timestamp::now(), Timestamp::now().plus_seconds(3600))
 }
 
 fn failure_of(n: &Note) -> FailedNote {

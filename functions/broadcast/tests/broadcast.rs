@@ -218,13 +218,8 @@ async fn a_shards_message_showing_a_version_the_note_has_left_is_pushed_to_no_on
 async fn a_shards_message_for_a_deleted_note_is_pushed_to_no_one() {
     let w = world().await;
     let note = shown_note();
-    let tombstone = notes_core::domain::lifecycle::Tombstone {
-        note_id: note.note_id,
-        username: note.username.clone(),
-        deleted_at: Timestamp::now(),
-        version: 2,
-        expires_at: Timestamp::now().plus_seconds(60),
-    };
+    let tombstone =
+        notes_core::domain::lifecycle::Tombstone::replacing(&note, Timestamp::now(), Timestamp::now().plus_seconds(60));
     w.table.delete(&note, &tombstone, &Provenance::request("r")).await.unwrap();
     let response = notes_core::adapters::fakes::deliver(&w.app, batch(vec![record("m-0", shard(0))])).await;
     assert!(failed(&response).is_empty());

@@ -88,13 +88,7 @@ impl DeleteNote {
     async fn remove(&self, owner: &Username, note_id: NoteId, made_by: &Provenance) -> Result<(), ApiError> {
         change_own_note(self.notes.as_ref(), owner, note_id, |note: Note| async move {
             let now = Timestamp::now();
-            let tombstone = Tombstone {
-                note_id: note.note_id,
-                username: note.username.clone(),
-                deleted_at: now,
-                version: note.version + 1,
-                expires_at: now.plus_seconds(tombstone_seconds()),
-            };
+            let tombstone = Tombstone::replacing(&note, now, now.plus_seconds(tombstone_seconds()));
             let outcome = self.notes.delete(&note, &tombstone, made_by).await?;
             Ok((outcome, ()))
         })

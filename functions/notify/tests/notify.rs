@@ -91,13 +91,7 @@ fn by() -> Provenance {
 }
 
 fn tombstone_of(note: &Note) -> Tombstone {
-    Tombstone {
-        note_id: note.note_id,
-        username: note.username.clone(),
-        deleted_at: Timestamp::now(),
-        version: note.version + 1,
-        expires_at: Timestamp::now().plus_seconds(60),
-    }
+    Tombstone::replacing(note, Timestamp::now(), Timestamp::now().plus_seconds(60))
 }
 
 fn note(is_public: bool) -> Note {
@@ -186,15 +180,7 @@ async fn note_failed_goes_only_to_the_owner() {
 }
 
 fn failure_of(created: &NoteEvent) -> FailedNote {
-    FailedNote {
-        note_id: created.note_id(),
-        username: created.username().clone(),
-        error: "nope".into(),
-        created_at: created.envelope.timestamp,
-        failed_at: Timestamp::now(),
-        version: 1,
-        expires_at: Timestamp::now().plus_seconds(3600),
-    }
+    FailedNote::of_created(&created.envelope, "nope", Timestamp::now(), Timestamp::now().plus_seconds(3600))
 }
 
 #[tokio::test]

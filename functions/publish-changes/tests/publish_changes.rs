@@ -49,13 +49,7 @@ impl World {
     }
 
     async fn delete(&self, note: &Note) {
-        let tombstone = Tombstone {
-            note_id: note.note_id,
-            username: note.username.clone(),
-            deleted_at: Timestamp::now(),
-            version: note.version + 1,
-            expires_at: Timestamp::now().plus_seconds(60),
-        };
+        let tombstone = Tombstone::replacing(note, Timestamp::now(), Timestamp::now().plus_seconds(60));
         self.table.delete(note, &tombstone, &Provenance::request("delete-request")).await.unwrap();
     }
 }

@@ -151,15 +151,7 @@ impl SaveNote {
         // As long as a redrive can still store the note (then it would be refused as too old);
         // a day at least, so its owner has a day to read why.
         let expires_at = envelope.timestamp.plus_seconds(lifetime).max(now.plus_seconds(24 * 3600));
-        let failed = FailedNote {
-            note_id: envelope.note_id,
-            username: envelope.username.clone(),
-            error: message.to_owned(),
-            created_at: envelope.timestamp,
-            failed_at: now,
-            version: 1,
-            expires_at,
-        };
+        let failed = FailedNote::of_created(envelope, message, now, expires_at);
         let made_by =
             Provenance { correlation_id: envelope.correlation_id.clone(), causation_id: Some(envelope.event_id) };
         let outcome = self.notes.record_failure(&failed, &made_by).await?;

@@ -31,13 +31,7 @@ fn announced(w: &World, kind: EventType) -> Vec<NoteEvent> {
 }
 
 fn tombstone_of(note: &Note, expires_at: Timestamp) -> Tombstone {
-    Tombstone {
-        note_id: note.note_id,
-        username: note.username.clone(),
-        deleted_at: Timestamp::now(),
-        version: note.version + 1,
-        expires_at,
-    }
+    Tombstone::replacing(note, Timestamp::now(), expires_at)
 }
 
 fn alice() -> Username {

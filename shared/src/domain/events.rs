@@ -410,25 +410,11 @@ mod tests {
     }
 
     fn tombstone_of(note: &Note) -> Tombstone {
-        Tombstone {
-            note_id: note.note_id,
-            username: note.username.clone(),
-            deleted_at: Timestamp::now(),
-            version: note.version + 1,
-            expires_at: Timestamp::now().plus_seconds(60),
-        }
+        Tombstone::replacing(note, Timestamp::now(), Timestamp::now().plus_seconds(60))
     }
 
     fn failure_of(created: &NoteEvent) -> FailedNote {
-        FailedNote {
-            note_id: created.note_id(),
-            username: created.username().clone(),
-            error: "no".into(),
-            created_at: created.envelope.timestamp,
-            failed_at: Timestamp::now(),
-            version: 1,
-            expires_at: Timestamp::now().plus_seconds(60),
-        }
+        FailedNote::of_created(&created.envelope, "no", Timestamp::now(), Timestamp::now().plus_seconds(60))
     }
 
     fn transition(before: Option<NoteState>, after: Option<NoteState>) -> Option<NoteEvent> {

@@ -50,6 +50,26 @@ pub struct FailedNote {
     pub expires_at: Timestamp,
 }
 
+impl FailedNote {
+    /// The first failure of the note `created` (a `note-created`'s envelope) asked to store.
+    pub fn of_created(
+        created: &crate::domain::events::Envelope,
+        error: impl Into<String>,
+        failed_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> FailedNote {
+        FailedNote {
+            note_id: created.note_id,
+            username: created.username.clone(),
+            error: error.into(),
+            created_at: created.timestamp,
+            failed_at,
+            version: 1,
+            expires_at,
+        }
+    }
+}
+
 /// A deleted (or dismissed) note's tombstone, in the note's place until it expires, so no late
 /// delivery, redrive or replay of its `note-created` can store it again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +79,19 @@ pub struct Tombstone {
     pub deleted_at: Timestamp,
     pub version: u64,
     pub expires_at: Timestamp,
+}
+
+impl Tombstone {
+    /// The tombstone that replaces `note`, deleted at `deleted_at`: one version past it.
+    pub fn replacing(note: &Note, deleted_at: Timestamp, expires_at: Timestamp) -> Tombstone {
+        Tombstone {
+            note_id: note.note_id,
+            username: note.username.clone(),
+            deleted_at,
+            version: note.version + 1,
+            expires_at,
+        }
+    }
 }
 
 /// What a note's key holds.
