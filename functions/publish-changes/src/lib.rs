@@ -5,9 +5,10 @@
 //! | --- | --- |
 //! | nothing (or a failure) → a note | `note-saved` |
 //! | a note → a note of a newer version | `note-updated`, `wasPublic` from the old image |
-//! | anything → a tombstone | `note-deleted`, `wasPublic` from the old image |
-//! | nothing → a failure | `note-failed` |
-//! | a tombstone or a failure expiring (TTL) | nothing |
+//! | anything → a tombstone | `note-deleted`, `wasPublic` from the old image (a dismiss: `false`) |
+//! | a note → nothing (removed by hand) | `note-deleted` |
+//! | nothing → a failure; a failure recorded anew (it failed again) | `note-failed` |
+//! | a tombstone or a failure expiring (TTL); a state rewritten as it was | nothing |
 //!
 //! ([`NoteEvent::of_transition`] decides; the images are read by the table adapter's own code.)
 //! Each event's `eventId` comes from the note id and the new state's version, so a retried batch
@@ -32,10 +33,6 @@ use notes_core::edge::config::ConfigError;
 use notes_core::edge::function::{Function, Settings, Stream, StreamFunction};
 use notes_core::ports::EventPublisher;
 use notes_core::telemetry::{PerNote, Unit, metric};
-
-fn chrono_now_millis() -> i64 {
-    Timestamp::now().epoch_millis()
-}
 
 /// The most entries one `PutEvents` takes.
 const PUT_EVENTS_MAX: usize = 10;
@@ -81,7 +78,7 @@ impl PublishChanges {
         let mut first_failed = unreadable;
         // One metric line per invocation, with every published event's note and correlation.
         let lag = PerNote::new(metric::CHANGE_PUBLISH_LAG, Unit::Milliseconds, Some(metric::CHANGES_PUBLISHED));
-        let now = chrono_now_millis();
+        let now = Timestamp::now().epoch_millis();
         for (chunk, result) in chunks.iter().zip(sent) {
             match result {
                 Ok(()) => {
