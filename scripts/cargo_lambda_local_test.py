@@ -200,6 +200,9 @@ class CargoLambdaAgainstLocalStack(unittest.TestCase):
                         self.assertEqual(note["content"], json.loads(event["body"])["content"])
                 elif "connectionId" in event.get("requestContext", {}):  # WebSocket $connect
                     self.assertEqual(response["statusCode"], 200, response)
+                elif "Records" in event and event["Records"][0].get("eventSource") == "aws:dynamodb":
+                    # The table's stream: every record's event published (to the local bus).
+                    self.assertEqual(response, {"batchItemFailures": []})
                 elif "Records" in event and event["Records"][0]["eventSourceARN"].endswith("-broadcast-shards"):
                     # The broadcast queue: every shard pushed (to whichever connections are open).
                     self.assertEqual(response, {"batchItemFailures": []})
@@ -209,7 +212,7 @@ class CargoLambdaAgainstLocalStack(unittest.TestCase):
                         detail = json.loads(record["body"])["detail"]
                         self.assertEqual(self.wait_saved(detail["noteId"])["content"], detail["content"])
                 # EventBridge (notify): success is a response without an error, checked by invoke().
-        sample_functions = {"publish-note", "save-note", "notify", "broadcast", "connect"}
+        sample_functions = {"publish-note", "save-note", "notify", "broadcast", "connect", "publish-changes"}
         self.assertEqual(invoked, sample_functions, "the README invokes every function that has a sample event")
 
 
