@@ -111,6 +111,15 @@ impl NoteState {
         }
     }
 
+    /// The note's owner, whose partition holds the key.
+    pub fn username(&self) -> &Username {
+        match self {
+            NoteState::Stored(note) => &note.username,
+            NoteState::Failed(failed) => &failed.username,
+            NoteState::Deleted(tombstone) => &tombstone.username,
+        }
+    }
+
     pub fn version(&self) -> u64 {
         match self {
             NoteState::Stored(note) => note.version,

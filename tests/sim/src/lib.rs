@@ -509,6 +509,12 @@ impl Sim {
             self.bus.put_back(event.clone());
         }
         self.log(format!("route {} {} v{:?}", event.event_type().as_str(), event.note_id(), event.version()));
+        self.route(event);
+    }
+
+    /// Where the bus's rules send an event: `note-created` to the archive and the note queue,
+    /// every other event to notify.
+    fn route(&mut self, event: NoteEvent) {
         if event.event_type() == EventType::NoteCreated {
             self.archive.push((event.clone(), notes_core::domain::Timestamp::now().epoch_millis()));
             self.enqueue_note(&event);
@@ -764,12 +770,7 @@ impl Sim {
                 return;
             }
             while let Some(event) = self.bus.take(self.bus.len().saturating_sub(1)) {
-                if event.event_type() == EventType::NoteCreated {
-                    self.archive.push((event.clone(), notes_core::domain::Timestamp::now().epoch_millis()));
-                    self.enqueue_note(&event);
-                } else {
-                    self.notify_pending.push((event, 0));
-                }
+                self.route(event);
             }
             while !self.note_queue.is_empty() {
                 self.deliver_note_batch(10, false).await;

@@ -236,11 +236,7 @@ impl InMemoryTable {
 impl Tables {
     /// Sets a note key's state, as a committed write does, and puts the transition on the stream.
     fn set(&mut self, state: NoteState, made_by: Provenance) {
-        let key = match &state {
-            NoteState::Stored(note) => (note.username.clone(), note.note_id),
-            NoteState::Failed(failed) => (failed.username.clone(), failed.note_id),
-            NoteState::Deleted(tombstone) => (tombstone.username.clone(), tombstone.note_id),
-        };
+        let key = (state.username().clone(), state.note_id());
         let before = self.notes.insert(key, (state.clone(), made_by.clone())).map(|(state, _)| state);
         self.stream.push(Transition { before, after: Some(state), made_by });
         self.writes += 1;

@@ -46,11 +46,7 @@ pub fn record_of(transition: &Transition, sequence: u64) -> Result<EventRecord, 
         })
     };
     let some_state = transition.after.as_ref().or(transition.before.as_ref());
-    let key = some_state.map(|state| match state {
-        NoteState::Stored(note) => keys::owner_note(&note.username, note.note_id),
-        NoteState::Failed(failed) => keys::owner_note(&failed.username, failed.note_id),
-        NoteState::Deleted(tombstone) => keys::owner_note(&tombstone.username, tombstone.note_id),
-    });
+    let key = some_state.map(|state| keys::owner_note(state.username(), state.note_id()));
     let mut change = StreamRecord::default();
     if let Some(key) = key {
         change.keys = serde_dynamo::Item::from(std::collections::HashMap::from([
